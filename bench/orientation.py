@@ -1,0 +1,158 @@
+"""Orientation bench: inclination RMSE and throughput of Tiltguard's filter and its peers, in one run.
+
+    python bench/orientation.py [--broad DIR] [--scenarios running_easy,...] [--minutes 3] [--json out.json]
+                                [--skip-slow]
+
+BROAD (Laidig et al. 2021): per trial the RMS inclination error over the movement samples with a valid optical
+reference, then the mean over trials. Simulator scenarios: the same measure against the simulated truth.
+Throughput is samples per second of wall time for the whole batch (one trial at a time, this machine).
+Ratios are to the best peer of the same mode on the same data set (RMSE: < 1 is better; speed: > 1 is faster).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from host.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
+
+# (row name, method, mode, is peer, slow) — slow peers loop in Python (ahrs), ~1 min each on BROAD
+ROWS = [
+    ("tiltguard", "tiltguard", "causal", False, False),
+    ("tiltguard", "tiltguard", "post", False, False),
+    ("VQF 6D", "vqf", "causal", True, False),
+    ("offlineVQF 6D", "offline_vqf", "post", True, False),
+    ("imufusion 6D", "imufusion", "causal", True, False),
+    ("ahrs Madgwick 6D", "madgwick", "causal", True, True),
+    ("ahrs Mahony 6D", "mahony", "causal", True, True),
+    ("ahrs EKF 6D", "ekf", "causal", True, True),
+]
+
+
+def load_broad(folder: Path) -> list[dict]:
+    trials = []
+    for path in sorted(folder.glob("*.npz")):
+        d = np.load(path)
+        trials.append(
+            dict(
+                name=path.stem,
+                acc=np.ascontiguousarray(d["imu_acc"], float),
+                gyr=np.ascontiguousarray(d["imu_gyr"], float),
+                q_ref=np.asarray(d["opt_quat"], float),
+                mask=np.asarray(d["movement"], bool),
+                rate_hz=float(d["sampling_rate"]),
+            )
+        )
+    if not trials:
+        raise DatasetMissing(f"no BROAD .npz trials in {folder}")
+    return trials
+
+
+def load_scenarios(names: list[str], minutes: float, seed: int) -> dict[str, list[dict]]:
+    """Simulated recordings with truth; the reference is the sensor's true orientation."""
+    from host.orientation.simulated import sensor_truth_quat
+    from host.simulator import simulate
+
+    out = {}
+    for name in names:
+        rec, truth = simulate(name, minutes=minutes, rate_hz=200, seed=seed)
+        q_ref = sensor_truth_quat(truth)
+        out[name] = [
+            dict(name=name, acc=rec.acc, gyr=rec.gyr, q_ref=q_ref, mask=np.ones(len(q_ref), bool),
+                 rate_hz=float(rec.rate_hz))
+        ]
+    return out
+
+
+def score(trials: list[dict], method: str, mode: str) -> tuple[float, float, list[float]]:
+    errors, n_samples, seconds = [], 0, 0.0
+    for tr in trials:
+        t0 = time.perf_counter()
+        result = estimate_orientation(tr["acc"], tr["gyr"], tr["rate_hz"], mode=mode, method=method)
+        seconds += time.perf_counter() - t0
+        n_samples += len(tr["acc"])
+        errors.append(inclination_rmse_deg(result.quat, tr["q_ref"], tr["mask"]))
+    return float(np.mean(errors)), n_samples / seconds, errors
+
+
+def add_ratios(rows: list[dict]) -> None:
+    for row in rows:
+        peers = [r for r in rows if r["peer"] and r["mode"] == row["mode"] and r["dataset"] == row["dataset"]]
+        if not peers:
+            continue
+        best = min(peers, key=lambda r: r["inclination_rmse_deg"])
+        row["best_peer"] = best["name"]
+        row["rmse_ratio_to_best_peer"] = row["inclination_rmse_deg"] / best["inclination_rmse_deg"]
+        row["speed_ratio_to_best_peer"] = row["samples_per_s"] / best["samples_per_s"]
+
+
+def print_table(rows: list[dict]) -> None:
+    head = f"{'dataset':<18} {'name':<18} {'mode':<7} {'incl RMSE °':>11} {'samples/s':>11} {'RMSE/best':>9} {'speed/best':>10}  best peer"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        name = r["name"] + ("" if r["peer"] else " *")
+        ratio = f"{r.get('rmse_ratio_to_best_peer', float('nan')):9.3f}"
+        speed = f"{r.get('speed_ratio_to_best_peer', float('nan')):10.2f}"
+        print(f"{r['dataset']:<18} {name:<18} {r['mode']:<7} {r['inclination_rmse_deg']:11.3f} "
+              f"{r['samples_per_s']:11.3g} {ratio} {speed}  {r.get('best_peer', '')}")
+    print("* = this project's filter; ratios are to the best peer of the same mode on the same data")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--broad", help="BROAD folder (default: $TILTGUARD_DATA/broad or ../shared/data/broad)")
+    ap.add_argument("--scenarios", default="", help="comma-separated simulator scenarios ('all' = every one)")
+    ap.add_argument("--minutes", type=float, default=3.0, help="length of each simulated recording")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--skip-slow", action="store_true", help="leave out the ahrs peers (Python loops, slow)")
+    ap.add_argument("--per-trial", action="store_true", help="also print every trial's RMSE")
+    ap.add_argument("--json", help="write {'rows': [...]} here")
+    args = ap.parse_args(argv)
+
+    datasets: dict[str, list[dict]] = {}
+    try:
+        datasets["broad"] = load_broad(dataset_dir("broad", args.broad))
+    except DatasetMissing as exc:
+        print(f"skipping BROAD: {exc}", file=sys.stderr)
+    if args.scenarios:
+        from host.simulator import SCENARIOS
+
+        names = list(SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
+        datasets.update(load_scenarios(names, args.minutes, args.seed))
+    if not datasets:
+        print("nothing to run: no BROAD data and no --scenarios", file=sys.stderr)
+        return 2
+
+    rows = []
+    for dataset, trials in datasets.items():
+        n = sum(len(t["acc"]) for t in trials)
+        print(f"{dataset}: {len(trials)} recording(s), {n} samples", file=sys.stderr)
+        for name, method, mode, peer, slow in ROWS:
+            if slow and args.skip_slow:
+                continue
+            rmse, speed, per_trial = score(trials, method, mode)
+            rows.append(dict(name=name, peer=peer, mode=mode, dataset=dataset, method=method,
+                             inclination_rmse_deg=rmse, samples_per_s=speed,
+                             per_trial_deg={t["name"]: e for t, e in zip(trials, per_trial)}))
+            print(f"  {name:<18} {mode:<7} {rmse:.3f}° {speed:.3g} samples/s", file=sys.stderr)
+            if args.per_trial:
+                print("   ", " ".join(f"{e:.2f}" for e in per_trial), file=sys.stderr)
+    add_ratios(rows)
+    print_table(rows)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

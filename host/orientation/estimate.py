@@ -1,0 +1,122 @@
+"""One entry point for orientation in both modes.
+
+- mode="causal": every estimate uses only samples up to its own (live view, on-line flags).
+- mode="post":   the whole recording is known (report); may look ahead and back.
+
+method="tiltguard" is the project's filter: VQF (Laidig & Seel 2023) with rest and motion gyro-bias estimation
+in causal mode, and its forward-backward offline variant in post mode (bias fused from a forward and a backward
+run via their covariances, gyro integration with that bias, zero-phase low-pass of the accelerometer in the
+strapdown frame). VQF's inclination correction low-passes the accelerometer *in the inertial frame*
+(τ = 3 s), so foot-strike impacts (zero mean over a stride) average out instead of pulling the inclination, and
+its bias estimator learns during rest (stands) and during motion (runs), following slow temperature drift.
+The other methods are peers, kept for comparison.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import peers
+
+MODES = ("causal", "post")
+TILTGUARD = "tiltguard"
+PEER_METHODS = {
+    "vqf": ("causal",),
+    "offline_vqf": ("post",),
+    "madgwick": ("causal",),
+    "mahony": ("causal",),
+    "ekf": ("causal",),
+    "imufusion": ("causal",),
+}
+METHODS = (TILTGUARD, *PEER_METHODS)
+
+
+@dataclass
+class OrientationResult:
+    quat: np.ndarray  # (N, 4) sensor -> earth, [w x y z], earth z up, heading arbitrary (6D)
+    method: str
+    mode: str
+    gyro_bias: np.ndarray | None = None  # (N, 3) rad/s, where the filter estimates it
+    rest: np.ndarray | None = None  # (N,) bool, rest detected
+
+
+def _as_imu_arrays(acc, gyr) -> tuple[np.ndarray, np.ndarray]:
+    acc = np.ascontiguousarray(acc, dtype=float)
+    gyr = np.ascontiguousarray(gyr, dtype=float)
+    if acc.ndim != 2 or acc.shape[1] != 3 or acc.shape != gyr.shape:
+        raise ValueError(f"acc {acc.shape} and gyr {gyr.shape} must both be (N, 3)")
+    if len(acc) == 0:
+        raise ValueError("no samples")
+    if not (np.isfinite(acc).all() and np.isfinite(gyr).all()):
+        raise ValueError("acc/gyr contain NaN or inf; cut or interpolate the gap first")
+    return acc, gyr
+
+
+def vqf_params(**overrides) -> dict:
+    """VQF parameters used by the tiltguard filter (the library defaults, which are not tuned to any data)."""
+    return dict(overrides)
+
+
+def estimate_orientation(
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    rate_hz: float,
+    mode: str = "post",
+    method: str = TILTGUARD,
+    gyro_bias: np.ndarray | None = None,
+) -> OrientationResult:
+    """Orientation (sensor -> earth) of every sample from specific force (m/s²) and angular rate (rad/s).
+
+    `gyro_bias` (rad/s, e.g. from calibration.gyro_bias_at_rest) seeds the bias estimate of the tiltguard
+    filter; VQF keeps refining it.
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
+    if rate_hz <= 0:
+        raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
+    acc, gyr = _as_imu_arrays(acc, gyr)
+    if method == TILTGUARD:
+        return _tiltguard(acc, gyr, rate_hz, mode, gyro_bias)
+    if mode not in PEER_METHODS[method]:
+        raise ValueError(f"method {method!r} only runs in mode {PEER_METHODS[method][0]!r}")
+    if method == "vqf":
+        out = _vqf_causal(acc, gyr, rate_hz, None)
+        return OrientationResult(out["quat6D"], method, mode, out["bias"], out["restDetected"])
+    if method == "offline_vqf":
+        from vqf import offlineVQF
+
+        out = offlineVQF(gyr, acc, None, 1.0 / rate_hz)
+        return OrientationResult(out["quat6D"], method, mode, out["bias"], out["restDetected"])
+    filt = {
+        "madgwick": peers.madgwick,
+        "mahony": peers.mahony,
+        "ekf": peers.ekf,
+        "imufusion": peers.imufusion_ahrs,
+    }[method]
+    return OrientationResult(filt(acc, gyr, rate_hz), method, mode)
+
+
+def _vqf_causal(acc, gyr, rate_hz, gyro_bias):
+    from vqf import VQF
+
+    filt = VQF(1.0 / rate_hz, **vqf_params())
+    if gyro_bias is not None:
+        filt.setBiasEstimate(np.asarray(gyro_bias, float), -1.0)
+    return filt.updateBatch(gyr, acc)
+
+
+def _tiltguard(acc, gyr, rate_hz, mode, gyro_bias) -> OrientationResult:
+    if mode == "causal":
+        out = _vqf_causal(acc, gyr, rate_hz, gyro_bias)
+    else:
+        from vqf import offlineVQF
+
+        # A calibrated bias is removed up front; VQF then estimates what remains (temperature drift).
+        g = gyr if gyro_bias is None else np.ascontiguousarray(gyr - np.asarray(gyro_bias, float))
+        out = offlineVQF(g, acc, None, 1.0 / rate_hz, vqf_params())
+        if gyro_bias is not None:
+            out["bias"] = out["bias"] + np.asarray(gyro_bias, float)
+    return OrientationResult(out["quat6D"], TILTGUARD, mode, out["bias"], out["restDetected"])
