@@ -92,6 +92,8 @@ class MPU6xxxEmulator(ChipEmulator):
 
 # ---------------------------------------------------------------- ICM-42688-P
 
+# GYRO_FS_SEL 0..7 (±2000 ... 15.625 dps): datasheet sensitivities, not exact powers of two
+ICM_GYR_LSB_PER_DPS = (16.4, 32.8, 65.5, 131.0, 262.0, 524.3, 1048.6, 2097.2)
 ICM_ODR = {1: 32000, 2: 16000, 3: 8000, 4: 4000, 5: 2000, 6: 1000, 7: 200, 8: 100, 9: 50, 10: 25, 11: 12.5, 15: 500}
 
 
@@ -135,7 +137,7 @@ class ICM42688Emulator(ChipEmulator):
 
     def _sample(self, s):
         a_lsb = G / (2048 << ((self.regs[0x50] >> 5) & 3))
-        g_lsb = DEG / (16.4 * (1 << ((self.regs[0x4F] >> 5) & 7)))
+        g_lsb = DEG / ICM_GYR_LSB_PER_DPS[(self.regs[0x4F] >> 5) & 7]
         raw = (quantise(s[0], a_lsb), quantise(s[1], a_lsb), quantise(s[2], a_lsb),
                quantise(s[3], g_lsb), quantise(s[4], g_lsb), quantise(s[5], g_lsb))
         self.latest = raw
