@@ -1,0 +1,86 @@
+"""Gravity-levelled, heading-aligned signals of a trunk-worn IMU, the common input of the gait detectors.
+
+The vertical comes from the accelerometer's low-passed direction (gravity dominates below ~0.3 Hz while
+stepping averages out); forward is the horizontal part of the pelvis' forward axis, so a sensor pitched on
+the waistband or a bent-forward trunk still gives true vertical and horizontal accelerations.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfiltfilt
+
+from host.samples import GRAVITY
+
+GRAVITY_CUTOFF_HZ = 0.3  # below the slowest step rate (~0.8 Hz), above posture changes
+SIGNAL_CUTOFF_HZ = 10.0  # keeps the loading-response rise (~50 ms) and drops impact ringing
+
+
+@dataclass
+class LevelSignals:
+    """acc: (N, 3) forward, left, up, m/s², gravity removed; gyr: (N, 3) roll, pitch, yaw rate (about the
+    same axes), rad/s; both low-passed at SIGNAL_CUTOFF_HZ."""
+
+    rate_hz: float
+    acc: np.ndarray
+    gyr: np.ndarray
+
+    @property
+    def vertical(self) -> np.ndarray:
+        return self.acc[:, 2]
+
+
+def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float, causal: bool) -> np.ndarray:
+    cutoff = min(cutoff_hz, 0.45 * rate_hz)
+    sos = butter(2, cutoff, fs=rate_hz, output="sos")
+    if causal:
+        return sosfilt(sos, x, axis=0)
+    padlen = min(len(x) - 1, 3 * int(rate_hz / cutoff))
+    return sosfiltfilt(sos, x, axis=0, padlen=max(padlen, 0))
+
+
+def level_signals(
+    acc: np.ndarray,
+    gyr: np.ndarray,
+    rate_hz: float,
+    sensor_to_pelvis: np.ndarray | None = None,
+    causal: bool = False,
+) -> LevelSignals:
+    """Rotate sensor-frame acc (m/s²) / gyr (rad/s) into a level frame whose x is the pelvis' forward
+    direction projected on the horizontal plane.
+
+    `sensor_to_pelvis` (3×3, rows = pelvis x forward, y left, z up in sensor coordinates) comes from the
+    mounting calibration; without it the sensor axes are taken as the pelvis axes.
+    """
+    acc = np.asarray(acc, dtype=float)
+    gyr = np.asarray(gyr, dtype=float)
+    if acc.ndim != 2 or acc.shape[1] != 3 or acc.shape != gyr.shape:
+        raise ValueError(f"acc {acc.shape} and gyr {gyr.shape} must both be (N, 3)")
+    if len(acc) < 2:
+        raise ValueError("need at least two samples")
+    m = np.eye(3) if sensor_to_pelvis is None else np.asarray(sensor_to_pelvis, dtype=float)
+    acc_p, gyr_p = acc @ m.T, gyr @ m.T
+
+    g = _lowpass(acc_p, GRAVITY_CUTOFF_HZ, rate_hz, causal)
+    norm = np.linalg.norm(g, axis=1, keepdims=True)
+    up = np.where(norm > 1e-6, g / np.maximum(norm, 1e-12), np.array([0.0, 0.0, 1.0]))
+    fwd = np.array([1.0, 0.0, 0.0]) - up[:, :1] * up  # pelvis forward minus its vertical part
+    fwd_norm = np.linalg.norm(fwd, axis=1, keepdims=True)
+    # A trunk pitched 90° has no horizontal forward; fall back to the pelvis' up axis turned down.
+    fallback = np.array([0.0, 0.0, 1.0]) - up[:, 2:3] * up
+    fwd = np.where(fwd_norm > 0.2, fwd, -fallback)
+    fwd /= np.maximum(np.linalg.norm(fwd, axis=1, keepdims=True), 1e-12)
+    left = np.cross(up, fwd)
+
+    def rotate(v: np.ndarray) -> np.ndarray:
+        return np.stack([(v * fwd).sum(1), (v * left).sum(1), (v * up).sum(1)], axis=1)
+
+    a = rotate(acc_p)
+    a[:, 2] -= GRAVITY
+    w = rotate(gyr_p)
+    return LevelSignals(
+        rate_hz,
+        _lowpass(a, SIGNAL_CUTOFF_HZ, rate_hz, causal),
+        _lowpass(w, SIGNAL_CUTOFF_HZ, rate_hz, causal),
+    )
