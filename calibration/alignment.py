@@ -1,0 +1,169 @@
+"""Sensor-to-pelvis alignment: which sensor direction is the pelvis' up, forward and left.
+
+1. A ~5-s stand in the wearer's neutral posture gives the vertical (mean specific force points up).
+2. The forward axis comes from the first walking/running bout (direction of travel in the horizontal plane)
+   or from a forward hip hinge (the vertical tips backwards in the pelvis frame when the pelvis tips forward).
+Nothing is assumed about how the pod sits, so it may be tilted, sideways or upside down.
+
+The result R_pelvis<-sensor defines the *neutral* pelvis frame: pelvic angles computed with it are relative
+to the wearer's standing neutral.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import butter, sosfiltfilt
+
+from .errors import CalibrationRejected
+from .still import GRAVITY, check_still
+
+MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
+MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
+MIN_HINGE_DEG = 15.0
+MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
+BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
+BOUT_MIN_S = 2.0
+
+
+@dataclass
+class Alignment:
+    R_pelvis_sensor: np.ndarray  # (3, 3): v_pelvis = R @ v_sensor
+    up_sensor: np.ndarray  # pelvis z (up at neutral) in sensor axes
+    forward_sensor: np.ndarray  # pelvis x in sensor axes
+    forward_source: str  # "walking" or "hinge"
+
+    def to_record(self) -> dict:
+        return {"R_pelvis_sensor": self.R_pelvis_sensor, "up_sensor": self.up_sensor,
+                "forward_sensor": self.forward_sensor, "forward_source": self.forward_source}
+
+    @classmethod
+    def from_record(cls, rec: dict) -> "Alignment":
+        return cls(np.asarray(rec["R_pelvis_sensor"], float), np.asarray(rec["up_sensor"], float),
+                   np.asarray(rec["forward_sensor"], float), rec["forward_source"])
+
+
+def _unit(v):
+    v = np.asarray(v, float)
+    return v / np.linalg.norm(v, axis=-1, keepdims=True)
+
+
+def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Pelvis 'up' in sensor axes from the neutral stand; rejects a stand that moved, is short or not 1 g."""
+    seconds = len(acc) / rate_hz
+    if seconds < MIN_STAND_S:
+        raise CalibrationRejected(f"the neutral stand lasted {seconds:.1f} s; stand still for 5 s")
+    rep = check_still(acc, gyr, "the neutral stand")
+    if abs(rep.acc_norm - GRAVITY) > 0.05 * GRAVITY:
+        raise CalibrationRejected(
+            f"the stand read {rep.acc_norm:.2f} m/s² instead of about {GRAVITY:.2f}: the wearer was moving "
+            "(lift, vehicle) or the accelerometer needs its 6-position calibration")
+    return _unit(np.asarray(acc, float).mean(axis=0))
+
+
+def check_upright(up_sensor: np.ndarray, gait_up_sensor: np.ndarray) -> float:
+    """Angle (deg) between the stand's vertical and the mean vertical while walking/running (both in sensor
+    axes). A neutral stand is within a few degrees of the gait posture; sitting, lying or bending is not."""
+    angle = float(np.degrees(np.arccos(np.clip(np.dot(_unit(up_sensor), _unit(gait_up_sensor)), -1, 1))))
+    if angle > MAX_UPRIGHT_DEVIATION_DEG:
+        raise CalibrationRejected(
+            f"the neutral stand was not upright: the pelvis was {angle:.0f} deg away from its walking posture "
+            f"(limit {MAX_UPRIGHT_DEVIATION_DEG:.0f}); stand tall, look ahead, and repeat")
+    return angle
+
+
+def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, int]:
+    """(first, last) sample of the first walking/running bout at or after `start`, from the 1-s moving
+    standard deviation of |acc|; raises CalibrationRejected if there is none."""
+    norm = np.linalg.norm(np.asarray(acc, float)[start:], axis=1)
+    w = max(2, int(rate_hz))
+    kernel = np.ones(w) / w
+    mean = np.convolve(norm, kernel, mode="same")
+    std = np.sqrt(np.maximum(np.convolve(norm**2, kernel, mode="same") - mean**2, 0))
+    moving = std > BOUT_ACC_STD
+    edges = np.flatnonzero(np.diff(np.r_[0, moving.astype(np.int8), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= BOUT_MIN_S * rate_hz:
+            return start + a, start + b
+    raise CalibrationRejected("no walking or running bout found after the stand; walk or run for a while")
+
+
+def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
+                         bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
+    """Pelvis forward axis (sensor axes) from the direction of travel of the first bout.
+
+    `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
+    step-frequency horizontal acceleration (braking/propulsion is fore-aft); sign: the horizontal speed
+    gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
+    axes sample by sample (this averages out the per-stride pelvic rotation).
+    """
+    from host.orientation import quaternion as Q
+
+    a, b = bout
+    b = min(b, a + int(window_s * rate_hz))
+    lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step
+    s0 = max(0, a - lead)
+    acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])
+    horiz = acc_e[:, :2]
+    sos = butter(2, [0.5, 6.0], btype="band", fs=rate_hz, output="sos")
+    band = sosfiltfilt(sos, horiz[lead:], axis=0)
+    evals, evecs = np.linalg.eigh(np.cov(band.T))
+    axis = evecs[:, np.argmax(evals)]
+    start_n = int(3.0 * rate_hz) + lead
+    dv = horiz[:start_n].sum(axis=0) / rate_hz
+    if abs(np.dot(dv, axis)) < MIN_INITIATION_DV:
+        raise CalibrationRejected(
+            "could not tell forward from backward: start the first walk or run from the stand, not mid-stride")
+    forward_e = np.r_[axis * np.sign(np.dot(dv, axis)), 0.0]
+    fwd_s = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(forward_e, (b - a, 3))).mean(axis=0)
+    return _horizontal_unit(fwd_s, up_sensor)
+
+
+def forward_from_hinge(acc_stand: np.ndarray, acc_hinge: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
+    """Pelvis forward axis (sensor axes) from a still forward hip hinge after the stand: as the pelvis tips
+    forward, the measured vertical moves towards the pelvis' back, so forward ∝ up_stand − up_hinge."""
+    u0 = _unit(np.asarray(acc_stand, float).mean(axis=0))
+    u1 = _unit(np.asarray(acc_hinge, float).mean(axis=0))
+    angle = np.degrees(np.arccos(np.clip(np.dot(u0, u1), -1, 1)))
+    if angle < MIN_HINGE_DEG:
+        raise CalibrationRejected(
+            f"the forward hinge tipped the pelvis only {angle:.0f} deg (need {MIN_HINGE_DEG:.0f}); bend further "
+            "forward from the hips, back straight")
+    return _horizontal_unit(u0 - u1, up_sensor)
+
+
+def _horizontal_unit(v: np.ndarray, up: np.ndarray) -> np.ndarray:
+    up = _unit(up)
+    h = v - np.dot(v, up) * up
+    n = np.linalg.norm(h)
+    if n < 1e-6:
+        raise CalibrationRejected("the forward direction is parallel to the vertical; repeat the calibration")
+    return h / n
+
+
+def alignment_from_axes(up_sensor: np.ndarray, forward_sensor: np.ndarray, source: str) -> Alignment:
+    z = _unit(up_sensor)
+    x = _horizontal_unit(np.asarray(forward_sensor, float), z)
+    y = np.cross(z, x)
+    return Alignment(np.vstack([x, y, z]), z, x, source)
+
+
+def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, stand: tuple[int, int],
+                           quat: np.ndarray | None = None) -> Alignment:
+    """Alignment from a session that starts with the neutral stand (samples stand[0]:stand[1]) and then
+    sets off walking or running. `quat` (sensor->earth) is computed in post mode if not given."""
+    acc = np.asarray(acc, float)
+    gyr = np.asarray(gyr, float)
+    up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
+    if quat is None:
+        from host.orientation import estimate_orientation
+
+        quat = estimate_orientation(acc, gyr, rate_hz, mode="post").quat
+    bout = first_bout(acc, rate_hz, start=stand[1])
+    from host.orientation import quaternion as Q
+
+    a, b = bout
+    gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
+    check_upright(up, gait_up)
+    fwd = forward_from_walking(acc, quat, rate_hz, up, bout)
+    return alignment_from_axes(up, fwd, "walking")

@@ -1,0 +1,40 @@
+"""Is a block of samples still? Shared by the gyro-bias, stand and 6-position checks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import CalibrationRejected
+
+# A person standing as still as they can sways ~0.1-0.3 deg/s and ~0.05 m/s² at the sacrum; a table is
+# far below. These limits reject fidgeting and walking while accepting quiet human stance.
+MAX_GYR_STD = np.radians(2.0)  # rad/s, per-axis standard deviation
+MAX_ACC_STD = 0.3  # m/s², per-axis standard deviation
+GRAVITY = 9.80665
+
+
+@dataclass
+class StillnessReport:
+    gyr_std: float  # rad/s, largest per-axis std
+    acc_std: float  # m/s², largest per-axis std
+    acc_norm: float  # m/s², norm of the mean specific force
+
+
+def check_still(acc: np.ndarray, gyr: np.ndarray, what: str = "recording",
+                max_gyr_std: float = MAX_GYR_STD, max_acc_std: float = MAX_ACC_STD) -> StillnessReport:
+    acc = np.asarray(acc, float)
+    gyr = np.asarray(gyr, float)
+    if len(acc) < 2:
+        raise CalibrationRejected(f"{what} has no samples")
+    rep = StillnessReport(float(gyr.std(axis=0).max()), float(acc.std(axis=0).max()),
+                          float(np.linalg.norm(acc.mean(axis=0))))
+    if rep.gyr_std > max_gyr_std:
+        raise CalibrationRejected(
+            f"{what} was not still: rotation varied by {np.degrees(rep.gyr_std):.1f} deg/s "
+            f"(limit {np.degrees(max_gyr_std):.1f}); hold still and repeat")
+    if rep.acc_std > max_acc_std:
+        raise CalibrationRejected(
+            f"{what} was not still: acceleration varied by {rep.acc_std:.2f} m/s² (limit {max_acc_std:.2f}); "
+            "hold still and repeat")
+    return rep
