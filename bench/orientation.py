@@ -59,13 +59,12 @@ def load_broad(folder: Path) -> list[dict]:
 
 def load_scenarios(names: list[str], minutes: float, seed: int) -> dict[str, list[dict]]:
     """Simulated recordings with truth; the reference is the sensor's true orientation."""
-    from host.orientation.simulated import sensor_truth_quat
     from host.simulator import simulate
 
     out = {}
     for name in names:
         rec, truth = simulate(name, minutes=minutes, rate_hz=200, seed=seed)
-        q_ref = sensor_truth_quat(truth)
+        q_ref = truth.quat_sensor
         out[name] = [
             dict(name=name, acc=rec.acc, gyr=rec.gyr, q_ref=q_ref, mask=np.ones(len(q_ref), bool),
                  rate_hz=float(rec.rate_hz))
@@ -82,6 +81,76 @@ def score(trials: list[dict], method: str, mode: str) -> tuple[float, float, lis
         n_samples += len(tr["acc"])
         errors.append(inclination_rmse_deg(result.quat, tr["q_ref"], tr["mask"]))
     return float(np.mean(errors)), n_samples / seconds, errors
+
+
+RUNNING_SCENARIOS = ("easy-run-neutral", "run-fatigue-creep", "run-sustained-anterior", "run-hill-repeats",
+                     "run-asymmetric-drop", "walk-to-run", "run-turns-stops")
+MOUNTS = {"default": None, "pitch +30": dict(pitch_deg=30.0), "pitch -30": dict(pitch_deg=-30.0),
+          "upside down": dict(pitch_deg=-15.0, roll_deg=180.0), "sideways": dict(pitch_deg=-15.0, roll_deg=90.0)}
+
+
+def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
+    """End-to-end pelvic angles (post orientation, alignment from the session's neutral stand + first bout)
+    against the simulator's truth, while running; plus the same run with other mountings."""
+    from dataclasses import replace
+
+    from calibration import calibrate_from_session
+    from host.pelvis import pelvic_angles, per_stride_ranges
+    from host.simulator import Mount, get_scenario, simulate
+
+    rows = []
+    for name in names:
+        base = None
+        for mount_name, mount in MOUNTS.items():
+            if mount_name != "default" and name != names[0]:
+                continue  # mount equivalence on the first scenario only (keeps the bench short)
+            sc = get_scenario(name)
+            if mount:
+                sc = replace(sc, mount=Mount(**mount))
+            try:
+                rec, truth = simulate(sc, minutes=minutes, rate_hz=200, seed=seed)
+            except ValueError:  # scenario's fixed segments are longer than `minutes`: use its own length
+                rec, truth = simulate(sc, minutes=None, rate_hz=200, seed=seed)
+            fs = rec.rate_hz
+            t0 = time.perf_counter()
+            q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post").quat
+            stand = (int(1.0 * fs), int(6.5 * fs))  # the scenarios open with a 10-s neutral stand
+            al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q)
+            ang = pelvic_angles(q, al.R_pelvis_sensor, fs)
+            seconds = time.perf_counter() - t0
+            run = truth.activity == 2
+            err = np.degrees(ang.tilt - truth.tilt_rel)[run]
+            ic = np.searchsorted(truth.t, truth.ic_times)[::2]
+            ic = ic[run[np.minimum(ic, len(run) - 1)]]
+            range_err = {k: float(np.degrees(np.mean(np.abs(per_stride_ranges(getattr(ang, k), ic)
+                                                             - per_stride_ranges(getattr(truth, k), ic)))))
+                         for k in ("obliquity", "rotation")}
+            row = dict(name="tiltguard pelvis", peer=False, mode="post", dataset=name, mount=mount_name,
+                       tilt_rmse_deg=float(np.sqrt(np.mean(err**2))), tilt_bias_deg=float(err.mean()),
+                       obliquity_range_err_deg=range_err["obliquity"], rotation_range_err_deg=range_err["rotation"],
+                       inclination_rmse_deg=inclination_rmse_deg(q, truth.quat_sensor),
+                       samples_per_s=len(rec.acc) / seconds, seconds=seconds)
+            if base is None:
+                base = ang
+            else:
+                row["max_rms_diff_to_default_mount_deg"] = float(max(
+                    np.degrees(np.sqrt(np.mean((getattr(ang, k) - getattr(base, k)) ** 2)))
+                    for k in ("tilt", "obliquity", "rotation")))
+            rows.append(row)
+    return rows
+
+
+def print_pelvis(rows: list[dict]) -> None:
+    head = (f"{'scenario':<24} {'mount':<12} {'tilt RMSE °':>11} {'tilt bias °':>11} {'obl rng err °':>13} "
+            f"{'rot rng err °':>13} {'vs default °':>12} {'s':>6}")
+    print("\nPelvic angles on the simulator, while running (relative to the neutral stand)")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        diff = r.get("max_rms_diff_to_default_mount_deg")
+        print(f"{r['dataset']:<24} {r['mount']:<12} {r['tilt_rmse_deg']:11.2f} {r['tilt_bias_deg']:+11.2f} "
+              f"{r['obliquity_range_err_deg']:13.2f} {r['rotation_range_err_deg']:13.2f} "
+              f"{'' if diff is None else f'{diff:.2f}':>12} {r['seconds']:6.2f}")
 
 
 def add_ratios(rows: list[dict]) -> None:
@@ -116,6 +185,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip-slow", action="store_true", help="leave out the ahrs peers (Python loops, slow)")
     ap.add_argument("--per-trial", action="store_true", help="also print every trial's RMSE")
+    ap.add_argument("--pelvis", action="store_true",
+                    help="also score pelvic angles end to end on the running scenarios (+ mountings, 2-h run)")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
 
@@ -129,7 +200,7 @@ def main(argv=None) -> int:
 
         names = list(SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
         datasets.update(load_scenarios(names, args.minutes, args.seed))
-    if not datasets:
+    if not datasets and not args.pelvis:
         print("nothing to run: no BROAD data and no --scenarios", file=sys.stderr)
         return 2
 
@@ -149,6 +220,13 @@ def main(argv=None) -> int:
                 print("   ", " ".join(f"{e:.2f}" for e in per_trial), file=sys.stderr)
     add_ratios(rows)
     print_table(rows)
+    if args.pelvis:
+        pel = pelvis_on_simulator(list(RUNNING_SCENARIOS), args.minutes, args.seed)
+        long_run = pelvis_on_simulator(["easy-run-neutral"], 120.0, args.seed)[0]
+        long_run["dataset"] = "easy-run-neutral 2 h"
+        pel.append(long_run)
+        print_pelvis(pel)
+        rows.extend(pel)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
     return 0

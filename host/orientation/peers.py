@@ -30,8 +30,14 @@ def mahony(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
 def ekf(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     from ahrs.filters import EKF
 
+    from .quaternion import tilt_to_vertical
+
     # ENU keeps z up like the rest of the project; the EKF's gravity reference wants acc along gravity.
-    return np.asarray(EKF(gyr=gyr, acc=-np.asarray(acc), frequency=rate_hz, frame="ENU").Q, float)
+    # Its own start-up guess from that negated vector can come out upside down, so start it level from
+    # the first 0.1 s of specific force instead.
+    acc = np.asarray(acc, float)
+    q0 = tilt_to_vertical(acc[: max(1, int(0.1 * rate_hz))].mean(axis=0))
+    return np.asarray(EKF(gyr=gyr, acc=-acc, frequency=rate_hz, frame="ENU", q0=q0).Q, float)
 
 
 def imufusion_ahrs(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:

@@ -1,0 +1,97 @@
+"""Calibration: bias at rest, ellipsoid fit, stand/hinge alignment for any mounting, rejections, store."""
+import json
+
+import numpy as np
+import pytest
+
+from calibration import (CalibrationRejected, CalibrationStore, alignment_from_axes, check_upright, fit_ellipsoid,
+                         forward_from_hinge, gyro_bias_at_rest, guided_six_position, stand_vertical)
+from host.orientation import quaternion as Q
+
+G = 9.80665
+FS = 200.0
+rng = np.random.default_rng(3)
+
+
+def still_block(up_sensor, seconds=5.0, gyr_bias=(0, 0, 0), acc_noise=0.02, gyr_noise=0.002):
+    n = int(seconds * FS)
+    up = np.asarray(up_sensor, float) / np.linalg.norm(up_sensor)
+    acc = G * up + rng.normal(0, acc_noise, (n, 3))
+    gyr = np.asarray(gyr_bias, float) + rng.normal(0, gyr_noise, (n, 3))
+    return acc, gyr
+
+
+def test_gyro_bias_at_rest_and_rejection_when_moving():
+    acc, gyr = still_block([0, 0, 1], gyr_bias=(0.01, -0.004, 0.002))
+    assert np.allclose(gyro_bias_at_rest(acc, gyr, FS), [0.01, -0.004, 0.002], atol=5e-4)
+    gyr[::50] += 0.5  # someone bumped it
+    with pytest.raises(CalibrationRejected, match="not still"):
+        gyro_bias_at_rest(acc, gyr, FS)
+
+
+def test_ellipsoid_fit_recovers_bias_and_scale():
+    bias, scale = np.array([0.2, -0.15, 0.3]), np.array([1.01, 0.985, 1.02])
+    dirs = np.vstack([np.eye(3), -np.eye(3), [[0.6, 0.8, 0], [0, -0.6, 0.8]]])
+    raw = G * dirs / scale + bias  # f = scale * (raw - bias)
+    cal = fit_ellipsoid(raw)
+    assert np.allclose(cal.bias, bias, atol=1e-6) and np.allclose(cal.scale, scale, atol=1e-7)
+    with pytest.raises(CalibrationRejected, match="z axis"):
+        fit_ellipsoid(raw[[0, 1, 3, 4, 6, 6]])
+
+
+def test_guided_six_position_reasks_a_wrong_pose():
+    poses = iter([[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+    said = []
+    cal = guided_six_position(lambda s: still_block(next(poses), s), ask=lambda m: "", say=said.append)
+    assert any("not '-x up'" in m for m in said)  # the second pose was +y, rejected and asked again
+    assert np.allclose(cal.scale, 1, atol=0.01)
+
+
+def pelvis_to_sensor(mount_q):
+    """A sensor mounted with R_pelvis<-sensor = mount_q: specific force of a neutral stand and of a 30° hinge."""
+    up_p = np.array([0, 0, 1.0])
+    hinge = Q.from_axis_angle([0, 1, 0], np.radians(30))  # anterior tilt: rotation about +y
+    up_hinged_p = Q.rotate(Q.conjugate(hinge), up_p)  # earth up seen from the tipped pelvis
+    to_s = Q.conjugate(mount_q)
+    return Q.rotate(to_s, up_p), Q.rotate(to_s, up_hinged_p)
+
+
+@pytest.mark.parametrize("mount_deg", [(0, 0, 0), (180, 0, 0), (90, -15, 0), (0, 30, 25), (0, -30, -70)])
+def test_stand_and_hinge_find_the_pelvis_axes_for_any_mounting(mount_deg):
+    roll, pitch, yaw = np.radians(mount_deg)
+    mount = Q.multiply(Q.multiply(Q.from_axis_angle([0, 0, 1], yaw), Q.from_axis_angle([1, 0, 0], roll)),
+                       Q.from_axis_angle([0, 1, 0], pitch))
+    up_s, hinged_s = pelvis_to_sensor(mount)
+    acc_stand, gyr_stand = still_block(up_s)
+    acc_hinge, _ = still_block(hinged_s)
+    up = stand_vertical(acc_stand, gyr_stand, FS)
+    al = alignment_from_axes(up, forward_from_hinge(acc_stand, acc_hinge, up), "hinge")
+    assert np.allclose(al.R_pelvis_sensor, Q.to_matrix(mount), atol=0.01)
+
+
+def test_stand_rejections_say_why():
+    acc, gyr = still_block([0, 0, 1], seconds=2)
+    with pytest.raises(CalibrationRejected, match="lasted 2.0 s"):
+        stand_vertical(acc, gyr, FS)
+    acc, gyr = still_block([0, 0, 1], acc_noise=0.8)
+    with pytest.raises(CalibrationRejected, match="not still"):
+        stand_vertical(acc, gyr, FS)
+    with pytest.raises(CalibrationRejected, match="not upright"):  # sitting: pelvis ~45° back
+        check_upright([0, 0, 1], [np.sin(np.radians(45)), 0, np.cos(np.radians(45))])
+    assert check_upright([0, 0, 1], [np.sin(np.radians(5)), 0, np.cos(np.radians(5))]) == pytest.approx(5)
+    with pytest.raises(CalibrationRejected, match="bend further"):
+        s, _ = still_block([0, 0, 1])
+        h, _ = still_block([0.1, 0, 1])
+        forward_from_hinge(s, h, [0, 0, 1])
+
+
+def test_store_keeps_every_calibration_with_timestamp(tmp_path):
+    store = CalibrationStore(tmp_path)
+    assert store.latest("pod-01") is None
+    store.save("pod-01", {"gyro_bias": np.array([0.1, 0.2, 0.3])})
+    store.save("pod-01", {"gyro_bias": np.array([0.4, 0.5, 0.6])})
+    assert store.latest("pod-01")["gyro_bias"] == [0.4, 0.5, 0.6]
+    data = json.loads((tmp_path / "pod-01.json").read_text())
+    assert len(data["calibrations"]) == 2 and all("timestamp" in e for e in data["calibrations"])
+    with pytest.raises(ValueError, match="device id"):
+        store.save("../evil", {})
