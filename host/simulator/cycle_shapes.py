@@ -26,6 +26,19 @@ def _bump(theta: np.ndarray, centre: float, width: float) -> np.ndarray:
     return np.exp((np.cos(theta - centre) - 1.0) / width**2)
 
 
+# Swing-side drop peaks in the stance leg's mid-stance: (share of the stride after contact, bump width).
+DROP_TIMING = {"run": (0.12, 0.45), "walk": (0.17, 0.6)}
+
+
+def _drop(theta: np.ndarray, kind: str, drop_asymmetry: float) -> np.ndarray:
+    """Obliquity over a stride: the right side drops in left stance (+), the left in right stance (-);
+    the right drop is 1 + a/2 and the left 1 - a/2."""
+    centre, width = DROP_TIMING[kind]
+    peak = centre * 2 * np.pi
+    return (1 + drop_asymmetry / 2) * _bump(theta, peak, width) - (1 - drop_asymmetry / 2) * _bump(
+        theta, np.pi + peak, width)
+
+
 def _fourier(samples: np.ndarray) -> np.ndarray:
     """Complex coefficients c_k (k = 1..HARMONICS) with shape(θ) - mean = Re Σ c_k e^{ikθ}."""
     spectrum = np.fft.rfft(samples) * 2.0 / len(samples)
@@ -47,7 +60,6 @@ def _stance_windows(theta: np.ndarray, duty: float) -> tuple[np.ndarray, np.ndar
 def gait_shapes(kind: str, drop_asymmetry: float = 0.0) -> np.ndarray:
     """(HARMONICS, len(CHANNELS)) complex coefficients for 'walk', 'run' or 'ride'."""
     th = _GRID
-    right_drop, left_drop = 1.0 + drop_asymmetry / 2, 1.0 - drop_asymmetry / 2
     if kind == "run":
         duty = 0.68  # stance share of a step (~0.24 s of 0.35 s at an easy pace)
         left, right = _stance_windows(th, duty)
@@ -61,8 +73,7 @@ def gait_shapes(kind: str, drop_asymmetry: float = 0.0) -> np.ndarray:
         fwd_vel = np.cumsum(braking) * (th[1] - th[0])
         shapes = {
             "tilt": np.cos(2 * th - 0.8 * np.pi),
-            "obliquity": right_drop * _bump(th, 0.12 * 2 * np.pi, 0.45)
-            - left_drop * _bump(th, np.pi + 0.12 * 2 * np.pi, 0.45),
+            "obliquity": _drop(th, kind, drop_asymmetry),
             "rotation": -np.cos(th - 0.05 * 2 * np.pi),
             "vertical": vert,
             "forward": fwd_vel,
@@ -71,8 +82,7 @@ def gait_shapes(kind: str, drop_asymmetry: float = 0.0) -> np.ndarray:
     elif kind == "walk":
         shapes = {
             "tilt": np.cos(2 * th - 0.9 * np.pi),
-            "obliquity": right_drop * _bump(th, 0.17 * 2 * np.pi, 0.6)
-            - left_drop * _bump(th, np.pi + 0.17 * 2 * np.pi, 0.6),
+            "obliquity": _drop(th, kind, drop_asymmetry),
             "rotation": -np.cos(th),
             "vertical": -np.cos(2 * th - 0.1),  # inverted pendulum: low at double support
             "forward": np.cos(2 * th - 0.25),  # fastest just after contact, slowest in mid-stance
@@ -99,6 +109,12 @@ def gait_shapes(kind: str, drop_asymmetry: float = 0.0) -> np.ndarray:
             x = x / np.abs(x).max()
         cols.append(_fourier(x))
     return np.stack(cols, axis=1)
+
+
+def obliquity_offset(kind: str, drop_asymmetry: float) -> float:
+    """Stride-mean of the obliquity shape (per unit drop). An asymmetric drop leaves the pelvis lower on
+    one side on average; the Fourier series (k >= 1) cannot carry that, so it is added separately."""
+    return float(_drop(_GRID, kind, drop_asymmetry).mean()) if kind in DROP_TIMING else 0.0
 
 
 def harmonic_basis(theta: np.ndarray) -> np.ndarray:

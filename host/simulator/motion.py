@@ -18,7 +18,8 @@ from scipy.special import ndtr
 
 from host.frames import body_rate_zxy, quat_multiply, rotation_from_angles
 from host.samples import GRAVITY
-from host.simulator.cycle_shapes import CHANNELS, evaluate_shapes, gait_shapes, harmonic_basis, min_curvature
+from host.simulator.cycle_shapes import (
+    CHANNELS, evaluate_shapes, gait_shapes, harmonic_basis, min_curvature, obliquity_offset)
 from host.simulator.scenarios import Mount, Scenario, Segment
 from host.simulator.smooth import KnotGrid, Smooth, evaluate, piecewise_smooth, smooth_noise, smooth_ramp
 
@@ -26,7 +27,7 @@ GAIT_KINDS = ("walk", "run", "ride")
 # Fore-aft velocity swing (m/s, peak) and side-to-side sway (m, peak) of the sacrum per activity.
 FORWARD_SWING = {"walk": 0.12, "run": 0.25, "ride": 0.0}
 LATERAL_SWAY = {"walk": 0.025, "run": 0.012, "ride": 0.003}
-GRADE_LEAN = 0.5  # extra anterior tilt per unit of slope angle (forward lean uphill, back downhill)
+GRADE_LEAN = 0.3  # extra anterior tilt per unit of slope angle (forward lean uphill, back downhill)
 IMPACT_WIDTH_S = 0.008  # foot-strike transient: Gaussian width of the sacrum's vertical spike
 IMPACT_DELAY_S = 0.012  # the spike peaks this long after initial contact
 TRANSITION_S = {"bend": 1.5, "default": 2.5}  # how long the body takes to change what it does
@@ -105,7 +106,7 @@ class MotionPlan:
                 channels[name] = channels[name] + self._s(f"amp_{kind}_{name}", t).times(shape)
 
         tilt = channels["tilt"] + self._s("tilt_mean", t)
-        obliquity = channels["obliquity"]
+        obliquity = channels["obliquity"] + self._s("obliquity_offset", t)
         rotation = channels["rotation"] + self._s("rotation_offset", t)
         heading = self._s("heading", t)
         yaw = heading + rotation
@@ -220,7 +221,8 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
 
     # Cycle phase: stride (or crank) frequency with stride-to-stride variability; warped so that the
     # right contact comes early or late (step-time asymmetry): θ = φ + ε(1 - cos φ).
-    freq = per_segment(_carry_cycle_rate(segments)) * (1.0 + smooth_noise(grid, rng, scenario.cadence_cv, 0.7))
+    freq = per_segment(_carry_cycle_rate(segments)) * (1.0 + _zero_mean_per_segment(
+        smooth_noise(grid, rng, scenario.cadence_cv, 0.7), tk, times, per_segment))
     phi = 2 * np.pi * grid.integral(freq)
     eps = scenario.step_time_asymmetry * np.pi / 4
     theta = phi + eps * (1.0 - np.cos(phi))
@@ -247,8 +249,13 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
                 amp = per_segment(values)
                 if name in ("obliquity", "rotation"):
                     amp = amp * (1.0 + growth)
-            amp = amp * (1.0 + smooth_noise(grid, rng, scenario.amplitude_cv, 0.7))
+            # Vertical bounce is steadier stride to stride (CV ~2 %) than the angles (~6 %).
+            cv = scenario.amplitude_cv / 3 if name == "vertical" else scenario.amplitude_cv
+            amp = amp * (1.0 + smooth_noise(grid, rng, cv, 0.7))
             splines[f"amp_{kind}_{name}"] = grid.spline(amp)
+
+    splines["obliquity_offset"] = grid.spline(sum(
+        splines[f"amp_{kind}_obliquity"](tk) * obliquity_offset(kind, scenario.drop_asymmetry) for kind in kinds))
 
     # Mean (stride-averaged) tilt relative to standing neutral.
     offsets = per_segment([s.value("tilt_offset_deg") if s.kind != "stand" else 0.0 for s in segments])
@@ -277,6 +284,13 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
     impact_g = per_segment([s.value("impact_g") if s.kind in ("walk", "run") else 0.0 for s in segments])
     ic_impact = np.interp(ic_times, tk, impact_g) * GRAVITY
     return MotionPlan(scenario, times, splines, shapes, ic_times, ic_sides, ic_impact, neutral)
+
+
+def _zero_mean_per_segment(noise: np.ndarray, tk: np.ndarray, times: SegmentTimes, per_segment) -> np.ndarray:
+    """Remove each segment's own mean from a stride-to-stride wobble, so that every segment keeps its
+    commanded average (a knob asks for 176 spm; a one-minute hill repeat must give 176, not 175.5)."""
+    means = [noise[(tk >= a) & (tk < b)].mean() for a, b in zip(times.starts, times.ends)]
+    return noise - per_segment(means)
 
 
 def _free_flight_limit(run_shape: np.ndarray, cadence_spm: float) -> float:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.ndimage import uniform_filter1d
 
 from host.frames import quat_wxyz, rotation_from_wxyz
 
@@ -12,6 +13,8 @@ ACTIVITIES = ("still", "walking", "running", "riding", "other")  # index = activ
 # stay this far above the wearer's standing neutral for at least this long while walking or running.
 SUSTAINED_TILT_THRESHOLD_DEG = 5.0
 SUSTAINED_TILT_MIN_S = 30.0
+SUSTAINED_TILT_MERGE_S = 30.0
+SMOOTHING_S = 10.0  # ~15 strides: what "the stride-averaged tilt" means over a sustained stretch
 
 
 @dataclass
@@ -63,12 +66,22 @@ class Truth:
         self,
         threshold_deg: float = SUSTAINED_TILT_THRESHOLD_DEG,
         min_duration_s: float = SUSTAINED_TILT_MIN_S,
+        merge_gap_s: float = SUSTAINED_TILT_MERGE_S,
     ) -> list[tuple[float, float]]:
-        """Intervals (start, end) in s where the stride-averaged tilt is above neutral + threshold for at
-        least `min_duration_s` while walking or running."""
+        """Intervals (start, end) in s where the stride-averaged tilt, smoothed over SMOOTHING_S, is above
+        neutral + threshold for at least `min_duration_s` while walking or running. Dips shorter than
+        `merge_gap_s` (wander around the threshold as the tilt creeps past it) do not split an interval."""
         gait = np.isin(self.activity, (ACTIVITIES.index("walking"), ACTIVITIES.index("running")))
-        above = gait & (self.tilt_mean - self.neutral_tilt > np.radians(threshold_deg))
-        return [(a, b) for a, b in _runs(self.t, above) if b - a >= min_duration_s]
+        rate = (len(self.t) - 1) / (self.t[-1] - self.t[0])
+        smoothed = uniform_filter1d(self.tilt_mean.astype(float), max(1, int(SMOOTHING_S * rate)), mode="nearest")
+        above = gait & (smoothed - self.neutral_tilt > np.radians(threshold_deg))
+        merged: list[tuple[float, float]] = []
+        for a, b in _runs(self.t, above):
+            if merged and a - merged[-1][1] < merge_gap_s:
+                merged[-1] = (merged[-1][0], b)
+            else:
+                merged.append((a, b))
+        return [(a, b) for a, b in merged if b - a >= min_duration_s]
 
 
 def _runs(t: np.ndarray, mask: np.ndarray) -> list[tuple[float, float]]:
