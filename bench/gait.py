@@ -121,7 +121,8 @@ def load_scenario(name: str, minutes: float, seed: int) -> Recording:
     acc = np.einsum("nij,nj->ni", m, rec.acc)
     gyr = np.einsum("nij,nj->ni", m, rec.gyr)
     bouts = [Bout(*b) for b in scored_bouts(truth)]
-    return Recording(name, rec.t, acc, gyr, rec.rate_hz, bouts, whole=True)
+    # Detections come on the device clock; the truth is on true time: score on the truth's clock.
+    return Recording(name, truth.t, acc, gyr, rec.rate_hz, bouts, whole=True)
 
 
 # ---------------------------------------------------------------- detectors
@@ -130,6 +131,7 @@ def run_tiltguard(rec: Recording, tally: Tally) -> None:
     ic = detect_initial_contacts(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, t0=rec.t[0])
     tally.seconds += time.perf_counter() - t0
     tally.hours += (rec.t[-1] - rec.t[0]) / 3600
+    ic.t = ic.times_on(rec.t)
     if rec.whole:
         all_ic = np.concatenate([b.ic_s for b in rec.bouts]) if rec.bouts else np.zeros(0)
         all_left = np.concatenate([b.ic_left for b in rec.bouts]) if rec.bouts else np.zeros(0, bool)

@@ -15,16 +15,19 @@ from host.samples import GRAVITY
 
 GRAVITY_CUTOFF_HZ = 0.3  # below the slowest step rate (~0.8 Hz), above posture changes
 SIGNAL_CUTOFF_HZ = 10.0  # keeps the loading-response rise (~50 ms) and drops impact ringing
+TIMING_CUTOFF_HZ = 40.0  # keeps a running foot-strike impact (~20 ms rise) for contact timing
 
 
 @dataclass
 class LevelSignals:
     """acc: (N, 3) forward, left, up, m/s², gravity removed; gyr: (N, 3) roll, pitch, yaw rate (about the
-    same axes), rad/s; both low-passed at SIGNAL_CUTOFF_HZ."""
+    same axes), rad/s; both low-passed at SIGNAL_CUTOFF_HZ. vertical_wide: the vertical acceleration
+    low-passed at TIMING_CUTOFF_HZ (or 0.45 × the rate), for timing impacts."""
 
     rate_hz: float
     acc: np.ndarray
     gyr: np.ndarray
+    vertical_wide: np.ndarray
 
     @property
     def vertical(self) -> np.ndarray:
@@ -83,4 +86,5 @@ def level_signals(
         rate_hz,
         _lowpass(a, SIGNAL_CUTOFF_HZ, rate_hz, causal),
         _lowpass(w, SIGNAL_CUTOFF_HZ, rate_hz, causal),
+        _lowpass(a[:, 2], TIMING_CUTOFF_HZ, rate_hz, causal),
     )

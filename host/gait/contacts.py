@@ -10,8 +10,9 @@
    wearer's own step shapes. Normalised cross-correlation with them finds the weak steps (a stiff or
    shuffling leg) and tells each step's side far better than any single-sample sign rule.
 5. Sequence model again on the template matches, now also preferring alternating sides.
-6. Timing: the half-maximum point on the rising edge of the nearest vertical-jerk pulse — the onset of
-   loading rather than its steepest part.
+6. Timing: on the wide-band vertical jerk, the first strong pulse up to 0.1 s before the loading rise
+   (a foot-strike impact, if the wearer has one: running, heel striking), and the half-maximum point on
+   its rising edge — the onset of loading rather than its steepest part.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
 
 from .body_frame import LevelSignals, level_signals
-from .rhythm import stride_period
+from .rhythm import StridePeriod, stride_period
 from .sequence import select_steps
 
 MIN_CANDIDATE_GAP_S = 0.12
@@ -37,9 +38,16 @@ MATCH_THRESHOLD = 0.45
 RHYTHM_WEIGHT = 0.5
 SAME_SIDE_PENALTY = 0.2
 MIN_TEMPLATE_STEPS = 4
+STRETCH_MIN_STEPS = 10  # per side; a stretch with fewer confident steps uses the whole recording's templates
 SIDE_WINDOW_S = 0.3
 TIMING_SEARCH_S = 0.06
+IMPACT_LOOKBACK_S = 0.1  # an impact precedes the loading peak by ~0.1 s (Lee 2010; running force curves)
+IMPACT_RELATIVE = 0.5  # a pulse counts as the impact if at least half the strongest one nearby
 ONSET_FRACTION = 0.5
+PACE_SPAN_S = 4.0  # stride periods compared over this long before and after
+PACE_JUMP = 1.3  # stride-time ratio that separates walking from running (~115 vs ~170 steps/min)
+AMPLITUDE_JUMP = 2.0  # running loads the trunk 2-4x harder than walking (vertical RMS)
+RUNNING_RMS = 4.0  # m/s²: sacrum vertical RMS of running (2-3 g peaks); walking stays near 1-3
 
 
 @dataclass
@@ -47,6 +55,11 @@ class InitialContacts:
     t: np.ndarray  # (K,) s, same clock as the input
     left: np.ndarray  # (K,) bool
     confidence: np.ndarray  # (K,) template match in [0, 1]
+    index: np.ndarray  # (K,) fractional sample index of each contact
+
+    def times_on(self, clock: np.ndarray) -> np.ndarray:
+        """Contact times on another per-sample clock (e.g. true time in a simulation)."""
+        return np.interp(self.index, np.arange(len(clock)), clock)
 
     def __len__(self) -> int:
         return len(self.t)
@@ -80,12 +93,13 @@ def _features(sig: LevelSignals) -> np.ndarray:
     return np.hstack([sig.acc, GYRO_WEIGHT * sig.gyr])
 
 
-def _templates(x: np.ndarray, idx: np.ndarray, left: np.ndarray, half: int) -> dict[bool, np.ndarray]:
+def _templates(x: np.ndarray, idx: np.ndarray, left: np.ndarray, half: int,
+               min_steps: int = MIN_TEMPLATE_STEPS) -> dict[bool, np.ndarray]:
     inside = (idx - half >= 0) & (idx + half < len(x))
     out = {}
     for side in (True, False):
         sel = idx[inside & (left == side)]
-        if len(sel) >= MIN_TEMPLATE_STEPS:
+        if len(sel) >= min_steps:
             out[side] = np.mean([x[i - half : i + half + 1] for i in sel], axis=0)
     if len(out) == 1:  # too few steps of one side (e.g. a short bout): mirror the other side's template
         side, tpl = next(iter(out.items()))
@@ -112,19 +126,28 @@ def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
     return out
 
 
-def _onset_times(jerk: np.ndarray, idx: np.ndarray, fs: float) -> np.ndarray:
-    """Half-maximum crossing on the rising edge of the jerk pulse nearest each index (fractional samples)."""
+def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: float) -> np.ndarray:
+    """Contact instants (fractional samples): for the loading pulse of `jerk` nearest each index, the first
+    strong pulse of `wide_jerk` from IMPACT_LOOKBACK_S before it, at half its maximum on its rising edge."""
     w = max(1, int(TIMING_SEARCH_S * fs))
-    back = max(1, int(0.15 * fs))
+    lookback = int(IMPACT_LOOKBACK_S * fs)
+    after = max(1, int(0.03 * fs))
+    back = max(1, int(0.1 * fs))
+    n = len(jerk)
     out = np.empty(len(idx))
     for k, i in enumerate(idx):
-        lo, hi = max(i - w, 1), min(i + w + 1, len(jerk) - 1)
+        lo, hi = max(i - w, 1), min(i + w + 1, n - 1)
         p = lo + int(np.argmax(jerk[lo:hi]))
-        level = ONSET_FRACTION * jerk[p]
-        q = p
-        while q > 1 and jerk[q - 1] > level and p - q < back:
+        a, b = max(p - lookback, 1), min(p + after + 1, n - 1)
+        seg = wide_jerk[a:b]
+        inner = (seg[1:-1] > seg[:-2]) & (seg[1:-1] >= seg[2:]) & (seg[1:-1] >= IMPACT_RELATIVE * seg.max())
+        peaks = np.flatnonzero(inner) + 1
+        q0 = a + (int(peaks[0]) if len(peaks) else int(np.argmax(seg)))
+        level = ONSET_FRACTION * wide_jerk[q0]
+        q = q0
+        while q > 1 and wide_jerk[q - 1] > level and q0 - q < back:
             q -= 1
-        y0, y1 = jerk[q - 1], jerk[q]
+        y0, y1 = wide_jerk[q - 1], wide_jerk[q]
         out[k] = q - 1 + (level - y0) / (y1 - y0) if y1 > y0 and y0 <= level else float(q)
     return out
 
@@ -145,30 +168,96 @@ def detect_initial_contacts(
 def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0) -> InitialContacts:
     fs = sig.rate_hz
     jerk = _vertical_jerk(sig)
+    wide_jerk = np.gradient(sig.vertical_wide) * fs
     rhythm = stride_period(sig.vertical, sig.acc[:, 1], fs)
     first, salience = _first_pass(sig, jerk, rhythm.step_period_at)
-    empty = InitialContacts(np.zeros(0), np.zeros(0, bool), np.zeros(0))
+    empty = InitialContacts(np.zeros(0), np.zeros(0, bool), np.zeros(0), np.zeros(0))
     confident = first[salience >= CONFIDENT_SALIENCE]
     if len(confident) < MIN_TEMPLATE_STEPS:
         if len(first) == 0:
             return empty
-        t = t0 + _onset_times(jerk, first, fs) / fs
-        return InitialContacts(t, lateral_side_score(sig, first) > 0, salience)
+        index = _onset_times(jerk, wide_jerk, first, fs)
+        return InitialContacts(t0 + index / fs, lateral_side_score(sig, first) > 0, salience, index)
 
     x = _features(sig)
     half = int(TEMPLATE_HALF_S * fs)
-    templates = _templates(x, confident, lateral_side_score(sig, confident) > 0, half)
-    if not templates:
+    side = lateral_side_score(sig, confident) > 0
+    global_templates = _templates(x, confident, side, half)
+    if not global_templates:
         return empty
-    match_left = template_match(x, templates[True])
-    match_right = template_match(x, templates[False])
+    picks, lefts = [], []
+    for lo, hi in gait_stretches(rhythm, sig.vertical, fs):
+        mine = (confident >= lo) & (confident < hi)
+        templates = _templates(x, confident[mine], side[mine], half, STRETCH_MIN_STEPS) or global_templates
+        idx, left = _match_stretch(x, templates, lo, hi, fs, rhythm.step_period_at)
+        picks.append(idx)
+        lefts.append(left)
+    idx, left = np.concatenate(picks), np.concatenate(lefts)
+    index = _onset_times(jerk, wide_jerk, idx, fs)
+    return InitialContacts(t0 + index / fs, left, _confidence(x, global_templates, idx), index)
+
+
+def gait_stretches(rhythm: StridePeriod, vertical: np.ndarray, fs: float) -> list[tuple[int, int]]:
+    """Sample ranges of one kind of gait: the recording is cut where, between the PACE_SPAN_S before and
+    after, the stride period jumps by more than PACE_JUMP and the vertical acceleration's RMS by more than
+    AMPLITUDE_JUMP to a running level (walking <-> running), so each stretch learns templates of its own kind of step. Pauses
+    and a slower or faster walk do not cut: the same wearer walks the same way after a stop."""
+    n = len(vertical)
+    period = rhythm.period_s
+    hop = rhythm.t[1] - rhythm.t[0] if len(rhythm.t) > 1 else 1.0
+    span = max(1, int(round(PACE_SPAN_S / hop)))
+    ratio = np.ones(len(period))
+    for i in range(span, len(period) - span):
+        before, after = period[i - span : i], period[i : i + span]
+        # only a jump between two clearly rhythmic stretches counts (irregular walking wanders)
+        if np.isfinite(before).mean() >= 0.75 and np.isfinite(after).mean() >= 0.75:
+            b, a = np.nanmedian(before), np.nanmedian(after)
+            c = int(rhythm.t[i] * fs)
+            w = int(PACE_SPAN_S * fs)
+            rms_b = np.sqrt(np.mean(vertical[max(c - w, 0) : c] ** 2))
+            rms_a = np.sqrt(np.mean(vertical[c : c + w] ** 2))
+            louder, quieter = max(rms_b, rms_a), min(rms_b, rms_a)
+            if louder > RUNNING_RMS and louder > AMPLITUDE_JUMP * max(quieter, 1e-6):
+                ratio[i] = max(b / a, a / b)
+    cuts = []
+    for i in np.flatnonzero(ratio > PACE_JUMP):
+        if (ratio[i] >= ratio[max(i - span, 0) : i + span + 1]).all():  # the sharpest point of each jump
+            cuts.append(int(rhythm.t[i] * fs))
+    edges = [0, *sorted(set(cuts)), n]
+    return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _match_stretch(x, templates, lo, hi, fs, step_period_at) -> tuple[np.ndarray, np.ndarray]:
+    half = len(templates[True]) // 2
+    a, b = max(lo - half, 0), min(hi + half, len(x))
+    seg = x[a:b]
+    match_left = template_match(seg, templates[True])
+    match_right = template_match(seg, templates[False])
     match = np.maximum(match_left, match_right)
     cand, _ = find_peaks(match, distance=max(1, int(MIN_CANDIDATE_GAP_S * fs)), height=0.1)
+    cand = cand[(cand + a >= lo) & (cand + a < hi)]
     is_left = match_left[cand] >= match_right[cand]
     chosen = select_steps(
-        cand / fs, np.clip(match[cand], 0.0, 1.0), rhythm.step_period_at(cand / fs),
+        (cand + a) / fs, np.clip(match[cand], 0.0, 1.0), step_period_at((cand + a) / fs),
         MATCH_THRESHOLD, RHYTHM_WEIGHT, is_left, SAME_SIDE_PENALTY,
     )
-    idx = cand[chosen]
-    t = t0 + _onset_times(jerk, idx, fs) / fs
-    return InitialContacts(t, is_left[chosen], np.clip(match[idx], 0.0, 1.0))
+    return cand[chosen] + a, is_left[chosen]
+
+
+def _confidence(x: np.ndarray, templates: dict, idx: np.ndarray) -> np.ndarray:
+    """Normalised correlation of each pick's window with its best-matching global template, in [0, 1]."""
+    half = len(templates[True]) // 2
+    out = np.zeros(len(idx))
+    for k, i in enumerate(idx):
+        if i - half < 0 or i + half >= len(x):
+            continue
+        w = x[i - half : i + half + 1]
+        w = w - w.mean(axis=0)
+        best = 0.0
+        for tpl in templates.values():
+            t = tpl - tpl.mean(axis=0)
+            den = np.sqrt((w**2).sum() * (t**2).sum())
+            if den > 0:
+                best = max(best, float((w * t).sum() / den))
+        out[k] = best
+    return np.clip(out, 0.0, 1.0)

@@ -17,6 +17,7 @@ HOP_S = 0.5
 STRIDE_RANGE_S = (0.5, 2.4)  # 50-240 steps/min
 ANALYSIS_RATE_HZ = 50.0  # period resolution of 20 ms is plenty for a prior on step timing
 MIN_REGULARITY = 0.3  # below this the signal is not periodic enough to trust its period
+NEAR_BEST = 0.85  # a very regular gait repeats at 2, 3... strides too: take the shortest lag this close to the best
 
 
 @dataclass
@@ -66,7 +67,9 @@ def stride_period(vertical: np.ndarray, lateral: np.ndarray, rate_hz: float) -> 
     is_peak = np.zeros_like(seg, dtype=bool)
     is_peak[:, 1:-1] = (seg[:, 1:-1] > seg[:, :-2]) & (seg[:, 1:-1] >= seg[:, 2:])
     masked = np.where(is_peak, seg, -np.inf)
-    best = np.argmax(masked, axis=1)
+    top = masked.max(axis=1, keepdims=True)
+    best = np.argmax(masked >= NEAR_BEST * np.where(top > 0, top, np.inf), axis=1)
+    best = np.where(np.isfinite(top[:, 0]) & (top[:, 0] > 0), best, np.argmax(masked, axis=1))
     regularity = masked[np.arange(len(seg)), best]
     period = (lo + best) / fs
     ok = np.isfinite(regularity) & (regularity >= MIN_REGULARITY)
