@@ -559,7 +559,15 @@ class Device:
             self._update_link()
             for lk in self.links:
                 for raw in lk.poll():
-                    await self.handle(lk, raw)
+                    try:
+                        await self.handle(lk, raw)
+                    except Exception as e:  # one bad command must not end the control task
+                        self.stats["bad_commands"] += 1
+                        self.last_error = repr(e)
+                        try:
+                            self.event(P.E_ERROR, 0, 0)
+                        except Exception:
+                            pass
             self._pump_resend()
             await self.board.sleep_ms(10)
 

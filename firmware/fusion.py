@@ -16,7 +16,7 @@ except ImportError:  # CPython
 class Mahony:
     """q = (w, x, y, z) rotates sensor-frame vectors into the earth frame (z up)."""
 
-    def __init__(self, kp=1.0, ki=0.02):
+    def __init__(self, kp=0.2, ki=0.01):
         self.kp = kp
         self.ki = ki
         self.q = [1.0, 0.0, 0.0, 0.0]
@@ -49,10 +49,12 @@ class Mahony:
         qz = q[3]
         n = ax * ax + ay * ay + az * az
         if n > 0.0:
-            inv = 1.0 / math.sqrt(n)
-            ax *= inv
-            ay *= inv
-            az *= inv
+            # scale by 1/g instead of normalising: while running, the flight phase (|a| near 0) and the
+            # impacts would otherwise get full weight in arbitrary directions and bias the tilt by >10°;
+            # weighting by |a| makes the correction average to the mean specific force, i.e. gravity
+            ax *= 0.10197162
+            ay *= 0.10197162
+            az *= 0.10197162
             # estimated direction of gravity-up in the sensor frame (third row of R)
             vx = 2.0 * (qx * qz - qw * qy)
             vy = 2.0 * (qw * qx + qy * qz)

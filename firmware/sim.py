@@ -201,17 +201,17 @@ class ScriptedHost:
             s["logs"] = P.decode_log_list(f.data)
             self._next_log()
         elif f.cmd == P.C_LOG_READ and f.status == P.S_OK:
-            lid, off, chunk = P.decode_log_chunk(f.data)
-            s["data"].extend(chunk)
-            if len(s["data"]) < s["size"] and chunk:
-                self.command(P.C_LOG_READ, lid, len(s["data"]), 4096)
-            else:
-                path = "%s/log%05d.bin" % (self.out_dir, lid)
-                with open(path, "wb") as fh:
-                    fh.write(s["data"])
-                from firmware.compat import crc32
+            from firmware.compat import crc32
 
-                self.command(P.C_LOG_DELETE, lid, len(s["data"]), crc32(s["data"]) & 0xFFFFFFFF)
+            lid, off, chunk = P.decode_log_chunk(f.data)
+            with open("%s/log%05d.bin" % (self.out_dir, lid), "ab") as fh:  # streamed: little RAM here
+                fh.write(chunk)
+            s["got"] += len(chunk)
+            s["crc"] = crc32(chunk, s["crc"])
+            if s["got"] < s["size"] and chunk:
+                self.command(P.C_LOG_READ, lid, s["got"], 4096)
+            else:
+                self.command(P.C_LOG_DELETE, lid, s["got"], s["crc"] & 0xFFFFFFFF)
                 self.synced.append(lid)
         elif f.cmd == P.C_LOG_DELETE:
             self._next_log()
@@ -224,7 +224,8 @@ class ScriptedHost:
         lid, size = s["logs"].pop(0)
         s["lid"] = lid
         s["size"] = size
-        s["data"] = bytearray()
+        s["got"] = 0
+        s["crc"] = 0
         self.command(P.C_LOG_READ, lid, 0, 4096)
 
 
