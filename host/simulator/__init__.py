@@ -80,8 +80,8 @@ def simulate(
 # rest is float32 (1e-7 relative is far below any sensor's resolution) so an hour fits in < 300 MB.
 _FIELDS = {
     "quat_pelvis": (4, np.float64), "acc_earth": (3, np.float32), "clean_acc": (3, np.float32),
-    "clean_gyr": (3, np.float64), "tilt": (1, np.float64), "obliquity": (1, np.float64),
-    "rotation": (1, np.float64), "meas_acc": (3, np.float64), "meas_gyr": (3, np.float64),
+    "clean_gyr": (3, np.float64), "tilt": (1, np.float32), "obliquity": (1, np.float32),
+    "rotation": (1, np.float32), "meas_acc": (3, np.float64), "meas_gyr": (3, np.float64),
     "quat_mount": (4, np.float32), "vel_earth": (3, np.float32), "gyro_bias": (3, np.float32),
     "tilt_mean": (1, np.float32), "heading": (1, np.float32), "cadence_spm": (1, np.float32),
     "pedal_rpm": (1, np.float32), "temp_c": (1, np.float32), "activity": (1, np.int8),
