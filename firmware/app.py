@@ -6,7 +6,8 @@ port) and hosts through `links` (firmware/serial_link.py, firmware/ble.py): this
 
 board: i2c, ticks_us(), ticks_diff(a, b), sleep_ms(ms) (awaitable), button_pressed(), battery_mv(), buzz(on),
        config_path, log_root, mem_free()
-link:  name, connected, bonded, max_frame, send(frame) -> bool, poll() -> [frame bytes], set_battery(pct)
+link:  name, connected, bonded, max_frame, send(frame) -> bool, poll() -> [frame bytes], set_battery(pct),
+       set_cadence(steps per minute)
 """
 import gc
 from array import array
@@ -20,6 +21,7 @@ import asyncio
 
 from firmware import config as cfgmod
 from firmware import protocol as P
+from firmware.cadence import CadenceCounter
 from firmware.cue import Neutral, TiltCue
 from firmware.flashlog import FlashLog
 from firmware.fusion import Mahony
@@ -101,6 +103,7 @@ class Device:
         self._load_neutral()
         self.cue = TiltCue()
         self._apply_cue_cfg()
+        self.cadence = CadenceCounter()
         self.seq = 0
         self.running = False
         self.exit = False
@@ -318,6 +321,7 @@ class Device:
 
     def _after_block(self, n):
         up = self.fusion.up_in_sensor()
+        self.cadence.update(self.raw, n, self.drv.acc_scale, up[0], up[1], up[2], self.dt)
         na = self._neutral_acc
         if na is not None:
             na[0] += up[0]
@@ -607,6 +611,14 @@ class Device:
                 self.event(P.E_BATTERY, pct, mv)
             await self.board.sleep_ms(BATTERY_EVERY_MS)
 
+    async def cadence_task(self):
+        """Once a second: cadence to links that publish it (BLE Running Speed and Cadence)."""
+        while not self.exit:
+            spm = self.cadence.spm() if self.running else 0
+            for lk in self.links:
+                lk.set_cadence(spm)
+            await self.board.sleep_ms(1000)
+
     async def buzz_pattern(self, pattern):
         """on, off, on, ... durations in ms."""
         on = True
@@ -622,7 +634,8 @@ class Device:
         if self.cfg.get("autostart"):
             self.start()
         tasks = [asyncio.create_task(self.sampler_task()), asyncio.create_task(self.io_task()),
-                 asyncio.create_task(self.button_task()), asyncio.create_task(self.battery_task())]
+                 asyncio.create_task(self.button_task()), asyncio.create_task(self.battery_task()),
+                 asyncio.create_task(self.cadence_task())]
         while not self.exit:
             await self.board.sleep_ms(50)
         self.stop()

@@ -38,6 +38,9 @@ def parse_log(data):
             problem = "no block marker at byte %d" % pos
             break
         length, want = struct.unpack_from("<HI", data, pos + 2)
+        if length == 0:  # the writer never writes an empty block
+            problem = "empty block at byte %d" % pos
+            break
         start = pos + BLOCK_HEAD
         if start + length > n:
             problem = "block at byte %d cut short (power lost while writing)" % pos

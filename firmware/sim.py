@@ -124,6 +124,7 @@ class SimLink:
         self.inbox = []
         self.host = None
         self.battery = None
+        self.cadence = []  # what a BLE link would publish as RSC cadence, once a second
 
     def send(self, frame):
         if not self.connected:
@@ -142,6 +143,9 @@ class SimLink:
 
     def set_battery(self, pct):
         self.battery = pct
+
+    def set_cadence(self, spm):
+        self.cadence.append(spm)
 
 
 class ScriptedHost:
@@ -308,6 +312,7 @@ def run(spec):
         "mem_alloc": gc.mem_alloc(),
         "neutral": dev.cfg.get("neutral_up"),
         "gaps_left": host.gaps(),
+        "cadence": link.cadence,
     }
     return summary
 

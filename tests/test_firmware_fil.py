@@ -148,3 +148,12 @@ def test_full_60s_history_fits_a_psram_board_heap(easy_run, tmp_path):
                       tmp_path, heapsize="1024k")
     assert summary["history_s"] == 60
     assert summary["history_frames"] >= 60 * 20
+
+
+def test_rsc_cadence_follows_the_simulated_run(fil_run, easy_run):
+    summary, _, _, _ = fil_run
+    _, truth = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=1)
+    running = truth.cadence_spm[truth.cadence_spm > 140]
+    published = np.array(summary["cadence"])
+    assert np.median(published[published > 140]) == pytest.approx(np.median(running), abs=4)
+    assert (published > 140).sum() >= 10  # seconds of running reported as running

@@ -1,0 +1,39 @@
+"""Device entry point: `import firmware.main` from the board's /main.py (see `tiltguard device flash`)."""
+import sys
+
+import asyncio
+
+
+def run():
+    from firmware.app import Device
+    from firmware.board import Board
+    from firmware.config import VERSION, load
+    from firmware.serial_link import SerialLink
+
+    board = Board()
+    cfg = load(board.config_path)
+    links = [SerialLink(sys.stdin.buffer, sys.stdout.buffer, board.ticks_ms, board.ticks_diff)]
+    try:
+        import bluetooth
+
+        from firmware.ble import BleLink
+
+        links.insert(0, BleLink(bluetooth.BLE(), bluetooth.UUID, cfg["name"], firmware=VERSION))
+    except ImportError:
+        pass  # a build without Bluetooth: USB only
+    try:
+        import micropython
+
+        micropython.kbd_intr(-1)  # binary frames on stdin must not raise KeyboardInterrupt
+        device = Device(board, links, cfg)
+        for lk in links:
+            if lk.name == "ble":
+                lk.set_model(device.drv.MODEL)
+        asyncio.run(device.run())
+    finally:
+        import micropython
+
+        micropython.kbd_intr(3)
+
+
+run()

@@ -1,0 +1,112 @@
+"""Firmware pieces on both runtimes: BLE encodings, flash-log power loss, resend history, battery curve."""
+import json
+import struct
+
+import pytest
+
+from firmware import ble
+from firmware.app import SampleClock, lipo_percent
+from firmware.flashlog import capacity_hours, parse_log
+from firmware.history import FrameHistory
+from tests.mpy_helpers import run_micropython_code
+
+
+def test_advertising_fits_31_bytes_with_the_128_bit_service_and_names_in_scan_response():
+    adv = ble.adv_payload(services128=(ble.SERVICE_UUID,), appearance=ble.APPEARANCE_RUNNING_SENSOR_ON_HIP)
+    assert len(adv) <= 31
+    assert adv[3:5] == bytes([17, 0x07]) and adv[5:21] == bytes.fromhex(ble.SERVICE_UUID.replace("-", ""))[::-1]
+    resp = ble.adv_payload(name="Tiltguard-A1", services16=(0x1814, 0x180F))
+    assert b"\x05\x03\x14\x18\x0f\x18" in resp and resp.endswith(b"\x0d\x09Tiltguard-A1")
+    with pytest.raises(ValueError):
+        ble.adv_payload(name="x" * 30, services128=(ble.SERVICE_UUID,))
+
+
+def test_rsc_measurement_encoding():
+    # flags bit 2 = running; speed in 1/256 m/s; cadence steps/min (Bluetooth RSC service 1.0)
+    assert ble.rsc_measurement(168, 3.0) == struct.pack("<BHB", 0x04, 768, 168)
+    assert ble.rsc_measurement(110) == struct.pack("<BHB", 0x00, 0, 110)
+
+
+def test_ble_module_imports_on_micropython_without_machine_or_bluetooth():
+    out = run_micropython_code(
+        "import sys\nfrom firmware import ble\n"
+        "print(ble.adv_payload(name='Tiltguard', services16=(0x1814, 0x180F)).hex())\n"
+        "print('machine' in sys.modules, 'bluetooth' in sys.modules)\n")
+    hexline, mods = out.strip().splitlines()
+    assert hexline == ble.adv_payload(name="Tiltguard", services16=(0x1814, 0x180F)).hex()
+    assert mods.split() == ["False", "False"]
+
+
+LOG_SCRIPT = r"""
+import os, json
+from firmware.flashlog import FlashLog, parse_log
+from firmware import protocol as P
+root = ROOT
+log = FlashLog(root, block_size=1024)
+lid = log.open_new()
+for s in range(40):
+    log.append(P.encode_samples(s, s * 50000, s * 10, 5000000, 0, list(range(60)), 10))
+log.flush()
+blocks = log.blocks_written
+for s in range(40, 45):
+    log.append(P.encode_samples(s, s * 50000, s * 10, 5000000, 0, list(range(60)), 10))
+log.f.close(); log.f = None  # power lost: the last 5 frames were still in RAM
+size = log.size(lid)
+with open(root + "/%05d.tgl" % lid, "ab") as f:
+    f.write(b"TB" + bytes([0xF4, 0x01, 1, 2, 3, 4]) + bytes(300))  # a 500-byte block, 300 written
+data = open(root + "/%05d.tgl" % lid, "rb").read()
+frames, good, problem = parse_log(data)
+print(json.dumps({"blocks": blocks, "frames": len(frames), "good": good, "size": size, "problem": problem,
+                  "seqs": [P.decode_frame(f).seq for f in frames], "crc": log.crc_of(lid),
+                  "list": log.list()}))
+"""
+
+
+def test_flash_log_loses_only_the_unfinished_block_on_power_loss(tmp_path):
+    out = run_micropython_code(LOG_SCRIPT.replace("ROOT", repr(str(tmp_path))))
+    r = json.loads(out.strip().splitlines()[-1])
+    assert r["blocks"] >= 7 and r["good"] == r["size"]
+    assert r["seqs"] == list(range(40))  # every frame of every complete block, in order
+    assert "cut short" in r["problem"]
+    data = next(tmp_path.glob("*.tgl")).read_bytes()
+    import binascii
+
+    assert r["crc"] == binascii.crc32(data)  # the device's CRC is what the host computes on its copy
+    frames, good, _ = parse_log(data)  # the host's parser agrees
+    assert len(frames) == 40 and good == r["size"]
+
+
+def test_log_capacity_statement():
+    # the numbers docs/hardware.md quotes: ~1.9 MB free on a 4 MB board, ~6 MB on 8 MB
+    assert capacity_hours(1.9e6, 200) == pytest.approx(0.17, abs=0.01)
+    assert capacity_hours(6.0e6, 100) == pytest.approx(1.06, abs=0.02)
+
+
+def test_history_keeps_the_newest_frames_and_finds_them_by_seq():
+    h = FrameHistory(1000, 50)
+    for s in range(100):
+        h.add(s, bytes([s % 256]) * (30 + s % 17))
+    assert h.newest_seq() == 99
+    oldest = h.oldest_seq()
+    assert 99 - oldest + 1 == h.count and h.used <= 1000
+    for s in range(oldest, 100):
+        assert bytes(h.get(s)) == bytes([s % 256]) * (30 + s % 17)
+    assert h.get(oldest - 1) is None and h.get(100) is None
+
+
+def test_sample_clock_measures_a_fast_chip():
+    c = SampleClock(200)
+    true_ns = 4980000
+    k = 0
+    t = 0
+    for i in range(3000):  # reads every 20 ms of device time
+        t += 20000000
+        n = (t // true_ns) - k
+        k += n
+        c.update(t, n)
+    assert c.period_ns == pytest.approx(true_ns, rel=1e-4)
+
+
+def test_battery_curve():
+    assert lipo_percent(4200) == 100 and lipo_percent(3300) == 0
+    assert 40 <= lipo_percent(3780) <= 55
