@@ -118,3 +118,21 @@ def test_rate_range_is_enforced():
         assert len(rec) == pytest.approx(60 * rate, abs=2)
     with pytest.raises(ValueError, match="outside"):
         simulate("walk-easy", minutes=1.0, rate_hz=40.0)
+
+
+def test_stance_follows_each_contact_and_the_swing_side_drops(turns_1000hz):
+    """Event timing of the cycle shapes: after a contact the sacrum is loaded (stance), before it the runner
+    is in flight; in left stance the right side drops (obliquity > 0), in right stance the left side."""
+    _, truth = turns_1000hz
+    az = truth.acc_earth[:, 2] / GRAVITY
+    running = truth.activity == ACTIVITIES.index("running")
+    k = np.searchsorted(truth.t, truth.ic_times)
+    keep = (k > 100) & (k < len(truth.t) - 200)
+    keep[keep] &= running[k[keep]]
+    k, side = k[keep], truth.ic_sides[keep]
+    after = np.array([az[i + 60 : i + 150].mean() for i in k])  # 60-150 ms into stance
+    before = np.array([az[i - 40 : i - 5].mean() for i in k])  # the last 40 ms of flight
+    assert len(k) > 150
+    assert np.median(after) > 0.5 and np.median(before) < -0.7
+    mid_stance = np.array([truth.obliquity[i + 40 : i + 120].mean() for i in k])
+    assert np.all(mid_stance[side == "L"] > 0) and np.all(mid_stance[side == "R"] < 0)

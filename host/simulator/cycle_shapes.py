@@ -41,8 +41,8 @@ def _drop(theta: np.ndarray, kind: str, drop_asymmetry: float) -> np.ndarray:
 
 def _fourier(samples: np.ndarray) -> np.ndarray:
     """Complex coefficients c_k (k = 1..HARMONICS) with shape(θ) - mean = Re Σ c_k e^{ikθ}."""
-    spectrum = np.fft.rfft(samples) * 2.0 / len(samples)
-    coeffs = np.conj(spectrum[1 : HARMONICS + 1])
+    spectrum = np.fft.rfft(samples) * 2.0 / len(samples)  # X_k = Σ x_j e^{-ikθ_j}, so c_k = 2 X_k / M
+    coeffs = spectrum[1 : HARMONICS + 1].copy()
     # Round-off leaves ~1e-300 in harmonics a shape lacks; denormals make matrix products 20x slower.
     coeffs.real[np.abs(coeffs.real) < 1e-12] = 0.0
     coeffs.imag[np.abs(coeffs.imag) < 1e-12] = 0.0
