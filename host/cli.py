@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
     p.set_defaults(func=_cmd_simulate)
 
+    p = sub.add_parser("device", help="flash the firmware to a board (mpremote + mpy-cross) or read its hello",
+                       add_help=False)
+    p.add_argument("what", choices=("flash", "info"))
+    p.add_argument("--port", required=True)
+
     p = sub.add_parser("demo", help="run the pipeline on a built-in simulated run and print the results")
     p.add_argument("--scenario", help="scenario to simulate instead of the default run")
     p.add_argument("--minutes", type=float)
@@ -57,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["device"]:  # its own sub-commands and --help live in firmware.deploy
+        from firmware.deploy import main as device_main
+
+        return device_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
