@@ -1,0 +1,136 @@
+"""The firmware's own device app (firmware/app.py) running on CPython in (scaled) real time.
+
+The board is simulated: a register-level IMU emulator (sensors.emulated) fed with a host.simulator
+recording and clocked by the host's monotonic clock, so the real driver reads its FIFO, the real app
+timestamps, fuses, frames, keeps its resend history and logs to flash (a temporary directory). Links are
+whatever the caller passes: firmware.serial_link.SerialLink on a pty, firmware.ble.BleLink on a
+MicroPython-`bluetooth` shim over bumble, or LoopbackLink (below) for `tiltguard record --sim`.
+`speed` > 1 runs the device's clock faster than the wall clock (for short tests of long runs).
+"""
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from firmware import config as cfgmod
+from host.samples import RawRecording
+
+TICKS_PERIOD = 1 << 30  # the ESP32 port's ticks_us period
+
+
+class ScaledClock:
+    """Microseconds since start, `speed` times the host's monotonic clock (the emulator's clock too)."""
+
+    def __init__(self, speed: float = 1.0, start_us: int = 0) -> None:
+        self.speed = speed
+        self.start_us = start_us
+        self._t0 = time.monotonic_ns()
+
+    def now_us(self) -> int:
+        return self.start_us + int((time.monotonic_ns() - self._t0) * self.speed) // 1000
+
+    @property
+    def t(self) -> int:
+        return self.now_us()
+
+
+class SimBoard:
+    """The `board` the app expects (firmware/app.py docstring), simulated in real time."""
+
+    def __init__(self, rec: RawRecording, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
+                 start_us: int = TICKS_PERIOD - 5_000_000) -> None:
+        from sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
+
+        self.clock = ScaledClock(speed, start_us)  # the tick counter wraps 5 s into the run
+        self.speed = speed
+        rows = np.hstack([rec.acc, rec.gyr]).tolist()
+        n = len(rows)
+        self.i2c = FakeI2C()
+        self.emu = ICM42688Emulator(FunctionSource(lambda k: rows[k % n]), self.clock, odr_error=odr_error)
+        self.i2c.attach(self.emu)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.config_path = str(folder / "config.json")
+        self.log_root = str(folder / "logs")
+        self.buzzing = False
+
+    def ticks_us(self) -> int:
+        return self.clock.now_us() % TICKS_PERIOD
+
+    def ticks_ms(self) -> int:
+        return (self.clock.now_us() // 1000) % TICKS_PERIOD
+
+    def ticks_diff(self, a: int, b: int) -> int:
+        half = TICKS_PERIOD // 2
+        return ((a - b + half) % TICKS_PERIOD) - half
+
+    def sleep_ms(self, ms: float):
+        return asyncio.sleep(ms / 1000.0 / self.speed)
+
+    def button_pressed(self) -> bool:
+        return False
+
+    def battery_mv(self) -> int:
+        return 3950
+
+    def buzz(self, on: bool) -> None:
+        self.buzzing = on
+
+    def mem_free(self) -> int:
+        return 4 * 1024 * 1024  # an ESP32 with PSRAM: room for the full 60 s history
+
+
+class SimulatedDevice:
+    """firmware.app.Device on a SimBoard. `await run()` in the loop that also drives its links."""
+
+    def __init__(self, rec: RawRecording, links, folder: str | Path | None = None, speed: float = 1.0,
+                 config: dict | None = None) -> None:
+        from firmware.app import Device
+
+        self._tmp = None
+        if folder is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="tiltguard-simdev-")
+            folder = self._tmp.name
+        self.board = SimBoard(rec, Path(folder), speed)
+        cfg = dict(cfgmod.DEFAULTS)
+        cfg["rate_hz"] = int(round(rec.rate_hz))
+        cfg.update(config or {})
+        self.device = Device(self.board, links, cfg)
+
+    async def run(self) -> None:
+        await self.device.run()
+
+    def stop(self) -> None:
+        self.device.exit = True
+
+
+class LoopbackLink:
+    """Device end of an in-process link (same event loop): frames go straight to the host transport."""
+
+    name = "loopback"
+
+    def __init__(self, max_frame: int = 244) -> None:
+        self.connected = False
+        self.bonded = True
+        self.max_frame = max_frame
+        self.inbox: list[bytes] = []
+        self.host = None  # host.link.loopback.LoopbackTransport
+
+    def send(self, frame) -> bool:
+        if not self.connected or self.host is None:
+            return False
+        self.host._arrived(bytes(frame))
+        return True
+
+    def poll(self):
+        got, self.inbox = self.inbox, []
+        return got
+
+    def set_battery(self, pct) -> None:
+        pass
+
+    def set_cadence(self, spm) -> None:
+        pass

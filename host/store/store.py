@@ -1,0 +1,376 @@
+"""SessionStore: the SQLite file behind recording, sync, export and the reports.
+
+Crash safety: WAL journal, every chunk of frames is its own committed transaction (the writer commits at
+least once a second), so a host killed mid-run loses at most what it had not committed yet. A session
+still marked 'recording' whose writer process is gone (or silent for `stale_after_s`) is closed as
+'recovered' and analysed the next time the store is opened.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from host.samples import RawRecording
+from host.store import chunks
+from host.store.decode import DecodedFrames, decode_frames, to_recording
+from host.store.paths import default_db_path
+from host.store.schema import migrate
+
+STALE_AFTER_S = 30.0  # a 'recording' session whose writer has not committed for this long is orphaned
+
+
+@dataclass
+class SessionInfo:
+    id: int
+    device_name: str | None
+    device_address: str | None
+    source: str
+    transport: str | None
+    device_session: int | None
+    state: str
+    started_at: float
+    ended_at: float | None
+    rate_hz: float | None
+    sensor: str | None
+    meta: dict
+    n_frames: int
+    heartbeat: float | None = None
+    writer_pid: int | None = None
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.ended_at is None else self.ended_at - self.started_at
+
+
+class SessionStore:
+    def __init__(self, path: str | os.PathLike | None = None, recover: bool = True,
+                 stale_after_s: float = STALE_AFTER_S, analyse=None) -> None:
+        self.path = Path(path) if path else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        # isolation_level=None: transactions are explicit (BEGIN ... COMMIT), nothing is held open
+        self.db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode: a committed transaction survives the process being killed; only a power
+        # cut can take back the last commits (FULL would fsync every commit, ~5 ms each on a laptop SSD)
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.schema_found = migrate(self.db)
+        self._analyse = analyse
+        self.recovered: list[int] = self.recover_orphans(stale_after_s) if recover else []
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------ transactions
+    def _tx(self):
+        return _Transaction(self.db, self._lock)
+
+    # ------------------------------------------------------------------ devices
+    def device(self, name: str, address: str, sensor: str | None = None, firmware: str | None = None) -> int:
+        now = time.time()
+        with self._tx() as db:
+            row = db.execute("SELECT id FROM devices WHERE name=? AND address=?", (name, address)).fetchone()
+            if row:
+                db.execute("UPDATE devices SET last_seen=?, sensor=COALESCE(?, sensor), "
+                           "firmware=COALESCE(?, firmware) WHERE id=?", (now, sensor, firmware, row[0]))
+                return row[0]
+            cur = db.execute("INSERT INTO devices (name, address, sensor, firmware, first_seen, last_seen) "
+                             "VALUES (?, ?, ?, ?, ?, ?)", (name, address, sensor, firmware, now, now))
+            return cur.lastrowid
+
+    # ------------------------------------------------------------------ sessions
+    def begin_session(self, device_id: int | None, source: str, transport: str | None = None, *,
+                      device_session: int | None = None, rate_hz: float | None = None, sensor: str | None = None,
+                      acc_scale: float | None = None, gyr_scale: float | None = None, meta: dict | None = None,
+                      started_at: float | None = None, recording: bool = True) -> int:
+        now = time.time()
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO sessions (device_id, source, transport, device_session, state, started_at, heartbeat,"
+                " writer_pid, rate_hz, sensor, acc_scale, gyr_scale, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (device_id, source, transport, device_session, "recording" if recording else "closed",
+                 started_at or now, now, os.getpid() if recording else None, rate_hz, sensor, acc_scale, gyr_scale,
+                 json.dumps(meta or {})))
+            return cur.lastrowid
+
+    def append_frames(self, session_id: int, frames: list[tuple[float, bytes]]) -> None:
+        """One committed chunk of frames (host arrival time, frame bytes); also the writer's heartbeat."""
+        now = time.time()
+        with self._tx() as db:
+            if frames:
+                (n,) = db.execute("SELECT COALESCE(MAX(chunk_no) + 1, 0) FROM chunks WHERE session_id=?",
+                                  (session_id,)).fetchone()
+                db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?)",
+                           (session_id, n, frames[0][0], frames[-1][0], len(frames), chunks.pack(frames)))
+            db.execute("UPDATE sessions SET heartbeat=? WHERE id=?", (now, session_id))
+
+    def close_session(self, session_id: int, state: str = "closed", ended_at: float | None = None,
+                      analyse: bool = True) -> None:
+        with self._tx() as db:
+            if ended_at is None:
+                (ended_at,) = db.execute("SELECT MAX(last_rx) FROM chunks WHERE session_id=?", (session_id,)).fetchone()
+            db.execute("UPDATE sessions SET state=?, ended_at=COALESCE(?, heartbeat, started_at), writer_pid=NULL "
+                       "WHERE id=?", (state, ended_at, session_id))
+        if analyse:
+            self.analyse(session_id)
+
+    def update_meta(self, session_id: int, **items) -> None:
+        with self._tx() as db:
+            (m,) = db.execute("SELECT meta FROM sessions WHERE id=?", (session_id,)).fetchone()
+            meta = json.loads(m)
+            meta.update(items)
+            db.execute("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(meta, default=_jsonable), session_id))
+
+    def recover_orphans(self, stale_after_s: float = STALE_AFTER_S) -> list[int]:
+        """Close (as 'recovered') and analyse every session left 'recording' by a writer that is gone."""
+        now = time.time()
+        with self._lock:
+            rows = self.db.execute("SELECT id, writer_pid, heartbeat FROM sessions WHERE state='recording'").fetchall()
+        done = []
+        for sid, pid, beat in rows:
+            alive = pid is not None and pid != os.getpid() and _pid_alive(pid)
+            if alive and beat is not None and now - beat < stale_after_s:
+                continue  # another process is recording it right now
+            if pid == os.getpid():
+                continue  # ours, still open
+            self.close_session(sid, state="recovered")
+            done.append(sid)
+        return done
+
+    def sessions(self) -> list[SessionInfo]:
+        with self._lock:
+            rows = self.db.execute(_SESSION_SELECT + " GROUP BY s.id ORDER BY s.id").fetchall()
+        return [_info(r) for r in rows]
+
+    def session(self, session_id: int) -> SessionInfo:
+        with self._lock:
+            row = self.db.execute(_SESSION_SELECT + " WHERE s.id=? GROUP BY s.id", (session_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no session {session_id} in {self.path}")
+        return _info(row)
+
+    def delete_session(self, session_id: int) -> None:
+        with self._tx() as db:
+            db.execute("DELETE FROM sessions WHERE id=?", (session_id,))
+
+    # ------------------------------------------------------------------ reading
+    def frames(self, session_id: int) -> Iterator[tuple[float, bytes]]:
+        """Every stored frame copy, in arrival order."""
+        with self._lock:
+            blobs = self.db.execute("SELECT data FROM chunks WHERE session_id=? ORDER BY chunk_no",
+                                    (session_id,)).fetchall()
+        for (blob,) in blobs:
+            yield from chunks.unpack(blob)
+
+    def decoded(self, session_id: int) -> DecodedFrames:
+        return decode_frames(self.frames(session_id))
+
+    def recording(self, session_id: int) -> RawRecording:
+        """The session's samples in SI units (each sample once, in device order)."""
+        info = self.session(session_id)
+        with self._lock:
+            row = self.db.execute("SELECT data FROM imported_samples WHERE session_id=?", (session_id,)).fetchone()
+        if row:
+            return _recording_from_npz(row[0], info)
+        return to_recording(self.decoded(session_id), {"session_id": session_id, "source": info.source})
+
+    # ------------------------------------------------------------------ CSV and flash logs
+    def export_csv(self, session_id: int, path: str | os.PathLike) -> RawRecording:
+        from host.rawcsv import write_raw
+
+        rec = self.recording(session_id)
+        write_raw(path, rec)
+        return rec
+
+    def import_csv(self, path: str | os.PathLike, device_name: str = "file", address: str = "file") -> int:
+        from host.rawcsv import read_raw
+
+        rec = read_raw(path)  # RawFormatError (one line) before anything is written
+        dev = self.device(device_name, address, sensor=rec.sensor_model)
+        buf = io.BytesIO()
+        arrays = {"t": rec.t, "acc": rec.acc, "gyr": rec.gyr}
+        if rec.temp_c is not None:
+            arrays["temp_c"] = rec.temp_c
+        np.savez(buf, **arrays)
+        meta = dict(rec.meta, imported_from=str(path))
+        sid = self.begin_session(dev, "csv", "file", rate_hz=rec.rate_hz, sensor=rec.sensor_model, meta=meta,
+                                 recording=False)
+        with self._tx() as db:
+            db.execute("INSERT INTO imported_samples VALUES (?, ?)", (sid, buf.getvalue()))
+            db.execute("UPDATE sessions SET ended_at=started_at+? WHERE id=?", (rec.duration_s, sid))
+        self.analyse(sid)
+        return sid
+
+    def import_flash_log(self, data: bytes, origin: str, device_name: str, address: str,
+                         crc32: int | None = None) -> tuple[int, str | None]:
+        """A device log file's bytes -> a closed session. Returns (session id, problem or None): a log cut
+        off by a power loss keeps every complete block. Importing the same log twice returns the first."""
+        from firmware import protocol as P
+        from firmware.flashlog import parse_log
+
+        with self._lock:
+            row = self.db.execute("SELECT session_id FROM imports WHERE origin=? AND crc32 IS ?",
+                                  (origin, crc32)).fetchone()
+        if row and row[0] is not None:
+            return row[0], None
+        frames, good, problem = parse_log(data)
+        hellos = []
+        for fr in frames:
+            try:
+                f = P.decode_frame(fr)
+            except P.FrameError:
+                continue
+            if f.type == P.T_HELLO:
+                hellos.append(f)
+        h = hellos[0] if hellos else None
+        dev = self.device(device_name, address, sensor=h.sensor if h else None, firmware=h.firmware if h else None)
+        now = time.time()
+        meta = {"origin": origin, "bytes": len(data), "good_bytes": good}
+        if problem:
+            meta["problem"] = problem
+        sid = self.begin_session(dev, "flash", "flash", device_session=h.session if h else None,
+                                 rate_hz=h.rate_hz if h else None, sensor=h.sensor if h else None,
+                                 acc_scale=h.acc_scale if h else None, gyr_scale=h.gyr_scale if h else None,
+                                 meta=meta, started_at=now, recording=False)
+        self.append_frames(sid, [(now, fr) for fr in frames])
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO imports (session_id, origin, crc32, size, imported_at) VALUES (?,?,?,?,?)",
+                       (sid, origin, crc32, len(data), now))
+            dec = self.decoded(sid) if frames else None
+            dur = 0.0
+            if dec and dec.sample_frames:
+                f0, f1 = dec.sample_frames[0][0], dec.sample_frames[-1][0]
+                dur = ((f1.t_us - f0.t_us) % (1 << 32)) * 1e-6 + f1.n * f1.period_ns * 1e-9
+            db.execute("UPDATE sessions SET ended_at=started_at+? WHERE id=?", (dur, sid))
+        self.analyse(sid)
+        return sid, problem
+
+    # ------------------------------------------------------------------ analyses, flags, calibrations
+    def analyse(self, session_id: int) -> None:
+        """Run the analysers on a closed session (link integrity always; more via `analyse=`)."""
+        from host.store.analysis import analyse_link
+
+        try:
+            analyse_link(self, session_id)
+            if self._analyse is not None:
+                self._analyse(self, session_id)
+        except ValueError as exc:  # e.g. a session that never got a hello: keep it, note why
+            self.save_analysis(session_id, "error", {"message": str(exc)})
+
+    def save_analysis(self, session_id: int, kind: str, result: dict, version: int = 1) -> None:
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO analyses (session_id, kind, version, created_at, result) "
+                       "VALUES (?,?,?,?,?)", (session_id, kind, version, time.time(),
+                                              json.dumps(result, default=_jsonable)))
+
+    def analyses(self, session_id: int) -> dict[str, dict]:
+        with self._lock:
+            rows = self.db.execute("SELECT kind, result FROM analyses WHERE session_id=?", (session_id,)).fetchall()
+        return {k: json.loads(r) for k, r in rows}
+
+    def add_flags(self, session_id: int, flags: list[tuple[str, float, float, float | None, str]],
+                  replace_kind: str | None = None) -> None:
+        with self._tx() as db:
+            if replace_kind:
+                db.execute("DELETE FROM flags WHERE session_id=? AND kind=?", (session_id, replace_kind))
+            db.executemany("INSERT INTO flags (session_id, kind, t_start, t_end, severity, message) "
+                           "VALUES (?,?,?,?,?,?)", [(session_id, *f) for f in flags])
+
+    def flags(self, session_id: int) -> list[tuple[str, float, float, float | None, str]]:
+        with self._lock:
+            return self.db.execute("SELECT kind, t_start, t_end, severity, message FROM flags WHERE session_id=? "
+                                   "ORDER BY t_start", (session_id,)).fetchall()
+
+    def save_calibration(self, device_id: int | None, kind: str, data: dict, session_id: int | None = None) -> int:
+        with self._tx() as db:
+            cur = db.execute("INSERT INTO calibrations (device_id, session_id, kind, created_at, data) "
+                             "VALUES (?,?,?,?,?)", (device_id, session_id, kind, time.time(),
+                                                    json.dumps(data, default=_jsonable)))
+            return cur.lastrowid
+
+    def calibration(self, device_id: int, kind: str) -> dict | None:
+        """The newest calibration of this kind for the device."""
+        with self._lock:
+            row = self.db.execute("SELECT data FROM calibrations WHERE device_id=? AND kind=? ORDER BY id DESC "
+                                  "LIMIT 1", (device_id, kind)).fetchone()
+        return json.loads(row[0]) if row else None
+
+
+_SESSION_SELECT = (
+    "SELECT s.id, d.name, d.address, s.source, s.transport, s.device_session, s.state, s.started_at, s.ended_at,"
+    " s.rate_hz, s.sensor, s.meta, COALESCE(SUM(c.n_frames), 0), s.heartbeat, s.writer_pid"
+    " FROM sessions s LEFT JOIN devices d ON d.id = s.device_id LEFT JOIN chunks c ON c.session_id = s.id"
+)
+
+
+def _info(r) -> SessionInfo:
+    return SessionInfo(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], json.loads(r[11]), r[12],
+                       r[13], r[14])
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection, lock) -> None:
+        self.db = db
+        self.lock = lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.lock.acquire()
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.lock.release()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # a zombie (killed, not yet reaped by its parent) is not recording any more
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _recording_from_npz(blob: bytes, info: SessionInfo) -> RawRecording:
+    z = np.load(io.BytesIO(blob))
+    temp = z["temp_c"] if "temp_c" in z.files else None
+    return RawRecording(z["t"], z["acc"], z["gyr"], info.rate_hz or 0.0, info.sensor or "unknown", temp_c=temp,
+                        meta=dict(info.meta, session_id=info.id, source=info.source))
+
+
+def _jsonable(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
