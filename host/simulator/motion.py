@@ -251,6 +251,8 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
                     amp = amp * (1.0 + growth)
             # Vertical bounce is steadier stride to stride (CV ~2 %) than the angles (~6 %).
             cv = scenario.amplitude_cv / 3 if name == "vertical" else scenario.amplitude_cv
+            if name == "rotation" and scenario.rotation_cv is not None:
+                cv = scenario.rotation_cv
             amp = amp * (1.0 + smooth_noise(grid, rng, cv, 0.7))
             splines[f"amp_{kind}_{name}"] = grid.spline(amp)
 

@@ -117,6 +117,7 @@ class Scenario:
     step_time_asymmetry: float = 0.0  # fraction: the left step (L->R contact) is shorter by this much
     cadence_cv: float = 0.012  # stride-to-stride variability of cadence (coefficient of variation)
     amplitude_cv: float = 0.06  # stride-to-stride variability of the angle amplitudes
+    rotation_cv: float | None = None  # if set, the rotation swing's own variability (poor rotational control)
     tilt_noise_deg: float = 0.3  # stride-to-stride wander of the mean tilt
     errors: SensorErrors = field(default_factory=SensorErrors)
 
@@ -194,6 +195,12 @@ def _library() -> dict[str, Scenario]:
             drop_asymmetry=0.6,
             step_time_asymmetry=0.04,
             rotation_asymmetry_deg=2.0,
+        ),
+        Scenario(
+            "run-unstable-rotation",
+            "Run whose pelvic rotation swing changes a lot from stride to stride (poor rotational control).",
+            _run_session((Segment("run", 600.0, stretch=True, rotation_deg=7.0),)),
+            rotation_cv=0.35,
         ),
         Scenario(
             "walk-to-run",

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from host.activities import ACTIVITIES
 from host.frames import quat_wxyz, rotation_from_wxyz
 
-ACTIVITIES = ("still", "walking", "running", "riding", "other")  # index = activity code
 # Defaults for "sustained anterior tilt" (the flag engine shares them): the stride-averaged tilt must
 # stay this far above the wearer's standing neutral for at least this long while walking or running.
 SUSTAINED_TILT_THRESHOLD_DEG = 5.0
