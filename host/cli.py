@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--minutes", type=float)
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_demo)
+
+    from host.record import add_link_commands  # record, scan, sync, sessions, export, import
+
+    add_link_commands(sub)
     return ap
 
 
