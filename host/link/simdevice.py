@@ -134,3 +134,49 @@ class LoopbackLink:
 
     def set_cadence(self, spm) -> None:
         pass
+
+
+class DeviceThread:
+    """A SimulatedDevice on its own thread and event loop (serial tests and bench: the device side must
+    keep running while the host's loop is busy, as a real device would)."""
+
+    def __init__(self, rec: RawRecording, make_links, speed: float = 1.0, config: dict | None = None) -> None:
+        import threading
+
+        self.rec = rec
+        self.make_links = make_links  # board -> [links]; called on the device thread
+        self.speed = speed
+        self.config = config
+        self.sim: SimulatedDevice | None = None
+        self.error: BaseException | None = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._main, name="sim-device", daemon=True)
+
+    def start(self) -> "DeviceThread":
+        self._thread.start()
+        self._ready.wait(10)
+        if self.error:
+            raise self.error
+        return self
+
+    def _main(self) -> None:
+        async def main():
+            try:
+                self.sim = SimulatedDevice(self.rec, [], speed=self.speed, config=self.config)
+                self.sim.device.links.extend(self.make_links(self.sim.board))
+            except BaseException as exc:
+                self.error = exc
+                raise
+            finally:
+                self._ready.set()
+            await self.sim.run()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller through .error
+            self.error = exc
+
+    def stop(self) -> None:
+        if self.sim is not None:
+            self.sim.stop()
+        self._thread.join(5)
