@@ -88,24 +88,41 @@ class SustainedAnteriorTilt(Rule):
         return float(self.window.values().mean())
 
 
-class TiltCreep(Rule):
+class DriftFromBaseline(Rule):
+    """A quantity drifting away from the session's own early level (after a warm-up): the trailing
+    window's median minus the baseline, or its ratio to it less one (relative=True)."""
+
+    baseline_label = "baseline_tilt_deg"
+    relative = False
+
+    def __init__(self, s: FlagSettings, on: float, off: float, min_s: float, warmup_s: float, baseline_s: float,
+                 window_s: float):
+        super().__init__(s, on, off, min_s)
+        self.baseline = Baseline(warmup_s, baseline_s)
+        self.window = TrailingWindow(window_s)
+
+    def quantity(self, r: Cycle) -> float:
+        return np.degrees(r.tilt)
+
+    def value(self, r: Cycle) -> float:
+        x = self.quantity(r)
+        self.baseline.add(r.t_end - r.t_start, x)
+        self.window.add(r.t_end, x)
+        if not self.baseline.ready or not self.window.covers():
+            return np.nan
+        now = float(np.median(self.window.values()))
+        return now / self.baseline.value - 1.0 if self.relative else now - self.baseline.value
+
+    def evidence(self, ep: Episode) -> dict:
+        return {**super().evidence(ep), self.baseline_label: round(self.baseline.value, 2)}
+
+
+class TiltCreep(DriftFromBaseline):
     name = "tilt_creep"
 
     def __init__(self, s: FlagSettings):
-        super().__init__(s, s.creep_threshold_deg, s.creep_threshold_deg - s.creep_hysteresis_deg, s.creep_min_s)
-        self.baseline = Baseline(s.creep_warmup_s, s.creep_baseline_s)
-        self.window = TrailingWindow(s.creep_window_s)
-
-    def value(self, r: Cycle) -> float:
-        tilt = np.degrees(r.tilt)
-        self.baseline.add(r.t_end - r.t_start, tilt)
-        self.window.add(r.t_end, tilt)
-        if not self.baseline.ready or not self.window.covers():
-            return np.nan
-        return float(np.median(self.window.values()) - self.baseline.value)
-
-    def evidence(self, ep: Episode) -> dict:
-        return {**super().evidence(ep), "baseline_tilt_deg": round(self.baseline.value, 2)}
+        super().__init__(s, s.creep_threshold_deg, s.creep_threshold_deg - s.creep_hysteresis_deg, s.creep_min_s,
+                         s.creep_warmup_s, s.creep_baseline_s, s.creep_window_s)
 
 
 class ExcessPelvicDrop(Rule):
@@ -146,47 +163,28 @@ class RotationVariability(Rule):
         return float(v.std() / v.mean())
 
 
-class RideForwardRoll(Rule):
+class RideForwardRoll(DriftFromBaseline):
     name = "ride_forward_roll"
     activities = ("riding",)
 
     def __init__(self, s: FlagSettings):
-        super().__init__(s, s.ride_roll_threshold_deg, s.ride_roll_threshold_deg - 1.0, s.ride_min_s)
-        self.baseline = Baseline(s.ride_warmup_s, s.ride_baseline_s)
-        self.window = TrailingWindow(s.ride_window_s)
-
-    def value(self, r: Cycle) -> float:
-        tilt = np.degrees(r.tilt)
-        self.baseline.add(r.t_end - r.t_start, tilt)
-        self.window.add(r.t_end, tilt)
-        if not self.baseline.ready or not self.window.covers():
-            return np.nan
-        return float(np.mean(self.window.values()) - self.baseline.value)
-
-    def evidence(self, ep: Episode) -> dict:
-        return {**super().evidence(ep), "baseline_tilt_deg": round(self.baseline.value, 2)}
+        super().__init__(s, s.ride_roll_threshold_deg, s.ride_roll_threshold_deg - 1.0, s.ride_min_s,
+                         s.ride_warmup_s, s.ride_baseline_s, s.ride_window_s)
 
 
-class RideRockGrowth(Rule):
+class RideRockGrowth(DriftFromBaseline):
     name = "ride_rock_growth"
     activities = ("riding",)
     unit = "fraction above the early rock"
+    baseline_label = "baseline_rock_deg"
+    relative = True
 
     def __init__(self, s: FlagSettings):
-        super().__init__(s, s.ride_rock_growth, 0.7 * s.ride_rock_growth, s.ride_rock_min_s)
-        self.baseline = Baseline(s.ride_warmup_s, s.ride_baseline_s)
-        self.window = TrailingWindow(s.ride_window_s)
+        super().__init__(s, s.ride_rock_growth, 0.7 * s.ride_rock_growth, s.ride_rock_min_s,
+                         s.ride_warmup_s, s.ride_baseline_s, s.ride_window_s)
 
-    def value(self, r: Cycle) -> float:
-        rock = np.degrees(r.rock)
-        self.baseline.add(r.t_end - r.t_start, rock)
-        self.window.add(r.t_end, rock)
-        if not self.baseline.ready or not self.window.covers():
-            return np.nan
-        return float(np.median(self.window.values()) / self.baseline.value - 1.0)
-
-    def evidence(self, ep: Episode) -> dict:
-        return {**super().evidence(ep), "baseline_rock_deg": round(self.baseline.value, 2)}
+    def quantity(self, r: Cycle) -> float:
+        return np.degrees(r.rock)
 
 
 RULES = (SustainedAnteriorTilt, TiltCreep, ExcessPelvicDrop, RotationVariability, RideForwardRoll, RideRockGrowth)

@@ -42,7 +42,7 @@ class FlagSettings:
     ride_window_s: float = 300.0
     ride_roll_threshold_deg: float = 3.0
     ride_rock_growth: float = 0.35  # +35 % rock amplitude
-    ride_min_s: float = 600.0  # fatigue builds over many minutes; a 5-min spell in the drops is riding
+    ride_min_s: float = 420.0  # fatigue lasts; a 5-min spell in the drops (a 5-min window median) is riding
     ride_rock_min_s: float = 300.0
     ongoing_every_s: float = 30.0  # live engine: an 'ongoing' event this often while a flag holds
 
