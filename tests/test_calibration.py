@@ -95,3 +95,15 @@ def test_store_keeps_every_calibration_with_timestamp(tmp_path):
     assert len(data["calibrations"]) == 2 and all("timestamp" in e for e in data["calibrations"])
     with pytest.raises(ValueError, match="device id"):
         store.save("../evil", {})
+
+
+def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():
+    from calibration.stand import find_neutral_stand
+    from host.simulator import simulate
+
+    rec, truth = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=4)
+    a, b = find_neutral_stand(rec.acc, rec.gyr, rec.rate_hz)
+    assert (b - a) == 1000 and np.all(truth.activity_names[a:b] == "still")
+    moving = slice(20 * 200, None)  # starts mid-walk: no stand to be found
+    with pytest.raises(CalibrationRejected, match="no 5-s still stand"):
+        find_neutral_stand(rec.acc[moving], rec.gyr[moving], rec.rate_hz)
