@@ -22,12 +22,14 @@ TIMING_CUTOFF_HZ = 40.0  # keeps a running foot-strike impact (~20 ms rise) for 
 class LevelSignals:
     """acc: (N, 3) forward, left, up, m/s², gravity removed; gyr: (N, 3) roll, pitch, yaw rate (about the
     same axes), rad/s; both low-passed at SIGNAL_CUTOFF_HZ. vertical_wide: the vertical acceleration
-    low-passed at TIMING_CUTOFF_HZ (or 0.45 × the rate), for timing impacts."""
+    low-passed at TIMING_CUTOFF_HZ (or 0.45 × the rate), for timing impacts. up: the slow vertical in
+    pelvis axes, from which posture (tilt, obliquity of the whole body) follows."""
 
     rate_hz: float
     acc: np.ndarray
     gyr: np.ndarray
     vertical_wide: np.ndarray
+    up: np.ndarray | None = None  # (N, 3) the vertical in pelvis axes (posture; [0, 0, 1] at neutral)
 
     @property
     def vertical(self) -> np.ndarray:
@@ -87,4 +89,5 @@ def level_signals(
         _lowpass(a, SIGNAL_CUTOFF_HZ, rate_hz, causal),
         _lowpass(w, SIGNAL_CUTOFF_HZ, rate_hz, causal),
         _lowpass(a[:, 2], TIMING_CUTOFF_HZ, rate_hz, causal),
+        up,
     )

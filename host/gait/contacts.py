@@ -7,12 +7,14 @@
 3. Side of the confident first-pass steps from the medio-lateral acceleration: the trunk accelerates
    towards the new stance foot before its contact and away from it after (mediolateral CoM sway).
 4. A left and a right multi-channel template (acc and gyro, ±0.25 s) averaged over those steps: this
-   wearer's own step shapes. Normalised cross-correlation with them finds the weak steps (a stiff or
+   wearer's own step shapes, learnt per stretch of one kind of gait (walking and running stretches from
+   the activity segmentation, activity.py). Normalised cross-correlation with them finds the weak steps (a stiff or
    shuffling leg) and tells each step's side far better than any single-sample sign rule.
 5. Sequence model again on the template matches, now also preferring alternating sides.
 6. Timing: on the wide-band vertical jerk, the first strong pulse up to 0.1 s before the loading rise
    (a foot-strike impact, if the wearer has one: running, heel striking), and the half-maximum point on
    its rising edge — the onset of loading rather than its steepest part.
+7. No contacts while the activity is still or riding (a rider's pelvis rocks in rhythm too).
 """
 from __future__ import annotations
 
@@ -22,9 +24,10 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
 
+from .activity import RIDING, RUNNING, STILL, WALKING, ActivitySegments, segment_level_signals
 from .body_frame import LevelSignals, level_signals
 from .rhythm import StridePeriod, stride_period
-from .sequence import select_steps
+from .sequence import MIN_STEP_S, select_steps
 
 MIN_CANDIDATE_GAP_S = 0.12
 JERK_FLOOR = 10.0  # m/s³: what counts as a step while standing still (sensor noise + sway stay below)
@@ -42,12 +45,9 @@ STRETCH_MIN_STEPS = 10  # per side; a stretch with fewer confident steps uses th
 SIDE_WINDOW_S = 0.3
 TIMING_SEARCH_S = 0.06
 IMPACT_LOOKBACK_S = 0.1  # an impact precedes the loading peak by ~0.1 s (Lee 2010; running force curves)
+MASK_MARGIN_S = 0.5  # activity boundaries are blurred by its 2-s windows: keep contacts this close to gait
 IMPACT_RELATIVE = 0.5  # a pulse counts as the impact if at least half the strongest one nearby
 ONSET_FRACTION = 0.5
-PACE_SPAN_S = 4.0  # stride periods compared over this long before and after
-PACE_JUMP = 1.3  # stride-time ratio that separates walking from running (~115 vs ~170 steps/min)
-AMPLITUDE_JUMP = 2.0  # running loads the trunk 2-4x harder than walking (vertical RMS)
-RUNNING_RMS = 4.0  # m/s²: sacrum vertical RMS of running (2-3 g peaks); walking stays near 1-3
 
 
 @dataclass
@@ -158,18 +158,31 @@ def detect_initial_contacts(
     rate_hz: float,
     t0: float = 0.0,
     sensor_to_pelvis: np.ndarray | None = None,
+    activity: ActivitySegments | None = None,
 ) -> InitialContacts:
     """Initial contacts of a whole recording (post-session). acc m/s², gyr rad/s, sensor frame; the
-    returned times are t0 + sample index / rate_hz."""
+    returned times are t0 + sample index / rate_hz. `activity` (host.gait.activity) is segmented here
+    if not given: templates are learnt per walking/running stretch and no contact is reported while the
+    wearer is still or riding."""
     sig = level_signals(acc, gyr, rate_hz, sensor_to_pelvis)
-    return detect_in_level_signals(sig, t0)
+    return detect_in_level_signals(sig, t0, activity=activity)
 
 
-def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0) -> InitialContacts:
+def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0, rhythm: StridePeriod | None = None,
+                            activity: ActivitySegments | None = None) -> InitialContacts:
+    fs = sig.rate_hz
+    if rhythm is None:
+        rhythm = stride_period(sig.vertical, sig.acc[:, 1], fs)
+    if activity is None:
+        activity = segment_level_signals(sig, t0, rhythm)
+    ic = _detect(sig, t0, rhythm, gait_stretches(activity.codes))
+    return _without_non_gait(ic, activity.codes, fs)
+
+
+def _detect(sig: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[tuple[int, int]]) -> InitialContacts:
     fs = sig.rate_hz
     jerk = _vertical_jerk(sig)
     wide_jerk = np.gradient(sig.vertical_wide) * fs
-    rhythm = stride_period(sig.vertical, sig.acc[:, 1], fs)
     first, salience = _first_pass(sig, jerk, rhythm.step_period_at)
     empty = InitialContacts(np.zeros(0), np.zeros(0, bool), np.zeros(0), np.zeros(0))
     confident = first[salience >= CONFIDENT_SALIENCE]
@@ -185,46 +198,59 @@ def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0) -> InitialContac
     global_templates = _templates(x, confident, side, half)
     if not global_templates:
         return empty
-    picks, lefts = [], []
-    for lo, hi in gait_stretches(rhythm, sig.vertical, fs):
+    picks, lefts, matches = [], [], []
+    for lo, hi in stretches:
         mine = (confident >= lo) & (confident < hi)
         templates = _templates(x, confident[mine], side[mine], half, STRETCH_MIN_STEPS) or global_templates
-        idx, left = _match_stretch(x, templates, lo, hi, fs, rhythm.step_period_at)
+        idx, left, match = _match_stretch(x, templates, lo, hi, fs, rhythm.step_period_at)
         picks.append(idx)
         lefts.append(left)
-    idx, left = np.concatenate(picks), np.concatenate(lefts)
+        matches.append(match)
+    idx, left, match = np.concatenate(picks), np.concatenate(lefts), np.concatenate(matches)
+    idx, left, match = _one_per_step(idx, left, match, fs)
     index = _onset_times(jerk, wide_jerk, idx, fs)
-    return InitialContacts(t0 + index / fs, left, _confidence(x, global_templates, idx), index)
+    return InitialContacts(t0 + index / fs, left, np.clip(match, 0.0, 1.0), index)
 
 
-def gait_stretches(rhythm: StridePeriod, vertical: np.ndarray, fs: float) -> list[tuple[int, int]]:
-    """Sample ranges of one kind of gait: the recording is cut where, between the PACE_SPAN_S before and
-    after, the stride period jumps by more than PACE_JUMP and the vertical acceleration's RMS by more than
-    AMPLITUDE_JUMP to a running level (walking <-> running), so each stretch learns templates of its own kind of step. Pauses
-    and a slower or faster walk do not cut: the same wearer walks the same way after a stop."""
-    n = len(vertical)
-    period = rhythm.period_s
-    hop = rhythm.t[1] - rhythm.t[0] if len(rhythm.t) > 1 else 1.0
-    span = max(1, int(round(PACE_SPAN_S / hop)))
-    ratio = np.ones(len(period))
-    for i in range(span, len(period) - span):
-        before, after = period[i - span : i], period[i : i + span]
-        # only a jump between two clearly rhythmic stretches counts (irregular walking wanders)
-        if np.isfinite(before).mean() >= 0.75 and np.isfinite(after).mean() >= 0.75:
-            b, a = np.nanmedian(before), np.nanmedian(after)
-            c = int(rhythm.t[i] * fs)
-            w = int(PACE_SPAN_S * fs)
-            rms_b = np.sqrt(np.mean(vertical[max(c - w, 0) : c] ** 2))
-            rms_a = np.sqrt(np.mean(vertical[c : c + w] ** 2))
-            louder, quieter = max(rms_b, rms_a), min(rms_b, rms_a)
-            if louder > RUNNING_RMS and louder > AMPLITUDE_JUMP * max(quieter, 1e-6):
-                ratio[i] = max(b / a, a / b)
-    cuts = []
-    for i in np.flatnonzero(ratio > PACE_JUMP):
-        if (ratio[i] >= ratio[max(i - span, 0) : i + span + 1]).all():  # the sharpest point of each jump
-            cuts.append(int(rhythm.t[i] * fs))
-    edges = [0, *sorted(set(cuts)), n]
+def _one_per_step(idx, left, match, fs):
+    """Two stretches can both pick the same step at their common edge: keep the better match."""
+    order = np.argsort(idx, kind="stable")
+    idx, left, match = idx[order], left[order], match[order]
+    keep = np.ones(len(idx), bool)
+    gap = MIN_STEP_S * fs
+    for k in np.flatnonzero(np.diff(idx) < gap):
+        drop = k if match[k] < match[k + 1] else k + 1
+        keep[drop] = False
+    return idx[keep], left[keep], match[keep]
+
+
+def gait_stretches(codes: np.ndarray) -> list[tuple[int, int]]:
+    """Sample ranges of one kind of gait, each learning its own step templates: the recording is cut
+    midway between a walking and a running stretch (and back). Pauses and other activity between two
+    bouts of the same gait do not cut: the same wearer walks the same way after a stop."""
+    n = len(codes)
+    gait = np.flatnonzero((codes == WALKING) | (codes == RUNNING))
+    if len(gait) == 0:
+        return [(0, n)]
+    kind = codes[gait]
+    change = np.flatnonzero(kind[1:] != kind[:-1])
+    cuts = [(int(gait[c]) + int(gait[c + 1]) + 1) // 2 for c in change]
+    edges = [0, *cuts, n]
     return [(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _without_non_gait(ic: InitialContacts, codes: np.ndarray, fs: float) -> InitialContacts:
+    """Drops contacts while still or riding (more than MASK_MARGIN_S from any other activity): a rider's
+    pelvis rocks in rhythm, and a still wearer has no steps. 'other' keeps its contacts (an unusual walk)."""
+    blocked = (codes == STILL) | (codes == RIDING)
+    margin = int(MASK_MARGIN_S * fs)
+    if margin > 0:
+        free = ~blocked
+        near_free = maximum_filter1d(free.astype(np.int8), 2 * margin + 1).astype(bool)
+        blocked = blocked & ~near_free
+    i = np.clip(np.round(ic.index).astype(int), 0, len(codes) - 1)
+    keep = ~blocked[i]
+    return InitialContacts(ic.t[keep], ic.left[keep], ic.confidence[keep], ic.index[keep])
 
 
 def _match_stretch(x, templates, lo, hi, fs, step_period_at) -> tuple[np.ndarray, np.ndarray]:
@@ -241,23 +267,4 @@ def _match_stretch(x, templates, lo, hi, fs, step_period_at) -> tuple[np.ndarray
         (cand + a) / fs, np.clip(match[cand], 0.0, 1.0), step_period_at((cand + a) / fs),
         MATCH_THRESHOLD, RHYTHM_WEIGHT, is_left, SAME_SIDE_PENALTY,
     )
-    return cand[chosen] + a, is_left[chosen]
-
-
-def _confidence(x: np.ndarray, templates: dict, idx: np.ndarray) -> np.ndarray:
-    """Normalised correlation of each pick's window with its best-matching global template, in [0, 1]."""
-    half = len(templates[True]) // 2
-    out = np.zeros(len(idx))
-    for k, i in enumerate(idx):
-        if i - half < 0 or i + half >= len(x):
-            continue
-        w = x[i - half : i + half + 1]
-        w = w - w.mean(axis=0)
-        best = 0.0
-        for tpl in templates.values():
-            t = tpl - tpl.mean(axis=0)
-            den = np.sqrt((w**2).sum() * (t**2).sum())
-            if den > 0:
-                best = max(best, float((w * t).sum() / den))
-        out[k] = best
-    return np.clip(out, 0.0, 1.0)
+    return cand[chosen] + a, is_left[chosen], match[cand[chosen]]
