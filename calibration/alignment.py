@@ -24,6 +24,7 @@ MIN_HINGE_DEG = 15.0
 MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
+BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5-15 deg/s, a still stand < 1
 # An uncalibrated consumer accelerometer reads up to ~60 mg (3 sigma bias) and 1.5 % scale off; beyond 10 % the
 # wearer was not standing still on the ground (or the sensor needs its 6-position calibration).
 MAX_NORM_DEVIATION = 0.10
@@ -34,7 +35,7 @@ class Alignment:
     R_pelvis_sensor: np.ndarray  # (3, 3): v_pelvis = R @ v_sensor
     up_sensor: np.ndarray  # pelvis z (up at neutral) in sensor axes
     forward_sensor: np.ndarray  # pelvis x in sensor axes
-    forward_source: str  # "walking" or "hinge"
+    forward_source: str  # "walking", "pedalling" or "hinge"
 
     def to_record(self) -> dict:
         return {"R_pelvis_sensor": self.R_pelvis_sensor, "up_sensor": self.up_sensor,
@@ -122,6 +123,45 @@ def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_s
     return _horizontal_unit(fwd_s, up_sensor)
 
 
+def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
+                           up_sensor: np.ndarray, bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
+    """Pelvis forward axis (sensor axes) on a bike, where there are no steps: seated pedalling rocks the
+    pelvis about its forward axis (obliquity), so the major horizontal principal direction of the
+    crank-frequency angular rate is the forward axis; its sign is the speed gained when setting off."""
+    from host.orientation import quaternion as Q
+
+    a, b = bout
+    b = min(b, a + int(window_s * rate_hz))
+    lead = int(1.0 * rate_hz)
+    s0 = max(0, a - lead)
+    gyr_e = Q.rotate(quat[s0:b], np.asarray(gyr, float)[s0:b])[:, :2]
+    sos = butter(2, [0.5, 4.0], btype="band", fs=rate_hz, output="sos")
+    band = sosfiltfilt(sos, gyr_e[lead:], axis=0)
+    evals, evecs = np.linalg.eigh(np.cov(band.T))
+    axis = evecs[:, np.argmax(evals)]
+    acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])[:, :2]
+    dv = acc_e[: int(3.0 * rate_hz) + lead].sum(axis=0) / rate_hz
+    if abs(np.dot(dv, axis)) < MIN_INITIATION_DV:
+        raise CalibrationRejected(
+            "could not tell forward from backward: start the first ride (or walk) from the stand")
+    forward_e = np.r_[axis * np.sign(np.dot(dv, axis)), 0.0]
+    fwd_s = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(forward_e, (b - a, 3))).mean(axis=0)
+    return _horizontal_unit(fwd_s, up_sensor)
+
+
+def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, int]:
+    """(first, last) sample of the first stretch of steady pelvic rotation (pedalling) after `start`."""
+    rate = np.linalg.norm(np.asarray(gyr, float)[start:], axis=1)
+    w = max(2, int(rate_hz))
+    rms = np.sqrt(np.convolve(rate**2, np.ones(w) / w, mode="same"))
+    moving = rms > BOUT_GYR_RMS
+    edges = np.flatnonzero(np.diff(np.r_[0, moving.astype(np.int8), 0]))
+    for a, b in zip(edges[::2], edges[1::2]):
+        if b - a >= BOUT_MIN_S * rate_hz:
+            return start + a, start + b
+    raise CalibrationRejected("no walking, running or pedalling found after the stand")
+
+
 def forward_from_hinge(acc_stand: np.ndarray, acc_hinge: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
     """Pelvis forward axis (sensor axes) from a still forward hip hinge after the stand: as the pelvis tips
     forward, the measured vertical moves towards the pelvis' back, so forward ∝ up_stand − up_hinge."""
@@ -162,9 +202,14 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         from host.orientation import estimate_orientation
 
         quat = estimate_orientation(acc, gyr, rate_hz, mode="post").quat
-    bout = first_bout(acc, rate_hz, start=stand[1])
     from host.orientation import quaternion as Q
 
+    try:
+        bout = first_bout(acc, rate_hz, start=stand[1])
+    except CalibrationRejected:
+        # No steps after the stand: a ride. The saddle posture differs from standing, so no upright check.
+        bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
+        return alignment_from_axes(up, forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout), "pedalling")
     a, b = bout
     gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
     check_upright(up, gait_up)

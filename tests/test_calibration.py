@@ -107,3 +107,24 @@ def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():
     moving = slice(20 * 200, None)  # starts mid-walk: no stand to be found
     with pytest.raises(CalibrationRejected, match="no 5-s still stand"):
         find_neutral_stand(rec.acc[moving], rec.gyr[moving], rec.rate_hz)
+
+
+def test_a_ride_without_steps_is_aligned_from_the_pedalling_rock():
+    from calibration.alignment import calibrate_from_session
+    from calibration.stand import find_neutral_stand
+    from host.frames import rotation_from_wxyz
+    from host.simulator import Mount, simulate
+    from dataclasses import replace
+    from host.simulator import get_scenario
+
+    sc = replace(get_scenario("ride-steady"), mount=Mount(pitch_deg=20.0, roll_deg=180.0, yaw_deg=6.0))
+    rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=2)
+    al = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, find_neutral_stand(rec.acc, rec.gyr, rec.rate_hz))
+    assert al.forward_source == "pedalling"
+    # Angles are relative to the neutral stand, so the calibrated "pelvis" frame is the anatomical one
+    # tipped back by the standing tilt: R_neutral<-sensor = Ry(neutral tilt) · R_pelvis<-sensor.
+    from scipy.spatial.transform import Rotation
+    true_mount = rotation_from_wxyz(truth.quat_mount[0].astype(float)).as_matrix()
+    expected = Rotation.from_euler("y", truth.neutral_tilt).as_matrix() @ true_mount
+    cos = (np.trace(al.R_pelvis_sensor @ expected.T) - 1) / 2
+    assert np.degrees(np.arccos(np.clip(cos, -1, 1))) < 3.0
