@@ -94,6 +94,10 @@ async def _record(args, store) -> int:
         transport = BleTransport(args.ble)
     rec = Recorder(transport, store)
     stop = asyncio.Event()
+    import signal
+
+    # Ctrl-C ends the recording cleanly: stop the stream, fetch the last holes, close the session
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
     status = asyncio.ensure_future(_status(rec))
     try:
         sids = await rec.run(duration_s=args.duration, stop=stop)
