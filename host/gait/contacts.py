@@ -100,7 +100,8 @@ def _templates(x: np.ndarray, idx: np.ndarray, left: np.ndarray, half: int,
     for side in (True, False):
         sel = idx[inside & (left == side)]
         if len(sel) >= min_steps:
-            out[side] = np.mean([x[i - half : i + half + 1] for i in sel], axis=0)
+            # mean window, one offset at a time (a list of per-step windows costs far more)
+            out[side] = np.stack([x[sel + j].mean(axis=0) for j in range(-half, half + 1)])
     if len(out) == 1:  # too few steps of one side (e.g. a short bout): mirror the other side's template
         side, tpl = next(iter(out.items()))
         mirrored = tpl.copy()
