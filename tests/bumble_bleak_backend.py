@@ -157,7 +157,6 @@ def bumble_backends(device: Device):
         async def disconnect(self) -> None:
             conn = self._conn
             if conn is not None:
-                self._disconnected_callback_saved = self._disconnected_callback
                 await conn.disconnect()
 
         async def pair(self, *args, **kwargs) -> None:
