@@ -1,0 +1,101 @@
+"""Causal step detection for the live view, with bounded latency.
+
+The post-session detector runs every HOP_S on the last WINDOW_S of samples (the data up to now, nothing
+later), and each contact is reported once, at the first run where it is at least DELAY_S old: by then the
+trunk's loading response and the sway that tells its side (±0.3 s) are in the window. Latency is thus
+DELAY_S to DELAY_S + HOP_S (≤ MAX_LATENCY_S); a contact first found later than that is not reported, so
+what the live view shows never changes afterwards. Each window also gets its own activity segmentation,
+so a rider's rock or a still wearer gives no steps here either.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .contacts import detect_initial_contacts
+from .sequence import MIN_STEP_S
+
+WINDOW_S = 6.0  # a 4-s rhythm window plus room; ~10 walking steps for the wearer's templates
+HOP_S = 0.15
+DELAY_S = 0.3
+MAX_LATENCY_S = 0.5
+
+
+@dataclass
+class LiveContact:
+    t: float  # contact time, s on the stream's clock
+    left: bool
+    reported_at: float  # stream time when it was reported
+
+    @property
+    def latency_s(self) -> float:
+        return self.reported_at - self.t
+
+
+class StreamingStepDetector:
+    """Feed samples as they arrive; get each initial contact once, DELAY_S..MAX_LATENCY_S after it."""
+
+    def __init__(self, rate_hz: float, sensor_to_pelvis: np.ndarray | None = None, t0: float = 0.0):
+        if rate_hz <= 0:
+            raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
+        self.rate_hz = float(rate_hz)
+        self.sensor_to_pelvis = sensor_to_pelvis
+        self.t0 = t0
+        self._window = int(round(WINDOW_S * rate_hz))
+        self._hop = max(1, int(round(HOP_S * rate_hz)))
+        self._acc = np.zeros((0, 3))
+        self._gyr = np.zeros((0, 3))
+        self._count = 0  # samples received so far
+        self._since_run = 0
+        self._last_reported = -np.inf
+
+    def update(self, acc: np.ndarray, gyr: np.ndarray) -> list[LiveContact]:
+        """Append (M, 3) new samples (m/s², rad/s, sensor axes); returns the contacts reported now."""
+        acc = np.atleast_2d(np.asarray(acc, float))
+        gyr = np.atleast_2d(np.asarray(gyr, float))
+        if acc.shape != gyr.shape or acc.shape[1] != 3:
+            raise ValueError(f"acc {acc.shape} and gyr {gyr.shape} must both be (M, 3)")
+        out: list[LiveContact] = []
+        # process in hop-sized pieces so the detector runs at the same instants however samples arrive
+        i = 0
+        while i < len(acc):
+            take = min(len(acc) - i, self._hop - self._since_run)
+            self._append(acc[i : i + take], gyr[i : i + take])
+            i += take
+            self._since_run += take
+            if self._since_run >= self._hop:
+                self._since_run = 0
+                out.extend(self._run())
+        return out
+
+    def _append(self, acc: np.ndarray, gyr: np.ndarray) -> None:
+        self._acc = np.vstack([self._acc, acc])[-self._window :]
+        self._gyr = np.vstack([self._gyr, gyr])[-self._window :]
+        self._count += len(acc)
+
+    def _run(self) -> list[LiveContact]:
+        n = len(self._acc)
+        if n < int(2.0 * self.rate_hz):
+            return []
+        first = self._count - n  # sample number of the window's first sample
+        now = self.t0 + (self._count - 1) / self.rate_hz
+        ic = detect_initial_contacts(self._acc, self._gyr, self.rate_hz, t0=self.t0 + first / self.rate_hz,
+                                     sensor_to_pelvis=self.sensor_to_pelvis)
+        out = []
+        for t, left in zip(ic.t, ic.left):
+            age = now - t
+            if DELAY_S <= age < MAX_LATENCY_S and t > self._last_reported + MIN_STEP_S:
+                out.append(LiveContact(float(t), bool(left), now))
+                self._last_reported = float(t)
+        return out
+
+
+def stream_contacts(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sensor_to_pelvis: np.ndarray | None = None,
+                    t0: float = 0.0, chunk: int = 10) -> list[LiveContact]:
+    """A recording played through the streaming detector in chunks of `chunk` samples (as BLE frames come)."""
+    det = StreamingStepDetector(rate_hz, sensor_to_pelvis, t0)
+    out: list[LiveContact] = []
+    for i in range(0, len(acc), chunk):
+        out.extend(det.update(acc[i : i + chunk], gyr[i : i + chunk]))
+    return out
