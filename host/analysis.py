@@ -13,7 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from calibration.alignment import Alignment, calibrate_from_session
+from calibration.errors import CalibrationRejected
+from calibration.reclip import mounting_periods
 from calibration.stand import find_neutral_stand
+from host.activities import ACTIVITIES
 from host.flags import Flag, FlagSettings, detect_flags
 from host.gait.activity import ActivitySegments, segment_activity
 from host.gait.contacts import InitialContacts, detect_initial_contacts
@@ -50,8 +53,11 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     quat = estimate_orientation(acc, gyr, rate, mode=mode).quat
     alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
     to_pelvis = alignment.R_pelvis_sensor
-    angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)
     activity = segment_activity(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis)
+    angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)
+    periods = mounting_periods(acc, activity.codes == ACTIVITIES.index("still"), rate)
+    if len(periods) > 1:  # the pod was re-clipped: each period gets its own neutral and forward axis
+        angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
     contacts = detect_initial_contacts(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis,
                                        activity=activity)
     cycles = CycleTable.concat([
@@ -61,3 +67,25 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     ])
     return SessionAnalysis(rec, mode, stand, alignment, angles, activity, contacts, cycles,
                            detect_flags(cycles, settings))
+
+
+def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: PelvicAngles,
+                         neutral_tilt_deg: float | None) -> PelvicAngles:
+    """Angles of a session worn with several mountings: the first period keeps the session's calibration,
+    every later one is calibrated from the stand it starts with and the bout that follows. A period that
+    cannot be calibrated gets NaN angles: unknown, not guessed."""
+    parts = [{name: getattr(first, name)[: periods[0][1]] for name in _ANGLE_FIELDS}]
+    for a, b in periods[1:]:
+        sl = slice(a, b)
+        try:
+            stand = find_neutral_stand(rec.acc[sl], rec.gyr[sl], rec.rate_hz)
+            al = calibrate_from_session(rec.acc[sl], rec.gyr[sl], rec.rate_hz, stand, quat=quat[sl])
+            angles = pelvic_angles(quat[sl], al.R_pelvis_sensor, rec.rate_hz, neutral_tilt_deg=neutral_tilt_deg)
+            parts.append({name: getattr(angles, name) for name in _ANGLE_FIELDS})
+        except CalibrationRejected:
+            parts.append({name: np.full(b - a, np.nan) for name in _ANGLE_FIELDS})
+    joined = {name: np.concatenate([p[name] for p in parts]) for name in _ANGLE_FIELDS}
+    return PelvicAngles(**joined, tilt_abs_sd=first.tilt_abs_sd)
+
+
+_ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs")

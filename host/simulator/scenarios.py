@@ -253,8 +253,9 @@ def _library() -> dict[str, Scenario]:
             _run_session(
                 (
                     Segment("run", 240.0, stretch=True),
-                    Segment("stand", 20.0),
-                    Segment("run", 240.0, stretch=True, mount=Mount(pitch_deg=10.0, roll_deg=3.0, yaw_deg=-5.0)),
+                    Segment("stand", 8.0),
+                    Segment("stand", 12.0, mount=Mount(pitch_deg=10.0, roll_deg=3.0, yaw_deg=-5.0)),
+                    Segment("run", 240.0, stretch=True),
                 )
             ),
         ),

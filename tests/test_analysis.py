@@ -1,0 +1,47 @@
+"""The whole pipeline from the sensor alone: simulated sessions in, pelvic angles and flags out."""
+import numpy as np
+import pytest
+
+from calibration.reclip import mounting_periods
+from host.activities import ACTIVITIES
+from host.analysis import analyse_recording
+from host.flags import LiveFlagEngine
+from host.simulator import simulate
+
+
+def test_sustained_tilt_is_flagged_from_the_sensor_alone_and_live_agrees():
+    rec, truth = simulate("run-sustained-anterior", minutes=9, rate_hz=200, seed=8)
+    post = analyse_recording(rec)
+    (a, b), = truth.sustained_tilt_intervals()
+    assert [f.type for f in post.flags] == ["sustained_anterior_tilt"]
+    assert abs(post.flags[0].start - a) < 15 and abs(post.flags[0].end - b) < 15
+    running = truth.activity == ACTIVITIES.index("running")
+    err = np.degrees(post.angles.tilt - truth.tilt_rel)[running]
+    assert np.sqrt(np.mean(err**2)) < 1.0
+    assert post.cadence_spm() == pytest.approx(168, abs=1.0)
+    live = LiveFlagEngine()
+    for cycle in post.cycles.cycles():
+        live.feed(cycle)
+    live.finish()
+    assert [(f.type, f.start, f.end) for f in live.flags] == [(f.type, f.start, f.end) for f in post.flags]
+
+
+def test_a_reclipped_pod_is_recalibrated_at_the_next_stand():
+    rec, truth = simulate("run-sensor-reclipped", minutes=7, rate_hz=200, seed=2)
+    result = analyse_recording(rec)
+    periods = mounting_periods(rec.acc, result.activity.codes == ACTIVITIES.index("still"), rec.rate_hz)
+    assert len(periods) == 2
+    change = truth.segments[4]["start_s"]  # the stand during which the pod was re-clipped
+    assert abs(periods[1][0] / rec.rate_hz - change) < 12
+    running = truth.activity == ACTIVITIES.index("running")
+    err = np.degrees(result.angles.tilt - truth.tilt_rel)
+    after = running & (truth.t > change)
+    assert np.sqrt(np.mean(err[after] ** 2)) < 1.0  # without re-calibration: ~17 deg
+    assert result.flags == []
+
+
+def test_a_session_without_a_neutral_stand_is_refused_with_the_reason():
+    rec, _ = simulate("easy-run-neutral", minutes=2, rate_hz=200, seed=1)
+    rec.acc, rec.gyr, rec.t = rec.acc[8000:], rec.gyr[8000:], rec.t[8000:]
+    with pytest.raises(ValueError, match="no 5-s still stand"):
+        analyse_recording(rec)
