@@ -71,8 +71,45 @@ def describe_pelvis(rec: RawRecording, truth: Truth) -> list[str]:
     ]
 
 
+def describe_gait(rec: RawRecording, truth: Truth) -> list[str]:
+    """Activity, cadence and per-stride pelvic metrics from the sensor alone, beside the truth."""
+    from host.gait.session import analyse_gait
+    from host.gait.strides import stride_metrics
+
+    stand = (int(1 * rec.rate_hz), int(6 * rec.rate_hz))
+    alignment = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, stand)
+    angles = analyse_session(rec.acc, rec.gyr, rec.rate_hz, alignment.R_pelvis_sensor)
+    gait = analyse_gait(rec.acc, rec.gyr, rec.rate_hz, rec.t[0], alignment.R_pelvis_sensor, angles)
+    true_strides = stride_metrics(truth.t, truth.tilt_rel, truth.obliquity, truth.rotation, truth.ic_times,
+                                  truth.ic_sides == "L", truth.acc_earth[:, 2], truth.activity)
+    d = np.degrees
+    lines = ["Gait from the sensor alone (activity, contacts, strides; truth in brackets):"]
+    for b in gait.activity.bouts:
+        pauses = f", {len(b.pauses)} pause(s)" if b.pauses else ""
+        lines.append(f"  {b.activity:8} {_fmt_time(b.start_s)}-{_fmt_time(b.end_s)}{pauses}")
+    for bout in gait.bouts:
+        if bout.activity != "running":
+            continue
+        ref = true_strides.select((true_strides.t_start >= bout.start_s) & (true_strides.t_end <= bout.end_s))
+        a, r = bout.angles, ref.angles
+        lines += [
+            f"  running {_fmt_time(bout.start_s)}-{_fmt_time(bout.end_s)}: {bout.strides} strides, cadence "
+            f"{bout.cadence_spm:.1f} spm [{np.mean(120 / ref.stride_s):.1f}], stride time CV {bout.stride_time_cv * 100:.1f} %",
+            f"    per stride, deg   mean     min     max   range  (range sd)",
+        ]
+        for name in ("tilt", "obliquity", "rotation"):
+            lines.append(f"    {name:10} {d(a[name]['mean']):+7.1f} {d(a[name]['min']):+7.1f} {d(a[name]['max']):+7.1f} "
+                         f"{d(a[name]['range']):7.1f} [{d(np.mean(r[name]['range'])):.1f}]  ({d(bout.angle_range_sd[name]):.1f})")
+        lines.append(f"    drop left {d(bout.drop_left):.1f} [{d(np.mean(ref.drop_left)):.1f}], right "
+                     f"{d(bout.drop_right):.1f} [{d(np.mean(ref.drop_right)):.1f}] deg; vertical oscillation "
+                     f"{bout.vertical_left * 100:.1f}/{bout.vertical_right * 100:.1f} cm L/R "
+                     f"[{np.mean(ref.vertical_left_step) * 100:.1f}/{np.mean(ref.vertical_right_step) * 100:.1f}]")
+    return lines
+
+
 def run_demo(scenario: str = DEMO_SCENARIO, minutes: float | None = None, seed: int = 1) -> str:
     rec, truth = simulate(scenario, minutes=minutes, seed=seed)
     lines = [f"Tiltguard demo: simulated scenario '{scenario}' (seed {seed})", ""]
     lines += describe_recording(rec) + [""] + describe_truth(truth) + [""] + describe_pelvis(rec, truth)
+    lines += [""] + describe_gait(rec, truth)
     return "\n".join(lines)
