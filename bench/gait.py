@@ -67,6 +67,7 @@ class Recording:
     rate_hz: float
     bouts: list[Bout]
     whole: bool = False  # score contacts over the whole recording (simulator) rather than inside bouts
+    truth: object = None  # the simulator's Truth (simulated recordings only)
 
 
 @dataclass
@@ -126,7 +127,7 @@ def load_scenario(name: str, minutes: float, seed: int) -> Recording:
     gyr = np.einsum("nij,nj->ni", m, rec.gyr)
     bouts = [Bout(*b) for b in scored_bouts(truth)]
     # Detections come on the device clock; the truth is on true time: score on the truth's clock.
-    return Recording(name, truth.t, acc, gyr, rec.rate_hz, bouts, whole=True)
+    return Recording(name, truth.t, acc, gyr, rec.rate_hz, bouts, whole=True, truth=truth)
 
 
 # ---------------------------------------------------------------- detectors
@@ -145,6 +146,28 @@ def run_tiltguard(rec: Recording, tally: Tally) -> None:
     else:
         for b in rec.bouts:
             _score_bout(tally, ic.t, ic.left, b, whole=False)
+
+
+def run_streaming(rec: Recording, tally: Tally, latencies: list) -> None:
+    from host.gait.streaming import stream_contacts
+
+    t0 = time.perf_counter()
+    live = stream_contacts(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, t0=rec.t[0], chunk=10)
+    tally.seconds += time.perf_counter() - t0
+    tally.hours += (rec.t[-1] - rec.t[0]) / 3600
+    index = np.array([(c.t - rec.t[0]) * rec.rate_hz for c in live])
+    t = np.interp(index, np.arange(len(rec.t)), rec.t) if len(live) else np.zeros(0)
+    left = np.array([c.left for c in live], bool)
+    latencies.extend(c.latency_s for c in live)
+    if rec.whole:
+        all_ic = np.concatenate([b.ic_s for b in rec.bouts])
+        all_left = np.concatenate([b.ic_left for b in rec.bouts])
+        _score_bout(tally, t, left, Bout(rec.t[0], rec.t[-1], all_ic, all_left), whole=True)
+        for b in rec.bouts:
+            _score_cadence_only(tally, t, b)
+    else:
+        for b in rec.bouts:
+            _score_bout(tally, t, left, b, whole=False)
 
 
 def _score_cadence_only(tally: Tally, t: np.ndarray, bout: Bout) -> None:
@@ -232,7 +255,8 @@ def print_table(rows: list[dict]) -> None:
           "L/R on contacts matched at 0.25 s; cadence on straight-walk bouts (mobgap) or truth segments")
 
 
-def bench_dataset(dataset: str, recordings: list[Recording], peers: bool, per_file: bool) -> list[dict]:
+def bench_dataset(dataset: str, recordings: list[Recording], peers: bool, per_file: bool,
+                  streaming: bool = True) -> list[dict]:
     rows = []
     ours = Tally()
     for rec in recordings:
@@ -245,6 +269,13 @@ def bench_dataset(dataset: str, recordings: list[Recording], peers: bool, per_fi
                   f"|err| {r['median_timing_error_ms']:.0f} ms L/R {r['laterality_accuracy']:.3f} "
                   f"tp {r['tp']} fp {r['fp']} fn {r['fn']}", file=sys.stderr)
     rows.append(ours.row("tiltguard post", False, dataset))
+    if streaming:
+        live, latencies = Tally(), []
+        for rec in recordings:
+            run_streaming(rec, live, latencies)
+        row = live.row("tiltguard streaming", False, dataset)
+        row["max_latency_ms"] = 1000 * max(latencies) if latencies else float("nan")
+        rows.append(row)
     if peers:
         try:
             import mobgap  # noqa: F401
@@ -261,6 +292,140 @@ def bench_dataset(dataset: str, recordings: list[Recording], peers: bool, per_fi
     return rows
 
 
+# ---------------------------------------------------------------- activity, riding, strides, throughput
+CONTACT_METRICS = ("f1_at_250ms", "f1_at_100ms", "median_timing_error_ms", "laterality_accuracy",
+                   "cadence_error_spm")
+
+
+def _row(name: str, dataset: str, seconds: float, hours: float, **metrics) -> dict:
+    row = dict(name=name, peer=False, dataset=dataset, **{k: float("nan") for k in CONTACT_METRICS})
+    row["hours_per_s"] = hours / seconds if seconds > 0 else float("nan")
+    row.update(metrics)
+    return row
+
+
+def bench_activity(rec: Recording) -> dict:
+    from host.gait.activity import segment_activity
+
+    t0 = time.perf_counter()
+    seg = segment_activity(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, rec.t[0])
+    seconds = time.perf_counter() - t0
+    truth = rec.truth.activity
+    per_class = {}
+    from host.activities import ACTIVITIES
+
+    for code, label in enumerate(ACTIVITIES):
+        k = truth == code
+        if k.any():
+            per_class[f"recall_{label}"] = float((seg.codes[k] == code).mean())
+    return _row("tiltguard activity", rec.name, seconds, (rec.t[-1] - rec.t[0]) / 3600,
+                activity_accuracy=float((seg.codes == truth).mean()), bouts=len(seg.bouts), **per_class)
+
+
+def _angles(rec: Recording):
+    from host.pelvis import analyse_session
+
+    # the bench's samples are already in the pelvis frame (mounting given), so the angles are absolute
+    return analyse_session(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, np.eye(3))
+
+
+def bench_riding(rec: Recording) -> dict:
+    from host.gait.activity import segment_activity
+    from host.gait.body_frame import level_signals
+    from host.gait.contacts import detect_initial_contacts
+    from host.gait.riding import analyse_rides
+
+    truth = rec.truth
+    angles = _angles(rec)
+    t0 = time.perf_counter()
+    sig = level_signals(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz)
+    seg = segment_activity(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, rec.t[0])
+    rides = analyse_rides(seg, sig.gyr[:, 0], rec.rate_hz, angles.tilt, angles.obliquity, angles.rotation)
+    ic = detect_initial_contacts(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, rec.t[0], activity=seg)
+    seconds = time.perf_counter() - t0
+    riding = truth.activity == 3
+    t_ic = ic.times_on(rec.t)
+    steps_while_riding = int(np.sum(riding[np.clip(np.round(ic.index).astype(int), 0, len(riding) - 1)]))
+    win_err, ride_err, rock_err, tilt_err = [], [], [], []
+    for ride in rides:
+        for c, rpm in zip(ride.window_t, ride.window_rpm):
+            k = (rec.t >= c - 5) & (rec.t < c + 5)
+            if riding[k].all():  # windows wholly inside the true ride
+                win_err.append(abs(rpm - truth.pedal_rpm[k].mean()))
+        k = (rec.t >= ride.start_s) & (rec.t <= ride.end_s) & riding
+        ride_err.append(abs(ride.cadence_rpm - truth.pedal_rpm[k].mean()))
+        idx = np.searchsorted(rec.t, ride.revolutions)
+        true_rock = np.mean([np.ptp(truth.obliquity[a:b]) for a, b in zip(idx[:-1], idx[1:])])
+        rock_err.append(abs(np.degrees(ride.rock_range - true_rock)))
+        tilt_err.append(abs(np.degrees(ride.saddle_tilt - truth.tilt[k].mean())))
+    nan = float("nan")
+    return _row("tiltguard riding", rec.name, seconds, (rec.t[-1] - rec.t[0]) / 3600,
+                rides=len(rides), steps_while_riding=steps_while_riding, contacts_reported=len(t_ic),
+                pedal_cadence_error_rpm=float(np.mean(win_err)) if win_err else nan,
+                pedal_cadence_max_error_rpm=float(np.max(win_err)) if win_err else nan,
+                ride_cadence_error_rpm=float(np.mean(ride_err)) if ride_err else nan,
+                rock_range_error_deg=float(np.mean(rock_err)) if rock_err else nan,
+                saddle_tilt_error_deg=float(np.mean(tilt_err)) if tilt_err else nan)
+
+
+def bench_strides(rec: Recording) -> dict:
+    from host.gait.scoring import match_contacts
+    from host.gait.session import analyse_gait
+    from host.gait.strides import stride_metrics
+
+    truth = rec.truth
+    angles = _angles(rec)
+    t0 = time.perf_counter()
+    session = analyse_gait(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, rec.t[0], angles=angles)
+    seconds = time.perf_counter() - t0
+    ours = session.strides  # contact times t0 + index / rate: the truth clock up to sampling jitter
+    ref = stride_metrics(rec.t, truth.tilt, truth.obliquity, truth.rotation, truth.ic_times, truth.ic_sides == "L",
+                         truth.acc_earth[:, 2], truth.activity)
+    d, r = match_contacts(ours.t_start, ref.t_start, 0.05)
+    running = ref.activity[r] == "running"
+    d, r = d[running], r[running]
+    out = {}
+    for name in ("tilt", "obliquity", "rotation"):
+        err = np.degrees(ours.angles[name]["range"][d] - ref.angles[name]["range"][r])
+        out[f"{name}_range_error_deg"] = float(np.mean(np.abs(err))) if len(err) else float("nan")
+        out[f"{name}_range_p95_error_deg"] = float(np.percentile(np.abs(err), 95)) if len(err) else float("nan")
+    vo = np.r_[ours.vertical_left_step[d] - ref.vertical_left_step[r], ours.vertical_right_step[d] - ref.vertical_right_step[r]]
+    out["vertical_oscillation_error_cm"] = float(100 * np.mean(np.abs(vo))) if len(vo) else float("nan")
+    return _row("tiltguard strides", rec.name, seconds, (rec.t[-1] - rec.t[0]) / 3600,
+                running_strides=int(len(d)), **out)
+
+
+def bench_throughput(hours: float = 2.0, rate_hz: float = 200.0, seed: int = 3) -> dict:
+    """A long simulated session through activity + contacts + per-stride metrics (+ rides, flag cycles);
+    orientation and pelvic angles (host.pelvis) timed separately."""
+    from host.gait.session import analyse_gait
+    from host.gait.simulated import sensor_to_pelvis_matrix
+    from host.orientation import estimate_orientation
+    from host.pelvis.angles import pelvic_angles
+    from host.simulator import simulate
+
+    rec, truth = simulate("walk-to-run", minutes=60 * hours, rate_hz=rate_hz, seed=seed)
+    mount = sensor_to_pelvis_matrix(truth)[0]
+    t0 = time.perf_counter()
+    quat = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post").quat
+    angles = pelvic_angles(quat, mount, rec.rate_hz)
+    t1 = time.perf_counter()
+    session = analyse_gait(rec.acc, rec.gyr, rec.rate_hz, rec.t[0], mount, angles)
+    t2 = time.perf_counter()
+    del truth
+    return _row("tiltguard pipeline", f"{hours:g} h @ {rate_hz:g} Hz", t2 - t1, hours,
+                gait_pipeline_s=t2 - t1, orientation_and_angles_s=t1 - t0, total_s=t2 - t0,
+                contacts=len(session.contacts), strides=len(session.strides))
+
+
+def print_extra(rows: list[dict]) -> None:
+    skip = {"name", "peer", "dataset", *CONTACT_METRICS}
+    for r in rows:
+        metrics = " ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()
+                           if k not in skip)
+        print(f"{r['dataset']:<22} {r['name']:<20} {metrics}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mobgap", help="mobgap folder (default: $TILTGUARD_DATA/mobgap or ../shared/data/mobgap)")
@@ -270,9 +435,12 @@ def main(argv=None) -> int:
     ap.add_argument("--no-peers", action="store_true", help="leave out the mobgap peers")
     ap.add_argument("--per-file", action="store_true", help="also print Tiltguard's score per recording")
     ap.add_argument("--json", help="write {'rows': [...]} here")
+    ap.add_argument("--no-streaming", action="store_true", help="leave out the streaming detector rows")
+    ap.add_argument("--throughput-hours", type=float, default=2.0, help="simulated session for the throughput row (0: skip)")
     args = ap.parse_args(argv)
 
     datasets: dict[str, list[Recording]] = {}
+    simulated: list[Recording] = []
     try:
         datasets["mobgap"] = load_mobgap(dataset_dir("mobgap", args.mobgap))
     except DatasetMissing as exc:
@@ -286,18 +454,33 @@ def main(argv=None) -> int:
             names = list(SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
             for name in names:
                 rec = load_scenario(name, args.minutes, args.seed)
+                simulated.append(rec)
                 if rec.bouts:
                     datasets[name] = [rec]
-    if not datasets:
+    if not datasets and not simulated:
         print("nothing to run: no mobgap data and no simulator scenarios", file=sys.stderr)
         return 2
 
     rows = []
     for dataset, recs in datasets.items():
         print(f"{dataset}: {len(recs)} recording(s)", file=sys.stderr)
-        rows.extend(bench_dataset(dataset, recs, not args.no_peers, args.per_file))
+        rows.extend(bench_dataset(dataset, recs, not args.no_peers, args.per_file, not args.no_streaming))
     add_ratios(rows)
+    extra = []
+    for rec in simulated:
+        print(f"{rec.name}: activity, riding, strides", file=sys.stderr)
+        extra.append(bench_activity(rec))
+        if (rec.truth.activity == 3).any():
+            extra.append(bench_riding(rec))
+        if (rec.truth.activity == 2).any():
+            extra.append(bench_strides(rec))
+    if args.throughput_hours > 0:
+        print(f"throughput: {args.throughput_hours:g} h simulated session", file=sys.stderr)
+        extra.append(bench_throughput(args.throughput_hours))
     print_table(rows)
+    print()
+    print_extra(extra)
+    rows.extend(extra)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows}, indent=1))
     return 0
