@@ -8,6 +8,7 @@ every step where the stage has a causal variant (orientation), as the live view 
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ from calibration.errors import CalibrationRejected
 from calibration.reclip import mounting_periods
 from calibration.stand import find_neutral_stand
 from host.activities import ACTIVITIES
-from host.flags import Flag, FlagSettings, detect_flags
+from host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
 from host.gait.activity import ActivitySegments, segment_activity
 from host.gait.contacts import InitialContacts, detect_initial_contacts
 from host.gait.cycles import CycleTable, ride_cycles, stride_cycles
@@ -89,3 +90,54 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
 
 
 _ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs")
+
+
+def session_summary(a: SessionAnalysis) -> dict:
+    """The numbers a session keeps in the store for its history (degrees and minutes at this edge)."""
+    codes = a.activity.codes
+    rate = a.rec.rate_hz
+    shares = {name: round(float(np.mean(codes == i)), 4) for i, name in enumerate(ACTIVITIES) if np.any(codes == i)}
+    out: dict = {"duration_min": round(a.rec.duration_s / 60, 2), "activity_share": shares,
+                 "strides": int(np.isin(a.cycles.activity, ("walking", "running")).sum()),
+                 "tilt_abs_uncertainty_deg": round(float(np.degrees(a.angles.tilt_abs_sd)), 1),
+                 "forward_axis_from": a.alignment.forward_source}
+    for activity in ("running", "walking", "riding"):
+        m = codes == ACTIVITIES.index(activity)
+        if m.sum() < 30 * rate:
+            continue
+        tilt = np.degrees(a.angles.tilt[m])
+        row = {"minutes": round(float(m.sum() / rate / 60), 2), "tilt_mean_deg": round(float(np.nanmean(tilt)), 2),
+               "tilt_sd_deg": round(float(np.nanstd(tilt)), 2),
+               "tilt_abs_mean_deg": round(float(np.degrees(np.nanmean(a.angles.tilt_abs[m]))), 2)}
+        cyc = a.cycles.activity == activity
+        if activity != "riding" and cyc.any():
+            row["cadence_spm"] = round(a.cadence_spm(activity), 1)
+            row["drop_left_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_left[cyc]))), 2)
+            row["drop_right_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_right[cyc]))), 2)
+            row["rotation_range_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.rot_range[cyc]))), 2)
+        out[activity] = row
+    sustained = [f for f in a.flags if f.type == "sustained_anterior_tilt"]
+    out["anterior_tilt_min"] = round(sum(f.end - f.start for f in sustained) / 60, 2)
+    out["flags"] = [f.type for f in a.flags]
+    return out
+
+
+def analyse_stored_session(store, session_id: int) -> dict:
+    """The store's analyser: analyse a closed session, keep its summary and flags. A session that cannot
+    be analysed (no neutral stand, too short) keeps the reason instead; its raw frames stay untouched."""
+    rec = store.recording(session_id)
+    try:
+        result = analyse_recording(rec)
+    except ValueError as exc:  # CalibrationRejected and bad input alike: say why, in one line
+        summary = {"error": str(exc)}
+        store.save_analysis(session_id, "pelvis", summary)
+        return summary
+    summary = session_summary(result)
+    store.save_analysis(session_id, "pelvis", summary)
+    for flag_type in FLAG_TYPES:
+        store.add_flags(session_id, [], replace_kind=flag_type)
+    store.add_flags(session_id, [
+        (f.type, f.start, f.end, f.peak, json.dumps({"activity": f.activity, "mean": f.mean, "decided_at": f.decided_at,
+                                                       "evidence": f.evidence}))
+        for f in result.flags])
+    return summary

@@ -51,9 +51,16 @@ class SessionInfo:
         return None if self.ended_at is None else self.ended_at - self.started_at
 
 
+def pelvis_analysis(store: "SessionStore", session_id: int) -> None:
+    """Default analyser: pelvic angles, strides and flags (host.analysis), loaded only when needed."""
+    from host.analysis import analyse_stored_session
+
+    analyse_stored_session(store, session_id)
+
+
 class SessionStore:
     def __init__(self, path: str | os.PathLike | None = None, recover: bool = True,
-                 stale_after_s: float = STALE_AFTER_S, analyse=None) -> None:
+                 stale_after_s: float = STALE_AFTER_S, analyse=pelvis_analysis) -> None:
         self.path = Path(path) if path else default_db_path()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
@@ -264,7 +271,8 @@ class SessionStore:
 
     # ------------------------------------------------------------------ analyses, flags, calibrations
     def analyse(self, session_id: int) -> None:
-        """Run the analysers on a closed session (link integrity always; more via `analyse=`)."""
+        """Run the analysers on a closed session: link integrity always, then `analyse=` (by default the
+        pelvic analysis; None for none)."""
         from host.store.analysis import analyse_link
 
         try:
