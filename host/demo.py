@@ -107,9 +107,35 @@ def describe_gait(rec: RawRecording, truth: Truth) -> list[str]:
     return lines
 
 
+def describe_flags(rec: RawRecording, truth: Truth) -> list[str]:
+    """Flags from the sensor alone (post-session engine) and the advice for after the run."""
+    from host.analysis import analyse_recording
+    from host.flags.advice import AdviceContext, advise
+
+    result = analyse_recording(rec)
+    lines = ["Flags from the sensor alone (truth: sustained anterior tilt " +
+             (", ".join(f"{_fmt_time(a)}-{_fmt_time(b)}" for a, b in truth.sustained_tilt_intervals()) or "none") + "):"]
+    for f in result.flags:
+        lines.append(f"  {f.type.replace('_', ' ')} {_fmt_time(f.start)}-{_fmt_time(f.end)} while {f.activity}: "
+                     f"peak {f.peak:.1f}, mean {f.mean:.1f} {f.evidence.get('unit', '')} "
+                     f"(threshold {f.evidence['threshold']:g}; decided at {_fmt_time(f.decided_at)})")
+    if not result.flags:
+        lines.append("  none")
+    main_activity = "riding" if (result.cycles.activity == "riding").any() else "running"
+    cadence = result.cadence_spm(main_activity) if main_activity != "riding" else None
+    for phase, heading, most in (("during", "What the live view says while the flag holds:", 2),
+                                 ("after", "Advice after the session:", 4)):
+        advice = advise(result.flags, AdviceContext(phase, main_activity, cadence_spm=cadence))[:most]
+        if advice:
+            lines.append(heading)
+            for a in advice:
+                lines += [f"  - {a.text}", f"    why: {a.reason}"]
+    return lines
+
+
 def run_demo(scenario: str = DEMO_SCENARIO, minutes: float | None = None, seed: int = 1) -> str:
     rec, truth = simulate(scenario, minutes=minutes, seed=seed)
     lines = [f"Tiltguard demo: simulated scenario '{scenario}' (seed {seed})", ""]
     lines += describe_recording(rec) + [""] + describe_truth(truth) + [""] + describe_pelvis(rec, truth)
-    lines += [""] + describe_gait(rec, truth)
+    lines += [""] + describe_gait(rec, truth) + [""] + describe_flags(rec, truth)
     return "\n".join(lines)

@@ -136,3 +136,4 @@ def test_cli_lists_scenarios_and_runs_the_demo():
     assert len(listing.strip().splitlines()) >= 10 and "run-fatigue-creep" in listing
     demo = subprocess.run([sys.executable, "-m", "host.cli", "demo"], capture_output=True, text=True, check=True).stdout
     assert "running cadence 16" in demo and "sustained anterior tilt: 1 interval" in demo
+    assert "Flags from the sensor alone" in demo and "Shorten your stride: aim for 176-185 steps/min" in demo
