@@ -34,6 +34,7 @@ LABELS = {
     "ride-fatigue": {"ride_forward_roll", "ride_rock_growth"},
     "easy-run-neutral": set(),
     "run-hill-repeats": set(),
+    "run-hill-sprints": set(),
     "stand-tie-shoes": set(),
     "ride-drops": set(),
     "run-sensor-reclipped": set(),

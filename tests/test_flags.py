@@ -68,7 +68,7 @@ EXPECTED = {
     "run-unstable-rotation": {"rotation_variability"},
     "ride-fatigue": {"ride_forward_roll", "ride_rock_growth"},
     # hard negatives
-    "easy-run-neutral": set(), "run-hill-repeats": set(), "stand-tie-shoes": set(), "ride-drops": set(),
+    "easy-run-neutral": set(), "run-hill-repeats": set(), "run-hill-sprints": set(), "stand-tie-shoes": set(), "ride-drops": set(),
     "run-sensor-reclipped": set(), "walk-to-run": set(),
 }
 

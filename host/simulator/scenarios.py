@@ -189,6 +189,13 @@ def _library() -> dict[str, Scenario]:
             _run_session((Segment("run", 240.0, stretch=True), *hill_block * 4, Segment("run", 120.0))),
         ),
         Scenario(
+            "run-hill-sprints",
+            "Six 20-s uphill sprints at 15 %: the pelvis tips well past the threshold, but only briefly.",
+            _run_session((Segment("run", 180.0, stretch=True),
+                          *(Segment("run", 20.0, grade_pct=15.0, cadence=186, speed_mps=4.2, tilt_offset_deg=6.0),
+                            Segment("run", 90.0, cadence=160, speed_mps=2.6)) * 6)),
+        ),
+        Scenario(
             "run-asymmetric-drop",
             "Run with a larger right-side pelvic drop (during left stance) and a 4 % step-time asymmetry.",
             _run_session((Segment("run", 600.0, stretch=True, drop_deg=7.0),)),
