@@ -40,8 +40,12 @@ RSC_FEATURE_RUNNING_STATUS = 0x0004
 RUNNING_CADENCE_SPM = 140  # above this, RSC reports "running" rather than walking
 
 
-def adv_payload(name=None, services16=(), services128=(), appearance=None):
-    """Advertising data (AD structures): flags, complete service lists, appearance, complete name."""
+SHORT_NAME_LEN = 4  # flags 3 + 128-bit service 18 + appearance 4 + name 2+4 = 31 bytes, the legacy limit
+
+
+def adv_payload(name=None, services16=(), services128=(), appearance=None, short_name=None):
+    """Advertising data (AD structures): flags, complete service lists, appearance, complete or shortened
+    name (a passive scanner never sees the scan response, so the advertisement carries a short name)."""
     out = bytearray()
 
     def ad(t, value):
@@ -57,6 +61,8 @@ def adv_payload(name=None, services16=(), services128=(), appearance=None):
         ad(0x19, struct.pack("<H", appearance))
     if name:
         ad(0x09, name.encode())
+    if short_name:
+        ad(0x08, short_name.encode())
     if len(out) > 31:
         raise ValueError("advertising payload of %d bytes exceeds 31" % len(out))
     return bytes(out)
@@ -123,7 +129,8 @@ class BleLink:
             ble.gatts_set_buffer(self.h_control, MAX_FRAME, False)
         except (AttributeError, OSError):
             pass
-        self.adv = adv_payload(services128=(SERVICE_UUID,), appearance=APPEARANCE_RUNNING_SENSOR_ON_HIP)
+        self.adv = adv_payload(services128=(SERVICE_UUID,), appearance=APPEARANCE_RUNNING_SENSOR_ON_HIP,
+                               short_name=device_name[:SHORT_NAME_LEN])
         self.resp = adv_payload(name=device_name, services16=(0x1814, 0x180F))
         self.advertise()
 

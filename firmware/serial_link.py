@@ -49,7 +49,10 @@ class SerialLink:
         if self._poll is None:
             return frames
         while self._poll.poll(0):
-            data = self.inp.read(1)  # USB CDC on MicroPython: read what is there, byte by byte
+            try:
+                data = self.inp.read(1)  # USB CDC on MicroPython: read what is there, byte by byte
+            except OSError:
+                break  # nobody holds the other end (cable out): not an error of ours, try again later
             if not data:
                 break
             frames.extend(self.deframer.feed(data))

@@ -12,8 +12,10 @@ from tests.mpy_helpers import run_micropython_code
 
 
 def test_advertising_fits_31_bytes_with_the_128_bit_service_and_names_in_scan_response():
-    adv = ble.adv_payload(services128=(ble.SERVICE_UUID,), appearance=ble.APPEARANCE_RUNNING_SENSOR_ON_HIP)
-    assert len(adv) <= 31
+    adv = ble.adv_payload(services128=(ble.SERVICE_UUID,), appearance=ble.APPEARANCE_RUNNING_SENSOR_ON_HIP,
+                          short_name="Tiltguard-A1"[: ble.SHORT_NAME_LEN])
+    assert len(adv) == 31  # exactly the legacy limit, with a shortened name a passive scan can show
+    assert adv.endswith(b"\x05\x08Tilt")
     assert adv[3:5] == bytes([17, 0x07]) and adv[5:21] == bytes.fromhex(ble.SERVICE_UUID.replace("-", ""))[::-1]
     resp = ble.adv_payload(name="Tiltguard-A1", services16=(0x1814, 0x180F))
     assert b"\x05\x03\x14\x18\x0f\x18" in resp and resp.endswith(b"\x0d\x09Tiltguard-A1")
