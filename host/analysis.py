@@ -15,7 +15,7 @@ import numpy as np
 
 from calibration.alignment import Alignment, calibrate_from_session
 from calibration.errors import CalibrationRejected
-from calibration.reclip import mounting_periods
+from calibration.reclip import mounting_periods, still_mask
 from calibration.stand import find_neutral_stand
 from host.activities import ACTIVITIES
 from host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
@@ -56,7 +56,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     to_pelvis = alignment.R_pelvis_sensor
     activity = segment_activity(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis)
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)
-    periods = mounting_periods(acc, activity.codes == ACTIVITIES.index("still"), rate)
+    periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
     if len(periods) > 1:  # the pod was re-clipped: each period gets its own neutral and forward axis
         angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
     contacts = detect_initial_contacts(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis,

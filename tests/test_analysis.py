@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from calibration.reclip import mounting_periods
+from calibration.reclip import mounting_periods, still_mask
 from host.activities import ACTIVITIES
 from host.analysis import analyse_recording
 from host.flags import LiveFlagEngine
@@ -29,7 +29,7 @@ def test_sustained_tilt_is_flagged_from_the_sensor_alone_and_live_agrees():
 def test_a_reclipped_pod_is_recalibrated_at_the_next_stand():
     rec, truth = simulate("run-sensor-reclipped", minutes=7, rate_hz=200, seed=2)
     result = analyse_recording(rec)
-    periods = mounting_periods(rec.acc, result.activity.codes == ACTIVITIES.index("still"), rec.rate_hz)
+    periods = mounting_periods(rec.acc, still_mask(rec.acc, rec.gyr, rec.rate_hz), rec.rate_hz)
     assert len(periods) == 2
     change = truth.segments[4]["start_s"]  # the stand during which the pod was re-clipped
     assert abs(periods[1][0] / rec.rate_hz - change) < 12
