@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from host.samples import GRAVITY, RawRecording
+from host.jsonable import numpy_default
 
 MAGIC = "# tiltguard raw imu v1"
 COLUMNS = ("t_s", "acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_radps", "gyr_y_radps", "gyr_z_radps")
@@ -53,7 +54,7 @@ def write_raw(path: str | Path, rec: RawRecording) -> None:
         f"# rate_hz: {rec.rate_hz:g}",
         f"# sensor_model: {rec.sensor_model}",
         f"# units: {UNITS_LINE}",
-        f"# meta: {json.dumps(rec.meta, sort_keys=True, default=_jsonable)}",
+        f"# meta: {json.dumps(rec.meta, sort_keys=True, default=numpy_default)}",
         ",".join(cols),
     ]
     data = [rec.t[:, None], rec.acc, rec.gyr] + ([rec.temp_c[:, None]] if rec.temp_c is not None else [])
@@ -176,10 +177,3 @@ def _check_units(acc: np.ndarray, gyr: np.ndarray) -> None:
     if gyr_p99 > 35.0:
         raise RawFormatError(f"99th percentile |gyr| is {gyr_p99:.0f}: the gyroscope looks like deg/s, not rad/s")
 
-
-def _jsonable(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(f"{type(x).__name__} is not JSON serialisable")

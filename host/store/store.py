@@ -24,6 +24,7 @@ from host.store import chunks
 from host.store.decode import DecodedFrames, decode_frames, to_recording
 from host.store.paths import default_db_path
 from host.store.schema import migrate
+from host.jsonable import numpy_default
 
 STALE_AFTER_S = 30.0  # a 'recording' session whose writer has not committed for this long is orphaned
 
@@ -143,7 +144,7 @@ class SessionStore:
             (m,) = db.execute("SELECT meta FROM sessions WHERE id=?", (session_id,)).fetchone()
             meta = json.loads(m)
             meta.update(items)
-            db.execute("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(meta, default=_jsonable), session_id))
+            db.execute("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(meta, default=numpy_default), session_id))
 
     def recover_orphans(self, stale_after_s: float = STALE_AFTER_S) -> list[int]:
         """Close (as 'recovered') and analyse every session left 'recording' by a writer that is gone."""
@@ -286,7 +287,7 @@ class SessionStore:
         with self._tx() as db:
             db.execute("INSERT OR REPLACE INTO analyses (session_id, kind, version, created_at, result) "
                        "VALUES (?,?,?,?,?)", (session_id, kind, version, time.time(),
-                                              json.dumps(result, default=_jsonable)))
+                                              json.dumps(result, default=numpy_default)))
 
     def analyses(self, session_id: int) -> dict[str, dict]:
         with self._lock:
@@ -310,7 +311,7 @@ class SessionStore:
         with self._tx() as db:
             cur = db.execute("INSERT INTO calibrations (device_id, session_id, kind, created_at, data) "
                              "VALUES (?,?,?,?,?)", (device_id, session_id, kind, time.time(),
-                                                    json.dumps(data, default=_jsonable)))
+                                                    json.dumps(data, default=numpy_default)))
             return cur.lastrowid
 
     def calibration(self, device_id: int, kind: str) -> dict | None:
@@ -375,10 +376,3 @@ def _recording_from_npz(blob: bytes, info: SessionInfo) -> RawRecording:
     return RawRecording(z["t"], z["acc"], z["gyr"], info.rate_hz or 0.0, info.sensor or "unknown", temp_c=temp,
                         meta=dict(info.meta, session_id=info.id, source=info.source))
 
-
-def _jsonable(x):
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(f"{type(x).__name__} is not JSON serialisable")
