@@ -19,9 +19,10 @@ from calibration.reclip import mounting_periods, still_mask
 from calibration.stand import find_neutral_stand
 from host.activities import ACTIVITIES
 from host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
-from host.gait.activity import ActivitySegments, segment_activity
-from host.gait.contacts import InitialContacts, detect_initial_contacts
-from host.gait.cycles import CycleTable, ride_cycles, stride_cycles
+from host.gait.activity import ActivitySegments
+from host.gait.contacts import InitialContacts
+from host.gait.cycles import CycleTable
+from host.gait.session import GaitSession, analyse_gait
 from host.orientation import estimate_orientation
 from host.pelvis.angles import PelvicAngles, pelvic_angles
 from host.samples import RawRecording
@@ -38,6 +39,7 @@ class SessionAnalysis:
     contacts: InitialContacts
     cycles: CycleTable
     flags: list[Flag]
+    gait: GaitSession  # strides with their full metrics, bouts, rides (host.gait.session)
 
     def cadence_spm(self, activity: str = "running") -> float | None:
         """Median cadence over the strides of an activity (None if there were none)."""
@@ -54,20 +56,13 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     quat = estimate_orientation(acc, gyr, rate, mode=mode).quat
     alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
     to_pelvis = alignment.R_pelvis_sensor
-    activity = segment_activity(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis)
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)
     periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
     if len(periods) > 1:  # the pod was re-clipped: each period gets its own neutral and forward axis
         angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
-    contacts = detect_initial_contacts(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis,
-                                       activity=activity)
-    cycles = CycleTable.concat([
-        stride_cycles(rec.t, angles.tilt, angles.obliquity, angles.rotation, activity.codes, contacts.t,
-                      contacts.left),
-        ride_cycles(rec.t, angles.tilt, angles.obliquity, activity.codes),
-    ])
-    return SessionAnalysis(rec, mode, stand, alignment, angles, activity, contacts, cycles,
-                           detect_flags(cycles, settings))
+    gait = analyse_gait(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis, angles=angles)
+    return SessionAnalysis(rec, mode, stand, alignment, angles, gait.activity, gait.contacts, gait.cycles,
+                           detect_flags(gait.cycles, settings), gait)
 
 
 def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: PelvicAngles,

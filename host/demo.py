@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibration.alignment import calibrate_from_session
-from host.pelvis.session import analyse_session
+from host.analysis import SessionAnalysis, analyse_recording
 from host.samples import RawRecording
 from host.simulator import ACTIVITIES, Truth, simulate
 
@@ -51,17 +50,15 @@ def describe_truth(truth: Truth) -> list[str]:
     return lines
 
 
-def describe_pelvis(rec: RawRecording, truth: Truth) -> list[str]:
-    """Calibrate on the opening 5-s stand and the first steps, fuse orientation (post-session mode) and
-    report the pelvic angles, side by side with the simulator's truth."""
-    stand = (int(1 * rec.rate_hz), int(6 * rec.rate_hz))
-    alignment = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, stand)
-    angles = analyse_session(rec.acc, rec.gyr, rec.rate_hz, alignment.R_pelvis_sensor)
+def describe_pelvis(result: SessionAnalysis, truth: Truth) -> list[str]:
+    """Pelvic angles (calibrated on the opening stand and the first steps, post-session orientation),
+    side by side with the simulator's truth."""
+    angles = result.angles
     running = truth.activity == ACTIVITIES.index("running")
     d = np.degrees
     tilt, tilt_true = d(angles.tilt[running]), d(truth.tilt_rel[running])
     return [
-        "Pelvic angles measured from the sensor (neutral stand + first steps for alignment):",
+        f"Pelvic angles measured from the sensor (neutral stand + first {result.alignment.forward_source} for alignment):",
         f"  running tilt vs neutral: mean {tilt.mean():+.1f} deg (truth {tilt_true.mean():+.1f}), "
         f"RMS error {np.sqrt(np.mean((tilt - tilt_true) ** 2)):.2f} deg",
         f"  absolute tilt estimate: {d(angles.tilt_abs[running]).mean():.1f} +- {d(angles.tilt_abs_sd):.0f} deg "
@@ -71,15 +68,11 @@ def describe_pelvis(rec: RawRecording, truth: Truth) -> list[str]:
     ]
 
 
-def describe_gait(rec: RawRecording, truth: Truth) -> list[str]:
+def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
     """Activity, cadence and per-stride pelvic metrics from the sensor alone, beside the truth."""
-    from host.gait.session import analyse_gait
     from host.gait.strides import stride_metrics
 
-    stand = (int(1 * rec.rate_hz), int(6 * rec.rate_hz))
-    alignment = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, stand)
-    angles = analyse_session(rec.acc, rec.gyr, rec.rate_hz, alignment.R_pelvis_sensor)
-    gait = analyse_gait(rec.acc, rec.gyr, rec.rate_hz, rec.t[0], alignment.R_pelvis_sensor, angles)
+    gait = result.gait
     true_strides = stride_metrics(truth.t, truth.tilt_rel, truth.obliquity, truth.rotation, truth.ic_times,
                                   truth.ic_sides == "L", truth.acc_earth[:, 2], truth.activity)
     d = np.degrees
@@ -107,12 +100,10 @@ def describe_gait(rec: RawRecording, truth: Truth) -> list[str]:
     return lines
 
 
-def describe_flags(rec: RawRecording, truth: Truth) -> list[str]:
-    """Flags from the sensor alone (post-session engine) and the advice for after the run."""
-    from host.analysis import analyse_recording
+def describe_flags(result: SessionAnalysis, truth: Truth) -> list[str]:
+    """Flags from the sensor alone (post-session engine) and the advice for during and after the run."""
     from host.flags.advice import AdviceContext, advise
 
-    result = analyse_recording(rec)
     lines = ["Flags from the sensor alone (truth: sustained anterior tilt " +
              (", ".join(f"{_fmt_time(a)}-{_fmt_time(b)}" for a, b in truth.sustained_tilt_intervals()) or "none") + "):"]
     for f in result.flags:
@@ -135,7 +126,9 @@ def describe_flags(rec: RawRecording, truth: Truth) -> list[str]:
 
 def run_demo(scenario: str = DEMO_SCENARIO, minutes: float | None = None, seed: int = 1) -> str:
     rec, truth = simulate(scenario, minutes=minutes, seed=seed)
+    result = analyse_recording(rec)
     lines = [f"Tiltguard demo: simulated scenario '{scenario}' (seed {seed})", ""]
-    lines += describe_recording(rec) + [""] + describe_truth(truth) + [""] + describe_pelvis(rec, truth)
-    lines += [""] + describe_gait(rec, truth) + [""] + describe_flags(rec, truth)
+    lines += describe_recording(rec) + [""] + describe_truth(truth)
+    for section in (describe_pelvis, describe_gait, describe_flags):
+        lines += [""] + section(result, truth)
     return "\n".join(lines)
