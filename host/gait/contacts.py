@@ -24,6 +24,8 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
 
+from host.activities import ACTIVITIES
+
 from .activity import RIDING, RUNNING, STILL, WALKING, ActivitySegments, segment_level_signals
 from .body_frame import LevelSignals, level_signals
 from .rhythm import StridePeriod, stride_period
@@ -242,8 +244,10 @@ def gait_stretches(codes: np.ndarray) -> list[tuple[int, int]]:
 
 def _without_non_gait(ic: InitialContacts, codes: np.ndarray, fs: float) -> InitialContacts:
     """Drops contacts while still or riding (more than MASK_MARGIN_S from any other activity): a rider's
-    pelvis rocks in rhythm, and a still wearer has no steps. 'other' keeps its contacts (an unusual walk)."""
+    pelvis rocks in rhythm, and a still wearer has no steps. 'other' keeps its contacts (an unusual walk)
+    unless it lies between stillness and riding only (getting on or off the bike, slowing to a stop)."""
     blocked = (codes == STILL) | (codes == RIDING)
+    blocked |= _other_between(codes, blocked)
     margin = int(MASK_MARGIN_S * fs)
     if margin > 0:
         free = ~blocked
@@ -252,6 +256,19 @@ def _without_non_gait(ic: InitialContacts, codes: np.ndarray, fs: float) -> Init
     i = np.clip(np.round(ic.index).astype(int), 0, len(codes) - 1)
     keep = ~blocked[i]
     return InitialContacts(ic.t[keep], ic.left[keep], ic.confidence[keep], ic.index[keep])
+
+
+def _other_between(codes: np.ndarray, blocked: np.ndarray) -> np.ndarray:
+    """'other' stretches whose neighbours on both sides are blocked (still or riding), never walking or running."""
+    other = codes == ACTIVITIES.index("other")
+    edges = np.flatnonzero(np.diff(np.r_[0, other.astype(np.int8), 0]))
+    out = np.zeros_like(other)
+    for a, b in zip(edges[::2], edges[1::2]):
+        before = blocked[a - 1] if a > 0 else True
+        after = blocked[b] if b < len(codes) else True
+        if before and after:
+            out[a:b] = True
+    return out
 
 
 def _match_stretch(x, templates, lo, hi, fs, step_period_at) -> tuple[np.ndarray, np.ndarray]:
