@@ -33,6 +33,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_live(args: argparse.Namespace) -> int:
+    from host.live.app import run_live
+
+    return run_live(args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="tiltguard", description="Pelvic tilt, drop and rotation from a sacrum IMU.")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -59,9 +65,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1)
     p.set_defaults(func=_cmd_demo)
 
+    p = sub.add_parser("live", help="live view: connect, calibrate, watch tilt and flags, record (PySide6 window)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--sim", metavar="SCENARIO", help="the built-in simulated device running this scenario")
+    src.add_argument("--serial", metavar="PORT", help="USB serial port, e.g. /dev/ttyACM0")
+    src.add_argument("--ble", metavar="NAME|ADDR", help="Bluetooth LE device (name or address)")
+    p.add_argument("--minutes", type=float, help="--sim: scenario length (default: its own)")
+    p.add_argument("--seed", type=int, default=0, help="--sim: random seed")
+    p.add_argument("--speed", type=float, default=1.0, help="--sim: device clock speed-up (default 1)")
+    p.add_argument("--no-record", action="store_true", help="watch only: store nothing")
+    p.add_argument("--db", help="session database (default: TILTGUARD_DB, or the user data directory)")
+    p.set_defaults(func=_cmd_live)
+
     from host.record import add_link_commands  # record, scan, sync, sessions, export, import
 
     add_link_commands(sub)
+    from host.report.cli import add_report_commands  # report, history
+
+    add_report_commands(sub)
     return ap
 
 
