@@ -16,7 +16,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
 from .errors import CalibrationRejected
-from .still import GRAVITY, check_still
+from .still import GRAVITY, check_still, true_runs
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
@@ -84,12 +84,10 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
     kernel = np.ones(w) / w
     mean = np.convolve(norm, kernel, mode="same")
     std = np.sqrt(np.maximum(np.convolve(norm**2, kernel, mode="same") - mean**2, 0))
-    moving = std > BOUT_ACC_STD
-    edges = np.flatnonzero(np.diff(np.r_[0, moving.astype(np.int8), 0]))
-    for a, b in zip(edges[::2], edges[1::2]):
-        if b - a >= BOUT_MIN_S * rate_hz:
-            return start + a, start + b
-    raise CalibrationRejected("no walking or running bout found after the stand; walk or run for a while")
+    bouts = true_runs(std > BOUT_ACC_STD, int(BOUT_MIN_S * rate_hz))
+    if not bouts:
+        raise CalibrationRejected("no walking or running bout found after the stand; walk or run for a while")
+    return start + bouts[0][0], start + bouts[0][1]
 
 
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
@@ -154,12 +152,10 @@ def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple
     rate = np.linalg.norm(np.asarray(gyr, float)[start:], axis=1)
     w = max(2, int(rate_hz))
     rms = np.sqrt(np.convolve(rate**2, np.ones(w) / w, mode="same"))
-    moving = rms > BOUT_GYR_RMS
-    edges = np.flatnonzero(np.diff(np.r_[0, moving.astype(np.int8), 0]))
-    for a, b in zip(edges[::2], edges[1::2]):
-        if b - a >= BOUT_MIN_S * rate_hz:
-            return start + a, start + b
-    raise CalibrationRejected("no walking, running or pedalling found after the stand")
+    bouts = true_runs(rms > BOUT_GYR_RMS, int(BOUT_MIN_S * rate_hz))
+    if not bouts:
+        raise CalibrationRejected("no walking, running or pedalling found after the stand")
+    return start + bouts[0][0], start + bouts[0][1]
 
 
 def forward_from_hinge(acc_stand: np.ndarray, acc_hinge: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from .still import MAX_ACC_STD, MAX_GYR_STD
+from .still import MAX_ACC_STD, MAX_GYR_STD, true_runs
 
 RECLIP_DEG = 6.0  # standing posture repeats within ~2-3 deg; a re-clipped pod moves far more
 MIN_STILL_S = 5.0
@@ -29,8 +29,7 @@ def still_mask(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, window_s: float
 
 def still_stands(still: np.ndarray, rate_hz: float, min_s: float = MIN_STILL_S) -> list[tuple[int, int]]:
     """(first, end) samples of every still stretch at least `min_s` long."""
-    edges = np.flatnonzero(np.diff(np.r_[0, still.astype(np.int8), 0]))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_s * rate_hz]
+    return true_runs(still, int(np.ceil(min_s * rate_hz)))
 
 
 def mounting_periods(acc: np.ndarray, still: np.ndarray, rate_hz: float) -> list[tuple[int, int]]:

@@ -38,3 +38,9 @@ def check_still(acc: np.ndarray, gyr: np.ndarray, what: str = "recording",
             f"{what} was not still: acceleration varied by {rep.acc_std:.2f} m/s² (limit {max_acc_std:.2f}); "
             "hold still and repeat")
     return rep
+
+
+def true_runs(mask: np.ndarray, min_len: int = 1) -> list[tuple[int, int]]:
+    """(first, end) indices of every run of True in `mask` at least `min_len` long."""
+    edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(mask).astype(np.int8), 0]))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_len]
