@@ -1,0 +1,298 @@
+"""The device connection of the live view, on its own thread and asyncio loop.
+
+Frames flow exactly as in `tiltguard record`: transport -> Recorder (sequence tracking, resend, reconnect)
+-> SessionStore. The Recorder's `on_samples` hook hands every new samples frame to this module, which
+turns it into SI samples on the device's clock (holding the last sample over a hole, so the stream stays
+contiguous for the step detector), runs the LivePipeline and queues a LiveUpdate for the window. Resent
+frames that fill a hole arrive too late to be drawn: they are stored, not shown.
+
+The window only reads `status`, drains `updates` and calls `request_stand()` / `stop()`; nothing here
+touches Qt.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import tempfile
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from firmware import protocol as P
+from host.clock import DeviceTime
+from host.flags import UserProfile
+
+from .pipeline import FlagNotice, LivePipeline, LiveUpdate
+
+log = logging.getLogger(__name__)
+MAX_HOLD_S = 5.0  # a hole longer than this is not bridged sample by sample: the pipeline restarts after it
+
+
+@dataclass
+class Source:
+    """Where the samples come from: the built-in simulated device, a USB serial port or a BLE device."""
+
+    kind: str  # 'sim', 'serial' or 'ble'
+    target: str  # scenario name, port, or BLE name/address
+    seed: int = 0
+    minutes: float | None = None  # sim: scenario length
+    speed: float = 1.0  # sim: device clock speed-up
+    rssi: int | None = None  # ble: signal strength when scanned
+
+    def label(self) -> str:
+        return {"sim": f"Simulated device ({self.target})", "serial": f"USB {self.target}",
+                "ble": f"Bluetooth {self.target}"}[self.kind]
+
+
+@dataclass
+class LinkStatus:
+    state: str = "idle"  # preparing, connecting, streaming, reconnecting, stopping, stopped, failed
+    device: str = ""
+    battery_pct: int | None = None
+    signal: str = ""
+    frames_lost: int = 0  # holes the device could no longer resend
+    frames_recovered: int = 0  # holes filled by resend
+    holes: int = 0  # frames still missing (being asked for)
+    damaged: int = 0
+    samples: int = 0
+    link_drops: int = 0
+    session_id: int | None = None
+    recording: bool = True
+    message: str = ""  # the last problem, in words
+
+
+@dataclass
+class LinkResult:
+    session_ids: list[int] = field(default_factory=list)
+    db_path: str | None = None
+    error: str | None = None
+    report: Path | None = None  # written after the session closed (report_writer)
+
+
+class LiveLink:
+    def __init__(self, source: Source, db_path: str | Path | None = None, record: bool = True,
+                 profile: UserProfile | None = None, on_finished=None, report_writer=None) -> None:
+        self.source = source
+        self.db_path = db_path
+        self.record = record
+        self.profile = profile or UserProfile()
+        self.on_finished = on_finished  # called on the link thread when everything is closed
+        self.report_writer = report_writer  # (db path, session id) -> report path or None, run after closing
+        self.status = LinkStatus(recording=record)
+        self.updates: deque[LiveUpdate] = deque()
+        self.pipeline: LivePipeline | None = None
+        self.result = LinkResult()
+        self.t0_us: int | None = None  # device µs of stream time 0
+        self.clock_fit = None  # host.clock.ClockFit snapshot: device µs -> host s
+        self.finished = threading.Event()
+        self._stand_requested = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._stop_requested = False
+        self._thread = threading.Thread(target=self._main, name="live-link", daemon=True)
+        self._devtime = DeviceTime()
+        self._next_index: int | None = None
+        self._last = None  # (t, acc row, gyr row) of the last sample fed
+        self._tmpdir = None
+        self.final_flags: list[FlagNotice] = []
+
+    # ------------------------------------------------------------------ window side
+    def start(self) -> "LiveLink":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the link to finish (stop the stream, fetch the last holes, close the session); returns at once."""
+        self._stop_requested = True
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def request_stand(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.request_stand()
+        else:
+            self._stand_requested = True  # as soon as the first samples arrive
+
+    def join(self, timeout: float | None = None) -> bool:
+        return self.finished.wait(timeout)
+
+    def stream_to_host(self, t_stream: np.ndarray | float):
+        """Host (unix) time at which the device took samples of stream time `t_stream`, or None."""
+        fit, t0 = self.clock_fit, self.t0_us
+        if fit is None or t0 is None:
+            return None
+        return fit.to_host(t0 + np.asarray(t_stream) * 1e6)
+
+    # ------------------------------------------------------------------ link thread
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except Exception as exc:  # noqa: BLE001 - shown in the window, nothing recorded is lost
+            log.exception("live link failed")
+            self.status.state = "failed"
+            self.status.message = self.result.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            self.finished.set()
+            if self.on_finished is not None:
+                self.on_finished()
+
+    async def _run(self) -> None:
+        from host.link.recorder import Recorder
+        from host.store import SessionStore
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._stop_requested:
+            self._stop.set()
+        self.status.state = "preparing"
+        path = self.db_path
+        if not self.record:  # watch only: a scratch store, removed afterwards
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="tiltguard-live-")
+            path = Path(self._tmpdir.name) / "scratch.sqlite3"
+        store = SessionStore(path)
+        self.result.db_path = str(store.path) if self.record else None
+        device = device_task = None
+        try:
+            transport, device = await asyncio.to_thread(self._transport)
+            rec = self.recorder = Recorder(transport, store, on_samples=self._on_samples)
+            self._hook_events(transport)
+            self.status.device = self.source.label()
+            self.status.signal = {"sim": "simulated", "serial": "USB cable"}.get(
+                self.source.kind, f"{self.source.rssi} dBm at scan" if self.source.rssi is not None else "?")
+            if device is not None:
+                device_task = asyncio.ensure_future(device.run())
+            self.status.state = "connecting"
+            watcher = asyncio.ensure_future(self._watch(rec))
+            try:
+                self.result.session_ids = await rec.run(stop=self._stop)
+            except Exception as exc:  # noqa: BLE001 - e.g. the analysis on close failed: the frames are stored
+                log.exception("closing the session failed")
+                self.result.session_ids = rec.session_ids
+                self.result.error = f"closing the session: {type(exc).__name__}: {exc}"
+            finally:
+                watcher.cancel()
+                self._refresh(rec)
+            self.status.state = "stopping"
+            self.final_flags = self.pipeline.finish() if self.pipeline else []
+            if self.record and self.result.session_ids:
+                await asyncio.to_thread(self._save_live_results, store, transport)
+        finally:
+            if device is not None:
+                device.stop()
+                if device_task is not None:
+                    await asyncio.gather(device_task, return_exceptions=True)
+            store.close()
+            if self._tmpdir is not None:
+                self._tmpdir.cleanup()
+        if self.record and self.result.session_ids and self.report_writer is not None and not self.result.error:
+            self.status.state = "writing the report"
+            self.result.report = await asyncio.to_thread(self.report_writer, self.result.db_path,
+                                                         self.result.session_ids[-1])
+        self.status.state = "stopped"
+
+    def _transport(self):
+        """(transport, simulated device or None) for the source."""
+        s = self.source
+        if s.kind == "sim":
+            from host.link.loopback import LoopbackTransport
+            from host.link.simdevice import LoopbackLink, SimulatedDevice
+            from host.simulator import simulate
+
+            rec, _ = simulate(s.target, minutes=s.minutes, seed=s.seed)
+            link = LoopbackLink()
+            return LoopbackTransport(link, address=f"sim:{s.target}:{s.seed}"), SimulatedDevice(rec, [link],
+                                                                                                speed=s.speed)
+        if s.kind == "serial":
+            from host.link.serial import SerialTransport
+
+            return SerialTransport(s.target), None
+        if s.kind == "ble":
+            from host.link.ble import BleTransport
+
+            return BleTransport(s.target), None
+        raise ValueError(f"unknown source kind {s.kind!r}")
+
+    def _hook_events(self, transport) -> None:
+        """Battery events pass through the recorder unseen: read them on the way in."""
+        to_recorder = transport.on_frame
+
+        def on_frame(raw: bytes, rx: float) -> None:
+            if len(raw) > 1 and raw[1] == P.T_EVENT:
+                try:
+                    f = P.decode_frame(raw)
+                    if f.code == P.E_BATTERY:
+                        self.status.battery_pct = f.arg
+                except P.FrameError:
+                    pass  # counted by the recorder
+            to_recorder(raw, rx)
+
+        transport.on_frame = on_frame
+
+    async def _watch(self, rec) -> None:
+        while True:
+            await asyncio.sleep(0.25)
+            self._refresh(rec)
+
+    def _refresh(self, rec) -> None:
+        s, st = rec.stats, self.status
+        st.frames_lost, st.frames_recovered = s.frames_given_up, s.frames_filled
+        st.holes, st.damaged, st.samples = len(rec.tracker.missing), s.integrity_errors, s.samples_decoded
+        st.link_drops = max(0, s.link_drops - 1) if s.link_drops else 0
+        st.session_id = rec.session_ids[-1] if rec.session_ids else None
+        if st.state in ("connecting", "streaming", "reconnecting"):
+            st.state = "streaming" if rec.t.connected else ("reconnecting" if s.frames else "connecting")
+        st.message = s.last_error or ""
+        self.clock_fit = rec.clock.fit()
+
+    # ------------------------------------------------------------------ samples
+    def _on_samples(self, f) -> None:
+        h = self.recorder.hello
+        if h is None or f.flags & P.F_RESENT:
+            return  # no scales yet (the hello is on its way), or a late copy: stored, not drawn
+        idx = f.first_index
+        if self._next_index is not None and idx < self._next_index:
+            return
+        raw = np.asarray(f.raw, dtype=float).reshape(f.n, 6)
+        acc, gyr = raw[:, :3] * h.acc_scale, raw[:, 3:] * h.gyr_scale
+        t_us = self._devtime.unwrap(f.t_us) + np.arange(f.n) * (f.period_ns / 1000.0)
+        if self.pipeline is None:
+            self.t0_us = int(t_us[0])
+            self.pipeline = LivePipeline(h.rate_hz, self.profile)
+            if self._stand_requested:
+                self.pipeline.request_stand()
+        t = (t_us - self.t0_us) * 1e-6
+        gap = 0 if self._next_index is None else idx - self._next_index
+        if 0 < gap <= MAX_HOLD_S * h.rate_hz and self._last is not None:
+            # hold the last sample across the hole: the stream stays contiguous at the device rate
+            lt, la, lg = self._last
+            th = np.linspace(lt, t[0], gap + 2)[1:-1]
+            t, acc, gyr = np.r_[th, t], np.vstack([np.repeat([la], gap, 0), acc]), np.vstack([np.repeat([lg], gap, 0), gyr])
+        elif gap > 0:
+            self.pipeline = LivePipeline(h.rate_hz, self.profile)  # a long outage: start over
+            self.status.message = f"{gap / h.rate_hz:.0f} s of samples lost: calibrate again"
+        self._next_index = idx + f.n
+        self._last = (t[-1], acc[-1], gyr[-1])
+        self.updates.append(self.pipeline.feed(t, acc, gyr))
+
+    def _save_live_results(self, store, transport) -> None:
+        """What the live view decided, next to the recording: the calibration and the live flags."""
+        p = self.pipeline
+        sid = self.result.session_ids[-1]
+        if p is None:
+            return
+        result = {"calibrated": p.calibrated, "time_in_anterior_tilt_s": p.anterior_s, "moving_s": p.moving_s,
+                  "flags": [f.to_dict() for f in p.flags.flags],  # every flag, closed by finish()
+                  "stream_t0_device_us": self.t0_us}
+        alignment = p.calibration.alignment
+        if alignment is not None:
+            result["alignment"] = {k: np.asarray(v).tolist() if not isinstance(v, str) else v
+                                   for k, v in alignment.to_record().items()}
+            hello = self.recorder.hello
+            dev = store.device(hello.name or transport.device_name or "Tiltguard", transport.address,
+                               hello.sensor, hello.firmware)
+            store.save_calibration(dev, "alignment", result["alignment"], session_id=sid)
+        store.save_analysis(sid, "live", result)

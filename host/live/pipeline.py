@@ -1,0 +1,193 @@
+"""The live pipeline: decoded samples in, everything the live view shows out. No Qt, no threads.
+
+    samples -> streaming orientation (VQF, causal) -> guided calibration (stand, then first strides)
+            -> causal pelvic angles -> streaming step detector (contacts 0.3-0.45 s late)
+            -> stride records + step means + cadence -> LiveFlagEngine -> flag notices with advice
+
+`feed(t, acc, gyr)` takes a block of contiguous samples (stream time in s, m/s², rad/s, sensor axes) and
+returns a LiveUpdate with what that block produced. Angles are NaN until calibrated.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calibration.alignment import Alignment
+from host.activities import ACTIVITIES
+from host.flags import Flag, FlagEvent, FlagSettings, LiveFlagEngine, UserProfile
+from host.flags.advice import AdviceContext, advise
+from host.gait.activity import segment_activity
+from host.gait.cycles import RIDE_WINDOW_S
+from host.gait.streaming import LiveContact, StreamingStepDetector
+from host.orientation.streaming import OrientationStream
+
+from .angles import CausalPelvicAngles
+from .calibration import CalibrationEvent, LiveCalibration
+from .strides import LiveStrides, SampleRing, StrideRecord, ride_window
+
+ACTIVITY_WINDOW_S = 4.0  # activity of a stride: segmentation of the last seconds around it
+RING_S = 12.0  # angles and raw samples kept for stride records and ride windows
+GAIT = (ACTIVITIES.index("walking"), ACTIVITIES.index("running"))
+
+
+@dataclass
+class FlagNotice:
+    kind: str  # 'start', 'ongoing', 'end'
+    flag: Flag
+    advice: str | None  # the most important advice line (during the session), if any applies
+    t: float  # stream time it was decided
+
+
+@dataclass
+class LiveUpdate:
+    t: np.ndarray  # stream time of each new sample, s
+    tilt: np.ndarray  # rad, relative to neutral; NaN before calibration
+    obliquity: np.ndarray
+    rotation: np.ndarray
+    contacts: list[LiveContact] = field(default_factory=list)
+    cadence: list[tuple[float, float]] = field(default_factory=list)  # (contact time, steps/min)
+    strides: list[StrideRecord] = field(default_factory=list)
+    flags: list[FlagNotice] = field(default_factory=list)
+    calibration: list[CalibrationEvent] = field(default_factory=list)
+
+
+class LivePipeline:
+    def __init__(self, rate_hz: float, profile: UserProfile | None = None,
+                 settings: FlagSettings | None = None) -> None:
+        self.rate_hz = float(rate_hz)
+        self.profile = profile or UserProfile()
+        self.settings = settings or self.profile.settings()
+        self.orientation = OrientationStream(rate_hz)
+        self.calibration = LiveCalibration(rate_hz)
+        self.flags = LiveFlagEngine(self.settings)
+        self._requests: deque[str] = deque()  # from other threads: deque append/popleft are atomic
+        self._angles: CausalPelvicAngles | None = None
+        self._steps: StreamingStepDetector | None = None
+        self._strides: LiveStrides | None = None
+        self._angle_ring = SampleRing(rate_hz, RING_S, ("tilt", "obliquity", "rotation"))
+        self._raw_ring = SampleRing(rate_hz, RING_S, ("ax", "ay", "az", "gx", "gy", "gz"))
+        self._next_ride_t: float | None = None
+        self.t_now = 0.0
+        # readouts
+        self.cadence_spm: float | None = None
+        self.activity = "still"
+        self.recent: deque[tuple[float, float]] = deque()  # (stride end, tilt rad) within the smoothing span
+        self.anterior_s = 0.0  # time in strides above the flag threshold
+        self.moving_s = 0.0  # time in strides (walking/running)
+
+    # ------------------------------------------------------------------ control (any thread)
+    def request_stand(self) -> None:
+        """Start (or repeat) the guided neutral stand with the next block of samples."""
+        self._requests.append("stand")
+
+    def set_alignment(self, alignment: Alignment, t_now: float | None = None) -> None:
+        """Use a known sensor-to-pelvis alignment (e.g. the one just calibrated) from now on."""
+        self.calibration.alignment = alignment
+        self.calibration.state = "done"
+        self._start_angles(alignment, self.t_now if t_now is None else t_now)
+
+    @property
+    def calibrated(self) -> bool:
+        return self._angles is not None
+
+    @property
+    def tilt_avg_deg(self) -> float | None:
+        """Stride-averaged tilt over the flag rule's smoothing span (what the flag compares)."""
+        if not self.recent:
+            return None
+        return float(np.degrees(np.mean([v for _, v in self.recent])))
+
+    # ------------------------------------------------------------------ samples
+    def feed(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> LiveUpdate:
+        while self._requests:
+            if self._requests.popleft() == "stand":
+                self.calibration.start_stand()
+        n = len(t)
+        self.t_now = float(t[-1])
+        quat = self.orientation.update(acc, gyr)
+        up = LiveUpdate(t, *(np.full(n, np.nan) for _ in range(3)))
+        if self.calibration.state in ("stand", "forward"):
+            up.calibration = self.calibration.feed(acc, gyr, quat, self.t_now)
+            for ev in up.calibration:
+                if ev.alignment is not None:
+                    self._start_angles(ev.alignment, float(t[0]))
+        self._raw_ring.append(t, *acc.T, *gyr.T)
+        if self._angles is None:
+            return up
+        up.tilt, up.obliquity, up.rotation = self._angles.update(quat)
+        self._angle_ring.append(t, up.tilt, up.obliquity, up.rotation)
+        for c in self._steps.update(acc, gyr):
+            self._contact(c, up)
+        if self.t_now >= self._next_ride_t:
+            self._next_ride_t = self.t_now + RIDE_WINDOW_S
+            self._ride(up)
+        return up
+
+    def _start_angles(self, alignment: Alignment, t0: float) -> None:
+        R = alignment.R_pelvis_sensor
+        self._angles = CausalPelvicAngles(R, self.rate_hz)
+        self._steps = StreamingStepDetector(self.rate_hz, R, t0=t0)
+        self._strides = LiveStrides(self.rate_hz, self._angle_ring)
+        self._next_ride_t = t0 + RIDE_WINDOW_S
+
+    def _activity_at(self, t_mid: float, span_s: float = ACTIVITY_WINDOW_S) -> int:
+        v = self._raw_ring.view()
+        keep = v[0] >= self.t_now - span_s
+        if keep.sum() < self.rate_hz:
+            return ACTIVITIES.index("other")
+        seg = segment_activity(v[1:4, keep].T, v[4:7, keep].T, self.rate_hz, t0=float(v[0, keep][0]),
+                               sensor_to_pelvis=self.calibration.alignment.R_pelvis_sensor)
+        i = int(np.clip(np.searchsorted(v[0, keep], t_mid), 0, len(seg.codes) - 1))
+        return int(seg.codes[i])
+
+    def _contact(self, c: LiveContact, up: LiveUpdate) -> None:
+        up.contacts.append(c)
+        code = ACTIVITIES.index("walking")
+        if c.left and len(self._strides.contacts) >= 2:  # this contact may complete a stride: classify it
+            code = self._activity_at(0.5 * (self._strides.contacts[-2].t + c.t))
+        rec, cadence = self._strides.add_contact(c, code)
+        if cadence is not None:
+            self.cadence_spm = cadence
+            up.cadence.append((c.t, cadence))
+        if rec is None or code not in GAIT:
+            return
+        up.strides.append(rec)
+        cyc = rec.cycle
+        self.activity = cyc.activity
+        dur = cyc.t_end - cyc.t_start
+        self.moving_s += dur
+        if np.degrees(cyc.tilt) > self.settings.tilt_threshold_deg:
+            self.anterior_s += dur
+        self.recent.append((cyc.t_end, cyc.tilt))
+        while self.recent and self.recent[0][0] < cyc.t_end - self.settings.tilt_smoothing_s:
+            self.recent.popleft()
+        up.flags += [self._notice(e) for e in self.flags.feed(cyc)]
+
+    def _ride(self, up: LiveUpdate) -> None:
+        v = self._angle_ring.view()
+        keep = v[0] > self.t_now - RIDE_WINDOW_S
+        if keep.sum() < 0.8 * RIDE_WINDOW_S * self.rate_hz:
+            return
+        r = self._raw_ring.view()
+        rk = r[0] > self.t_now - RIDE_WINDOW_S
+        seg = segment_activity(r[1:4, rk].T, r[4:7, rk].T, self.rate_hz,
+                               sensor_to_pelvis=self.calibration.alignment.R_pelvis_sensor)
+        n = min(keep.sum(), len(seg.codes))
+        cyc = ride_window(v[0, keep][-n:], v[1, keep][-n:], v[2, keep][-n:], seg.codes[-n:], RIDE_WINDOW_S)
+        if cyc is not None:
+            self.activity = "riding"
+            up.flags += [self._notice(e) for e in self.flags.feed(cyc)]
+
+    def _notice(self, e: FlagEvent) -> FlagNotice:
+        advice = None
+        if e.kind == "start":
+            ctx = AdviceContext("during", e.flag.activity or self.activity, self.profile, self.cadence_spm)
+            found = advise([e.flag], ctx)
+            advice = found[0].text if found else None
+        return FlagNotice(e.kind, e.flag, advice, e.t)
+
+    def finish(self) -> list[FlagNotice]:
+        """The session is over: close the flags that still hold."""
+        return [self._notice(e) for e in self.flags.finish()]

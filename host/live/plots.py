@@ -1,0 +1,238 @@
+"""The scrolling plots: tilt (neutral band, flag threshold, flagged spans), obliquity and rotation,
+cadence, and per-stride tilt means as bars for the left- and right-stance halves.
+
+Cheap redraw: pen width 1 without antialiasing, the history thinned to DISPLAY_HZ (angles change at stride
+rate; the newest sample is always drawn as the curve's end, so thinning adds no latency), x axes linked
+and scrolled, y ranges fixed until the data leaves them. `painted` is called after every repaint with the
+time it finished (the latency and frame-rate figures of bench/live.py).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+
+from . import palette as C
+
+DISPLAY_HZ = 50.0
+KEEP_S = 62.0  # the longest window plus a margin
+NEUTRAL_BAND_DEG = 2.0  # stand-to-stand repeatability of a neutral stand (docs/live.md)
+
+pg.setConfigOptions(antialias=False, background=C.BACKGROUND, foreground=C.FOREGROUND)
+
+
+def _pen(color, style=Qt.SolidLine):
+    return pg.mkPen(color=color, width=1, style=style, cosmetic=True)
+
+
+class Series:
+    """Thinned history of a few signals sharing one time base: keep every k-th sample for KEEP_S."""
+
+    def __init__(self, n_cols: int, rate_hz: float) -> None:
+        self.k = max(1, int(round(rate_hz / DISPLAY_HZ)))
+        self.cap = int(KEEP_S * rate_hz / self.k) + 1
+        self.buf = np.full((n_cols + 1, 4 * self.cap), np.nan)
+        self.end = 0
+        self.phase = 0
+        self.latest = None  # (t, values) of the newest sample, drawn as the end of the curve
+
+    def append(self, t: np.ndarray, *cols: np.ndarray) -> None:
+        if len(t) == 0:
+            return
+        self.latest = np.array([t[-1], *(c[-1] for c in cols)])
+        pick = np.arange((-self.phase) % self.k, len(t), self.k)
+        self.phase = (self.phase + len(t)) % self.k
+        n = len(pick)
+        if self.end + n > self.buf.shape[1]:
+            self.buf[:, : self.cap] = self.buf[:, self.end - self.cap : self.end]
+            self.end = self.cap
+        self.buf[0, self.end : self.end + n] = t[pick]
+        for i, c in enumerate(cols, 1):
+            self.buf[i, self.end : self.end + n] = c[pick]
+        self.end += n
+
+    def arrays(self) -> np.ndarray:
+        a = self.buf[:, max(0, self.end - self.cap) : self.end]
+        if self.latest is not None and (a.shape[1] == 0 or a[0, -1] < self.latest[0]):
+            a = np.column_stack([a, self.latest])
+        return a
+
+
+class LivePlots(pg.GraphicsLayoutWidget):
+    def __init__(self, rate_hz: float = 200.0, threshold_deg: float = 5.0, window_s: float = 30.0, parent=None):
+        super().__init__(parent)
+        self.window_s = float(window_s)
+        self.painted = None  # callback(time.time() when a repaint finished)
+        self.threshold_deg = threshold_deg
+        self.angles = Series(3, rate_hz)
+        self.cadence_t: list[float] = []
+        self.cadence_v: list[float] = []
+        self.steps: list[tuple[float, float, float, bool]] = []  # (start, end, tilt deg, left stance)
+        self._steps_dirty = self._cad_dirty = False
+        self.t_now = 0.0
+        self.flag_spans: list[pg.LinearRegionItem] = []
+        self._open_span: pg.LinearRegionItem | None = None
+        font = QFont()
+        font.setPointSize(C.AXIS_PT)
+        self._font = font
+
+        self.tilt = self._plot(0, "Tilt", "deg", (-8, 16), stretch=3)
+        band = pg.LinearRegionItem((-NEUTRAL_BAND_DEG, NEUTRAL_BAND_DEG), orientation="horizontal", movable=False,
+                                   brush=pg.mkBrush(*C.NEUTRAL_BAND), pen=pg.mkPen(None))
+        band.setZValue(-10)
+        self.tilt.addItem(band)
+        self.threshold = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine),
+                                         label=f"flag +{threshold_deg:g}°",
+                                         labelOpts={"position": 0.04, "color": C.THRESHOLD, "anchors": [(0, 1), (0, 1)]})
+        self.threshold.label.setFont(font)
+        self.tilt.addItem(self.threshold)
+        neutral = pg.TextItem("neutral", color=C.BLUE, anchor=(0, 0.5))
+        neutral.setFont(font)
+        self.tilt.addItem(neutral, ignoreBounds=True)
+        self._neutral_label = neutral
+        self.tilt_curve = self.tilt.plot(pen=_pen(C.TILT))
+        self.hint = pg.TextItem("", color=C.FOREGROUND, anchor=(0.5, 0.5))
+        big = QFont()
+        big.setPointSize(C.BANNER_PT - 6)
+        self.hint.setFont(big)
+        self.tilt.addItem(self.hint, ignoreBounds=True)
+
+        self.frontal = self._plot(1, f"<span style='color:{C.OBLIQUITY}'>Obliquity</span> and "
+                                     f"<span style='color:{C.ROTATION}'>rotation</span>", "deg", (-12, 12), stretch=2)
+        self.obl_curve = self.frontal.plot(pen=_pen(C.OBLIQUITY))
+        self.rot_curve = self.frontal.plot(pen=_pen(C.ROTATION))
+
+        self.cadence = self._plot(2, "Cadence", "steps/min", (140, 190), stretch=1)
+        self.cad_curve = self.cadence.plot(pen=_pen(C.CADENCE), symbol="o", symbolSize=4,
+                                           symbolPen=_pen(C.CADENCE), symbolBrush=C.CADENCE)
+
+        self.bars = self._plot(3, f"Stride tilt: <span style='color:{C.LEFT}'>left stance</span> / "
+                                  f"<span style='color:{C.RIGHT}'>right stance</span>", "deg", (-4, 12), stretch=2)
+        self.bar_thr = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine))
+        self.bars.addItem(self.bar_thr)
+        self.left_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=C.LEFT, pen=pg.mkPen(None))
+        self.right_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=C.RIGHT, pen=pg.mkPen(None))
+        self.bars.addItem(self.left_bars)
+        self.bars.addItem(self.right_bars)
+        self.bars.setLabel("bottom", "session time", units="s")
+        for p in (self.frontal, self.cadence, self.bars):
+            p.setXLink(self.tilt)
+        self.set_hint("Connect a device (Ctrl+K), then calibrate (N)")
+
+    def _plot(self, row: int, title: str, units: str, yrange, stretch: int) -> pg.PlotItem:
+        p = self.addPlot(row=row, col=0)
+        p.setTitle(title, size=f"{C.AXIS_PT + 1}pt", justify="left")
+        p.setLabel("left", units)
+        for ax in ("left", "bottom"):
+            p.getAxis(ax).setTickFont(self._font)
+            p.getAxis(ax).label.setFont(self._font)
+        p.getAxis("left").setWidth(70)
+        p.showGrid(x=True, y=True, alpha=0.15)
+        p.setMenuEnabled(False)
+        p.setMouseEnabled(x=False, y=False)
+        p.hideButtons()
+        p.setYRange(*yrange, padding=0)
+        p.enableAutoRange(False)
+        self.ci.layout.setRowStretchFactor(row, stretch)
+        return p
+
+    # ------------------------------------------------------------------ data in
+    def set_window(self, seconds: float) -> None:
+        self.window_s = float(seconds)
+        self._scroll()
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+
+    def add_samples(self, t: np.ndarray, tilt_deg: np.ndarray, obl_deg: np.ndarray, rot_deg: np.ndarray) -> None:
+        self.angles.append(t, tilt_deg, obl_deg, rot_deg)
+        if len(t):
+            self.t_now = float(t[-1])
+
+    def add_cadence(self, t: float, spm: float) -> None:
+        self.cadence_t.append(t)
+        self.cadence_v.append(spm)
+        self._cad_dirty = True
+
+    def add_step(self, start: float, end: float, tilt_deg: float, left: bool) -> None:
+        self.steps.append((start, end, tilt_deg, left))
+        self._steps_dirty = True
+
+    def flag_started(self, start: float) -> None:
+        span = pg.LinearRegionItem((start, self.t_now), movable=False, brush=pg.mkBrush(*C.FLAG_SPAN),
+                                   pen=pg.mkPen(None))
+        span.setZValue(-20)
+        self.tilt.addItem(span)
+        self._open_span = span
+        self.flag_spans.append(span)
+
+    def flag_ended(self, end: float) -> None:
+        if self._open_span is not None:
+            self._open_span.setRegion((self._open_span.getRegion()[0], end))
+            self._open_span = None
+
+    # ------------------------------------------------------------------ redraw
+    def refresh(self) -> None:
+        a = self.angles.arrays()
+        lo = self.t_now - self.window_s
+        if a.shape[1]:
+            i = max(0, int(np.searchsorted(a[0], lo)) - 1)
+            t = a[0, i:]
+            self.tilt_curve.setData(t, a[1, i:], connect="finite")
+            self.obl_curve.setData(t, a[2, i:], connect="finite")
+            self.rot_curve.setData(t, a[3, i:], connect="finite")
+            self._fit_y(self.tilt, a[1, i:], (-8, 16))
+            self._fit_y(self.frontal, np.r_[a[2, i:], a[3, i:]], (-12, 12))
+        if self._cad_dirty:
+            self._trim_events(lo - 5)
+            self.cad_curve.setData(self.cadence_t, self.cadence_v)
+            if self.cadence_v:
+                v = np.asarray(self.cadence_v)
+                self.cadence.setYRange(min(140, v.min() - 5), max(190, v.max() + 5), padding=0)
+            self._cad_dirty = False
+        if self._steps_dirty:
+            self._draw_bars(lo)
+            self._steps_dirty = False
+        if self._open_span is not None:
+            self._open_span.setRegion((self._open_span.getRegion()[0], self.t_now))
+        self._scroll()
+
+    def _scroll(self) -> None:
+        hi = max(self.t_now, self.window_s)
+        self.tilt.setXRange(hi - self.window_s, hi, padding=0)
+        self._neutral_label.setPos(hi - self.window_s, NEUTRAL_BAND_DEG * 0.5)
+        vr = self.tilt.viewRange()
+        self.hint.setPos(0.5 * (vr[0][0] + vr[0][1]), 0.5 * (vr[1][0] + vr[1][1]))
+
+    def _fit_y(self, plot: pg.PlotItem, y: np.ndarray, base) -> None:
+        """Grow the y range to show the data (never shrink below `base`, never jump every frame)."""
+        y = y[np.isfinite(y)]
+        if len(y) == 0:
+            return
+        lo, hi = plot.viewRange()[1]
+        want_lo, want_hi = min(base[0], np.floor(y.min() / 2) * 2 - 2), max(base[1], np.ceil(y.max() / 2) * 2 + 2)
+        if want_lo < lo or want_hi > hi or (want_hi - want_lo) < 0.6 * (hi - lo):
+            plot.setYRange(want_lo, want_hi, padding=0)
+
+    def _trim_events(self, lo: float) -> None:
+        k = int(np.searchsorted(self.cadence_t, lo))
+        del self.cadence_t[:k], self.cadence_v[:k]
+
+    def _draw_bars(self, lo: float) -> None:
+        while self.steps and self.steps[0][1] < lo - 5:
+            self.steps.pop(0)
+        for item, left in ((self.left_bars, True), (self.right_bars, False)):
+            s = np.array([(a, b, v) for a, b, v, side in self.steps if side == left]).reshape(-1, 3)
+            item.setOpts(x=0.5 * (s[:, 0] + s[:, 1]), height=s[:, 2], width=0.9 * (s[:, 1] - s[:, 0]))
+        if self.steps:
+            v = np.array([x[2] for x in self.steps])
+            self._fit_y(self.bars, v, (-4, 12))
+
+    def paintEvent(self, ev) -> None:  # noqa: N802 - Qt override
+        super().paintEvent(ev)
+        if self.painted is not None:
+            self.painted(time.time())

@@ -1,0 +1,99 @@
+"""Live contacts -> stride records for the flag engine, per-step tilt means for the bars, and cadence.
+
+A stride is left contact -> right contact -> left contact (as in host.gait.cycles.stride_cycles, which
+builds the record here too, so live and post strides are the same numbers). Its two halves are the left-
+and right-stance steps; their mean tilts are the L/R bars of the live view.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from host.activities import ACTIVITIES
+from host.gait.cycles import Cycle, ride_cycles, stride_cycles
+from host.gait.streaming import LiveContact
+
+CADENCE_STEPS = 6  # median over the last 6 step intervals: steady without hiding a change for long
+MIN_STEP_S, MAX_STEP_S = 0.25, 1.2  # 240 .. 50 steps/min; outside: a pause or a missed contact
+
+
+@dataclass
+class StrideRecord:
+    cycle: Cycle
+    tilt_left_stance: float  # rad, mean tilt from the left contact to the right contact
+    tilt_right_stance: float  # rad, right contact to the next left contact
+
+
+class SampleRing:
+    """The last `seconds` of per-sample signals (time + named columns), for slicing by time."""
+
+    def __init__(self, rate_hz: float, seconds: float, names: tuple[str, ...]) -> None:
+        self.cap = int(seconds * rate_hz)
+        self.names = names
+        self._data = np.full((len(names) + 1, 2 * self.cap), np.nan)
+        self._end = 0
+
+    def append(self, t: np.ndarray, *cols: np.ndarray) -> None:
+        n = len(t)
+        if n >= self.cap:
+            t, cols, n = t[-self.cap:], [c[-self.cap:] for c in cols], self.cap
+        if self._end + n > self._data.shape[1]:  # slide the last cap samples to the front (amortised)
+            keep = self.cap - n
+            self._data[:, :keep] = self._data[:, self._end - keep : self._end]
+            self._end = keep
+        self._data[0, self._end : self._end + n] = t
+        for i, c in enumerate(cols, 1):
+            self._data[i, self._end : self._end + n] = c
+        self._end += n
+
+    def view(self) -> np.ndarray:
+        """(1 + columns, n) the samples held, oldest first (a view: copy before keeping)."""
+        return self._data[:, max(0, self._end - self.cap) : self._end]
+
+
+class LiveStrides:
+    def __init__(self, rate_hz: float, ring: SampleRing) -> None:
+        self.rate_hz = rate_hz
+        self.ring = ring  # columns: tilt, obliquity, rotation
+        self.contacts: deque[LiveContact] = deque(maxlen=3)
+        self.step_intervals: deque[float] = deque(maxlen=CADENCE_STEPS)
+
+    def add_contact(self, c: LiveContact, activity_code: int) -> tuple[StrideRecord | None, float | None]:
+        """(the stride this contact completes, if any; the cadence in steps/min after it, if known)."""
+        if self.contacts:
+            dt = c.t - self.contacts[-1].t
+            if MIN_STEP_S <= dt <= MAX_STEP_S:
+                self.step_intervals.append(dt)
+            elif dt > MAX_STEP_S:
+                self.step_intervals.clear()  # a pause: the old rhythm no longer applies
+        self.contacts.append(c)
+        cadence = 60.0 / float(np.median(self.step_intervals)) if len(self.step_intervals) >= 2 else None
+        if len(self.contacts) < 3 or not c.left:
+            return None, cadence
+        return self._stride(activity_code), cadence
+
+    def _stride(self, activity_code: int) -> StrideRecord | None:
+        v = self.ring.view()
+        t, tilt, obl, rot = v[0], v[1], v[2], v[3]
+        ic_t = np.array([c.t for c in self.contacts])
+        ic_left = np.array([c.left for c in self.contacts])
+        if len(t) == 0 or ic_t[0] < t[0] or np.isnan(tilt[np.searchsorted(t, ic_t[0])]):
+            return None  # the stride began before calibration (or before the ring)
+        codes = np.full(len(t), activity_code, dtype=int)
+        table = stride_cycles(t, tilt, obl, rot, codes, ic_t, ic_left)
+        if len(table) == 0:
+            return None
+        cycle = next(table.cycles())
+        s0, s1, s2 = np.searchsorted(t, ic_t)
+        return StrideRecord(cycle, float(np.mean(tilt[s0:s1])), float(np.mean(tilt[s1:s2])))
+
+
+def ride_window(t: np.ndarray, tilt: np.ndarray, obliquity: np.ndarray, codes: np.ndarray,
+                window_s: float) -> Cycle | None:
+    """One riding record from the last `window_s` (None unless it was nearly all riding)."""
+    if len(t) < 2 or not np.any(codes == ACTIVITIES.index("riding")):
+        return None
+    table = ride_cycles(t, tilt, obliquity, codes, window_s=window_s)
+    return next(table.cycles(), None) if len(table) else None
