@@ -149,7 +149,8 @@ def analyse_unreported(store, profile: UserProfile | None = None) -> list[int]:
     profile = profile or UserProfile()
     done = []
     for info in store.sessions():
-        if info.state == "recording" or REPORT_KIND in store.analyses(info.id):
+        have = store.analyses(info.id)
+        if info.state == "recording" or REPORT_KIND in have or "error" in have.get("pelvis", {}):
             continue
         try:
             analysis = analyse_recording(store.recording(info.id), settings=profile.settings())

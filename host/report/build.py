@@ -119,48 +119,60 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
 
 
 def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
-    """Every metric of the catalogue that this session has, unrounded, in display units."""
+    """Every metric of the catalogue that this session has, unrounded, in display units. Metrics the store
+    also keeps (host.analysis.session_summary) are taken from that summary, so report and store agree."""
     a, main = p.analysis, p.main_activity
-    out: dict[str, float] = {"moving_min": p.moving_s.get(main, 0.0) / 60}
-    c = a.cycles
-    m = cycle_mask(a, main) & np.isfinite(c.tilt)
-    if m.any():
-        dur = c.t_end[m] - c.t_start[m]
-        anterior = c.tilt[m] > np.radians(s.tilt_threshold_deg)
-        out["anterior_tilt_min"] = float(dur[anterior].sum() / 60)
-        out["anterior_tilt_pct"] = float(100 * dur[anterior].sum() / dur.sum())
-        out["mean_tilt_deg"] = deg(np.average(c.tilt[m], weights=dur))
-    out["sustained_tilt_min"] = sum(
-        (f.end - f.start) for f in a.flags if f.type == "sustained_anterior_tilt" and f.end is not None) / 60
-    if p.trend is not None:
-        out["tilt_creep_deg"] = deg(p.trend.rise)
+    out = stored_metric_values(p.stored_summary, main)
+    out.setdefault("moving_min", p.moving_s.get(main, 0.0) / 60)
     if main in ("running", "walking"):
+        c = a.cycles
+        m = cycle_mask(a, main) & np.isfinite(c.tilt)
+        if m.any():
+            dur = c.t_end[m] - c.t_start[m]
+            above = c.tilt[m] > np.radians(s.tilt_threshold_deg)
+            out["above_threshold_pct"] = float(100 * dur[above].sum() / dur.sum())
+        if p.trend is not None:
+            out["tilt_creep_deg"] = deg(p.trend.rise)
         out.update(_gait_values(p, main))
     elif main == "riding":
         out.update(_ride_values(p))
-        out.pop("sustained_tilt_min", None)
-        out.pop("tilt_creep_deg", None)
-        if "mean_tilt_deg" in out:
-            out["saddle_tilt_deg"] = out.pop("mean_tilt_deg")
-        out.pop("anterior_tilt_min", None)
-        out.pop("anterior_tilt_pct", None)
+    return out
+
+
+def main_activity_of(stored: dict) -> str | None:
+    """The moving activity a stored summary (host.analysis.session_summary) spent most time in."""
+    shares = {k: v for k, v in stored.get("activity_share", {}).items() if k in ("running", "walking", "riding")
+              and k in stored}
+    return max(shares, key=shares.get) if shares else None
+
+
+def stored_metric_values(stored: dict, main: str) -> dict[str, float]:
+    """The catalogue metrics that the store's own session summary holds, for the session's main activity."""
+    row = stored.get(main, {})
+    out: dict[str, float] = {}
+    if "minutes" in row:
+        out["moving_min"] = row["minutes"]
+    if "tilt_mean_deg" in row:
+        out["saddle_tilt_deg" if main == "riding" else "mean_tilt_deg"] = row["tilt_mean_deg"]
+    for key in ("cadence_spm", "drop_left_deg", "drop_right_deg", "rotation_range_deg"):
+        if key in row:
+            out[key] = row[key]
+    if "drop_left_deg" in out and "drop_right_deg" in out:
+        out["drop_asymmetry_deg"] = out["drop_right_deg"] - out["drop_left_deg"]
+    if main in ("running", "walking") and "anterior_tilt_min" in stored:
+        out["anterior_tilt_min"] = stored["anterior_tilt_min"]
+        if out.get("moving_min"):
+            out["anterior_tilt_pct"] = 100 * out["anterior_tilt_min"] / out["moving_min"]
     return out
 
 
 def _gait_values(p: SessionProducts, main: str) -> dict[str, float]:
     out: dict[str, float] = {}
-    cad = p.analysis.cadence_spm(main)
-    if cad is not None:
-        out["cadence_spm"] = cad
     st = p.strides.select(p.strides.activity == main)
     if len(st) == 0:
         return out
     out["tilt_range_deg"] = deg(np.mean(st.angles["tilt"]["range"]))
     out["obliquity_range_deg"] = deg(np.mean(st.angles["obliquity"]["range"]))
-    out["rotation_range_deg"] = deg(np.mean(st.angles["rotation"]["range"]))
-    out["drop_left_deg"] = deg(np.mean(st.drop_left))
-    out["drop_right_deg"] = deg(np.mean(st.drop_right))
-    out["drop_asymmetry_deg"] = out["drop_right_deg"] - out["drop_left_deg"]
     steps = 0.5 * (np.mean(st.step_left_s) + np.mean(st.step_right_s))
     out["step_time_asymmetry_pct"] = 100 * (np.mean(st.step_left_s) - np.mean(st.step_right_s)) / steps
     vo = np.r_[st.vertical_left_step, st.vertical_right_step]

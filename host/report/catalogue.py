@@ -38,14 +38,17 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
     MetricDef("cadence_spm", "Cadence", "steps/min", 1,
               "Median over the strides of 120 / stride time (two steps per stride).", {}),
     MetricDef("mean_tilt_deg", "Mean pelvic tilt", "°", 1,
-              "Mean of the stride-averaged tilt relative to your standing neutral; > 0 is anterior (forward).",
+              "Mean tilt over the samples of the main activity, relative to your standing neutral; > 0 is "
+              "anterior (forward).",
               {"running": Literature("a few degrees anterior of standing", ("Schache 2000",))}),
     MetricDef("anterior_tilt_min", "Time in anterior tilt", "min", 1,
-              "Strides (or 10-s ride windows) whose mean tilt was more than the flag threshold above neutral.", {}),
+              "Time covered by 'sustained anterior tilt' flags: the 10-s mean stride tilt stayed more than the "
+              "threshold above neutral for at least the flag's minimum time.", {}),
     MetricDef("anterior_tilt_pct", "Share in anterior tilt", "%", 1,
               "Time in anterior tilt as a share of the moving time.", {}),
-    MetricDef("sustained_tilt_min", "Sustained anterior tilt", "min", 1,
-              "Time covered by 'sustained anterior tilt' flags (threshold held for the flag's minimum time).", {}),
+    MetricDef("above_threshold_pct", "Strides above threshold", "%", 1,
+              "Share of the moving time in strides whose own mean tilt was above the threshold, sustained or not.",
+              {}),
     MetricDef("tilt_creep_deg", "Tilt creep", "°", 1,
               "Rise of the fitted stride-averaged tilt from its early level to the end (hinge fit: flat, then a "
               "straight rise from the onset).", {}),
@@ -58,15 +61,15 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
               {"running": Literature("10–16° (±5–8°)", ("Schache 2000", "Novacheck 1998"), 10.0, 16.0),
                "walking": Literature("about 8° (±4°)", ("Perry & Burnfield 2010",))}),
     MetricDef("drop_left_deg", "Pelvic drop, left side", "°", 1,
-              "Mean peak drop of the left side while it swings (right-leg stance).",
+              "Median over strides of the peak drop of the left side while it swings (right-leg stance).",
               {"running": _DROP}),
     MetricDef("drop_right_deg", "Pelvic drop, right side", "°", 1,
-              "Mean peak drop of the right side while it swings (left-leg stance).",
+              "Median over strides of the peak drop of the right side while it swings (left-leg stance).",
               {"running": _DROP}),
     MetricDef("drop_asymmetry_deg", "Drop asymmetry", "°", 1,
               "Right drop minus left drop; > 0 means the right side drops more.", {}),
     MetricDef("rotation_range_deg", "Rotation range per stride", "°", 1,
-              "Mean over strides of the peak-to-peak transverse rotation of the pelvis.",
+              "Median over strides of the peak-to-peak transverse rotation of the pelvis.",
               {"running": Literature("10–20° (±5–10°)", ("Schache 2000", "Novacheck 1998"), 10.0, 20.0),
                "walking": Literature("about 10° (±5°)", ("Perry & Burnfield 2010",))}),
     MetricDef("rotation_range_cv_pct", "Rotation variability", "%", 1,
@@ -82,7 +85,7 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
     MetricDef("pedal_cadence_rpm", "Pedal cadence", "rpm", 1,
               "Crank revolutions per minute, from the phase of the pelvic rock (one rock per revolution).", {}),
     MetricDef("saddle_tilt_deg", "Saddle tilt", "°", 1,
-              "Mean tilt on the saddle relative to your standing neutral; > 0 is rolled forward.", {}),
+              "Mean tilt over the riding samples relative to your standing neutral; > 0 is rolled forward.", {}),
     MetricDef("ride_tilt_drift_deg_per_h", "Tilt drift", "°/h", 1,
               "Least-squares slope of the 10-s window tilts over the ride.", {}),
     MetricDef("ride_tilt_change_deg", "Tilt change first → last 5 min", "°", 1,
@@ -97,7 +100,7 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
 
 # Which metrics a report shows for a session whose main activity is this (in this order).
 GAIT_METRICS = ("moving_min", "cadence_spm", "mean_tilt_deg", "anterior_tilt_min", "anterior_tilt_pct",
-                "sustained_tilt_min", "tilt_creep_deg", "tilt_range_deg", "obliquity_range_deg", "drop_left_deg",
+                "above_threshold_pct", "tilt_creep_deg", "tilt_range_deg", "obliquity_range_deg", "drop_left_deg",
                 "drop_right_deg", "drop_asymmetry_deg", "rotation_range_deg", "rotation_range_cv_pct",
                 "stride_time_cv_pct", "step_time_asymmetry_pct", "vertical_oscillation_cm")
 # No "time in anterior tilt" for rides: on a saddle the pelvis always sits far forward of standing.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from dataclasses import dataclass
 
 import matplotlib
@@ -37,12 +38,28 @@ class FigureOut:
     alt: str
     caption: str
     data_uri: str
+    width: int = 0  # intrinsic size (px): the page reserves the space before the image is decoded
+    height: int = 0
 
 
-def _svg(fig: Figure) -> str:
+class _Svg(str):
+    """An SVG data URI that also knows its size."""
+    width: int
+    height: int
+
+
+def _svg(fig: Figure) -> _Svg:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", dpi=150, metadata={"Date": None})
-    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    data = buf.getvalue()
+    uri = _Svg("data:image/svg+xml;base64," + base64.b64encode(data).decode("ascii"))
+    m = re.search(rb'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', data[:2000])
+    uri.width, uri.height = (round(float(m.group(1)) * 4 / 3), round(float(m.group(2)) * 4 / 3)) if m else (900, 400)
+    return uri
+
+
+def _figure(id: str, title: str, alt: str, caption: str, svg: _Svg) -> FigureOut:
+    return FigureOut(id, title, alt, caption, str(svg), svg.width, svg.height)
 
 
 def _minutes(s):
@@ -93,7 +110,7 @@ def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
            + (f", mean {mean:+.1f}°" if mean is not None else "")
            + f". A green band marks ±{thr:g}° around neutral. "
            + ("Shaded: " + "; ".join(flagged) + "." if flagged else "No flagged interval."))
-    return FigureOut("tilt", "Pelvic tilt over the session", alt,
+    return _figure("tilt", "Pelvic tilt over the session", alt,
                      "Tilt relative to your standing neutral (left axis) and the absolute estimate (right axis). "
                      "Shaded: flagged intervals. The strip below shows the activity.", _svg(fig))
 
@@ -140,7 +157,7 @@ def tilt_trend(p: SessionProducts, report: dict) -> FigureOut | None:
     alt = (f"Scatter of {unit}-averaged pelvic tilt over time with a fitted trend: about {tr['baseline_deg']:+.1f}° "
            f"until minute {tr['onset_min']:g}, then changing {tr['slope_deg_per_10min']:+.2f}° per 10 minutes, "
            f"a total rise of {tr['rise_deg']:.1f}°.")
-    return FigureOut("trend", "Stride-averaged tilt and its creep" if p.main_activity != "riding"
+    return _figure("trend", "Stride-averaged tilt and its creep" if p.main_activity != "riding"
                      else "Saddle tilt per window and its drift", alt,
                      "Each dot is one stride (or 10-s ride window); the line is a flat-then-rising fit after the "
                      "first two minutes (warm-up).", _svg(fig))
@@ -177,7 +194,7 @@ def cadence_over_time(p: SessionProducts, report: dict) -> FigureOut | None:
     ax.set_xlabel("minutes")
     alt = f"Line chart of {what.lower()} over the session; median {value:g} {unit}." if value is not None else \
         f"Line chart of {what.lower()} over the session."
-    return FigureOut("cadence", f"{what} over time", alt,
+    return _figure("cadence", f"{what} over time", alt,
                      "Steps per minute from the strides (two steps per stride)" if p.main_activity != "riding"
                      else "Crank revolutions per minute from the pelvic rock, per 10-s window.", _svg(fig))
 
@@ -202,7 +219,7 @@ def step_curves(p: SessionProducts, report: dict) -> FigureOut:
     alt = (f"Three line charts of the mean pelvic angle over a step, left steps (solid) against right steps "
            f"(dashed), with ± one standard deviation shaded, from {sc.steps} strides. Swing-side drop: left "
            f"{m['drop_left_deg']['value']}°, right {m['drop_right_deg']['value']}°.")
-    return FigureOut("curves", "Gait-cycle curves, left vs right", alt,
+    return _figure("curves", "Gait-cycle curves, left vs right", alt,
                      "Each step from its initial contact to the next (left step: left foot lands → right foot "
                      "lands). Obliquity and rotation of right steps are mirrored so symmetric steps overlap.",
                      _svg(fig))
@@ -245,7 +262,7 @@ def distributions(p: SessionProducts, report: dict) -> FigureOut | None:
     pct = report["metrics"].get("anterior_tilt_pct", {}).get("value")
     alt = f"Three histograms: {what}." + (f" {pct:g}% of the time was above the {thr:g}° threshold."
                                           if pct is not None else "")
-    return FigureOut("distributions", "Distributions", alt, "How the per-stride (or per-window) values spread.",
+    return _figure("distributions", "Distributions", alt, "How the per-stride (or per-window) values spread.",
                      _svg(fig))
 
 
@@ -272,7 +289,7 @@ def ride_rock_and_drift(p: SessionProducts, report: dict) -> FigureOut | None:
     m = report["metrics"]
     alt = (f"Two line charts over the ride: pelvic rock per crank revolution (mean {m['rock_range_deg']['value']}°) "
            f"and saddle tilt with a linear drift of {m['ride_tilt_drift_deg_per_h']['value']}° per hour.")
-    return FigureOut("ride", "Pelvic rock and tilt drift on the bike", alt,
+    return _figure("ride", "Pelvic rock and tilt drift on the bike", alt,
                      "Left: side-to-side rock of the pelvis per revolution. Right: the forward roll on the saddle "
                      "and its trend.", _svg(fig))
 

@@ -43,7 +43,7 @@ def headline(activity: str, summary: dict, flags: list[dict], trend: dict | None
     sustained = [(f["start_min"], f["end_min"]) for f in flags if f["type"] == "sustained_anterior_tilt"]
     parts = []
     if sustained:
-        flagged = metrics.get("sustained_tilt_min", {}).get("value") or sum(b - a for a, b in sustained)
+        flagged = metrics.get("anterior_tilt_min", {}).get("value") or sum(b - a for a, b in sustained)
         parts.append(f"Anterior tilt sustained for {_minutes(flagged)} of {_minutes(duration)} min, "
                      f"{when_flagged(sustained, duration)}.")
     if any(f["type"] == "tilt_creep" for f in flags) and trend and trend["rise_deg"]:

@@ -1,9 +1,10 @@
 """The wearer's history from the store: per-session values (from each session's saved report), medians of
 the last sessions for the report's "your usual" column, weekly medians and the history page's figures.
 
-Each report is saved in the store as analysis kind 'report' (the same dict as report.json), so history
-needs no re-analysis of raw samples. Sessions without one can be analysed on demand
-(`tiltguard history --analyse`).
+Each report is saved in the store as analysis kind 'report' (the same dict as report.json); every closed
+session also has the store's own summary (kind 'pelvis', host.analysis.session_summary), which holds the
+history's columns. So history needs no re-analysis of raw samples; sessions with neither can be analysed
+on demand (`tiltguard history --analyse`).
 """
 from __future__ import annotations
 
@@ -14,21 +15,40 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from .build import rnd
+from .build import main_activity_of, rnd, stored_metric_values
 from .catalogue import HISTORY_METRICS, METRICS
-from .figures import BLUE, GREEN, ORANGE, PURPLE, STYLE, VERMILLION, FigureOut, _svg
+from .figures import BLUE, GREEN, ORANGE, PURPLE, STYLE, VERMILLION, FigureOut, _figure, _svg
 
-REPORT_KIND = "report"
+REPORT_KIND = "report"  # the report dict (= report.json), saved by write_report
+STORED_KIND = "pelvis"  # the summary host.analysis keeps for every closed session
 LAST_SESSIONS = 10  # "your usual": median over this many of the wearer's latest earlier sessions
 
 
-def saved_reports(store) -> list[tuple[object, dict]]:
-    """(SessionInfo, report dict) of every session with a saved report, oldest first."""
+def session_values(analyses: dict) -> tuple[str, float | None, dict[str, float]] | None:
+    """(main activity, duration min, metric -> value as shown) of one stored session: from its saved report,
+    else from the summary the store keeps for every analysed session ('pelvis', host.analysis); None if
+    the session has neither (or could not be analysed)."""
+    rep = analyses.get(REPORT_KIND)
+    if rep and "metrics" in rep:
+        values = {k: m["value"] for k, m in rep["metrics"].items() if m["value"] is not None}
+        return rep["summary"]["activity"], rep["summary"]["duration_min"], values
+    stored = analyses.get(STORED_KIND)
+    if not stored or "error" in stored:
+        return None
+    main = main_activity_of(stored)
+    if main is None:
+        return None
+    values = {k: rnd(v, METRICS[k].decimals) for k, v in stored_metric_values(stored, main).items()}
+    return main, rnd(stored.get("duration_min"), 1), {k: v for k, v in values.items() if v is not None}
+
+
+def sessions_with_values(store) -> list[tuple[object, str, float | None, dict]]:
+    """(SessionInfo, activity, duration min, values) of every analysed session, oldest first."""
     out = []
     for info in store.sessions():
-        rep = store.analyses(info.id).get(REPORT_KIND)
-        if rep and "metrics" in rep:
-            out.append((info, rep))
+        got = session_values(store.analyses(info.id))
+        if got is not None:
+            out.append((info, *got))
     return out
 
 
@@ -37,18 +57,18 @@ def history_medians(store, session_id: int | None, activity: str, before: float 
     """metric -> {'median', 'sessions'} over the latest `last` earlier sessions of the same activity
     (earlier: started before `before`, or a lower id when `before` is None)."""
     earlier = []
-    for info, rep in saved_reports(store):
-        if info.id == session_id or rep.get("summary", {}).get("activity") != activity:
+    for info, act, _, values in sessions_with_values(store):
+        if info.id == session_id or act != activity:
             continue
-        if (before is not None and info.started_at >= before) or (before is None and session_id is not None
-                                                                   and info.id > session_id):
+        if before is not None and info.started_at >= before:
             continue
-        earlier.append(rep)
+        if before is None and session_id is not None and info.id > session_id:
+            continue
+        earlier.append(values)
     earlier = earlier[-last:]
     out = {}
     for key in METRICS:
-        vals = [r["metrics"][key]["value"] for r in earlier
-                if key in r["metrics"] and r["metrics"][key]["value"] is not None]
+        vals = [v[key] for v in earlier if v.get(key) is not None]
         if vals:
             out[key] = {"median": float(np.median(vals)), "sessions": len(vals)}
     return out
@@ -57,15 +77,13 @@ def history_medians(store, session_id: int | None, activity: str, before: float 
 def collect_history(store) -> dict:
     """The history page's data: one row per session with a saved report, weekly medians."""
     rows = []
-    for info, rep in saved_reports(store):
+    for info, activity, duration_min, values in sessions_with_values(store):
         day = dt.datetime.fromtimestamp(info.started_at)
         iso = day.isocalendar()
         row = {"id": info.id, "date": day.strftime("%Y-%m-%d %H:%M"), "week": f"{iso[0]}-W{iso[1]:02d}",
-               "started_at": info.started_at, "activity": rep["summary"]["activity"],
-               "duration_min": rep["summary"]["duration_min"]}
+               "started_at": info.started_at, "activity": activity, "duration_min": duration_min}
         for key in HISTORY_METRICS:
-            m = rep["metrics"].get(key)
-            row[key] = m["value"] if m else None
+            row[key] = values.get(key)
         rows.append(row)
     weeks = []
     for week in sorted({r["week"] for r in rows}):
@@ -102,5 +120,5 @@ def history_figures(history: dict) -> list[FigureOut]:
         names = ", ".join(METRICS[k].label.lower() for k in keys)
         alt = (f"Small line charts, one per metric ({names}), with one point per session over "
                f"{len(history['weeks'])} weeks, from {rows[0]['date'][:10]} to {rows[-1]['date'][:10]}.")
-        return [FigureOut("history", "Per session", alt, "One point per analysed session, oldest on the left.",
+        return [_figure("history", "Per session", alt, "One point per analysed session, oldest on the left.",
                           _svg(fig))]

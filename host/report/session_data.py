@@ -1,9 +1,10 @@
 """Everything the report plots and counts, derived once from a SessionAnalysis (host.analysis).
 
-The analysis already holds angles, activity, contacts, per-cycle records and flags. What the report adds:
-per-stride metrics with vertical oscillation (host.gait.strides), ride cadence/rock/drift (host.gait.riding),
-left/right step curves over 0-100 % of the step, a hinge fit of the stride-averaged tilt (the creep) and
-downsampled per-sample series for the session plot. Angles stay in rad here; degrees only in the builder.
+The analysis already holds angles, activity, contacts, per-cycle records, flags, per-stride metrics, bouts
+and rides (host.gait), and the summary the store keeps (host.analysis.session_summary). What the report
+adds: left/right step curves over 0-100 % of the step, a hinge fit of the stride-averaged tilt (the creep)
+and downsampled per-sample series for the session plot. Angles stay in rad here; degrees only in the
+builder.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from host.activities import ACTIVITIES
-from host.analysis import SessionAnalysis
-from host.gait.body_frame import level_signals
-from host.gait.riding import Ride, analyse_rides
-from host.gait.strides import ANGLES, BoutGait, StrideTable, stride_metrics, summarise_bouts
+from host.analysis import SessionAnalysis, session_summary
+from host.gait.riding import Ride
+from host.gait.strides import ANGLES, BoutGait, StrideTable
 
 MOVING = ("running", "walking", "riding")
 SERIES_BINS = 1500  # points of the session-long plots (a few per screen pixel)
@@ -79,17 +79,14 @@ class SessionProducts:
     trend: TrendFit | None
     tilt_series: Series
     tilt_abs_offset: float  # rad: absolute tilt = relative tilt + this (standing neutral, absolute)
+    stored_summary: dict  # host.analysis.session_summary: the numbers the store keeps for this session
 
 
 def derive(analysis: SessionAnalysis) -> SessionProducts:
     rec, angles, act = analysis.rec, analysis.angles, analysis.activity
     t0 = float(rec.t[0])
-    sig = level_signals(rec.acc, rec.gyr, rec.rate_hz, analysis.alignment.R_pelvis_sensor)
-    strides = stride_metrics(rec.t, angles.tilt, angles.obliquity, angles.rotation, analysis.contacts.t,
-                             analysis.contacts.left, sig.vertical, act.codes)
     per_sample = {"tilt": angles.tilt, "obliquity": angles.obliquity, "rotation": angles.rotation}
-    bouts = summarise_bouts(strides, act.bouts, per_sample)
-    rides = analyse_rides(act, sig.gyr[:, 0], rec.rate_hz, angles.tilt, angles.obliquity, angles.rotation)
+    strides, bouts, rides = analysis.gait.strides, analysis.gait.bouts, analysis.gait.rides  # computed once, upstream
     counts = np.bincount(act.codes, minlength=len(ACTIVITIES))
     moving_s = {name: float(counts[ACTIVITIES.index(name)] / rec.rate_hz) for name in MOVING}
     main = max(MOVING, key=lambda a: moving_s[a]) if max(moving_s.values()) > 0 else "still"
@@ -100,6 +97,7 @@ def derive(analysis: SessionAnalysis) -> SessionProducts:
         rides=rides, step_curves=step_curves(rec.t, per_sample, gait) if len(gait) >= 2 else None,
         trend=trend_fit(analysis, main, t0), tilt_series=bin_series(rec.t - t0, angles.tilt),
         tilt_abs_offset=float(np.nanmedian(offset)) if np.isfinite(offset).any() else float("nan"),
+        stored_summary=session_summary(analysis),
     )
 
 

@@ -24,7 +24,7 @@ h3 { font-size: 1.1rem; margin: 1.2rem 0 0.4rem; }
 .headline { font-size: 1.2rem; font-weight: 600; background: var(--warn-bg); color: var(--warn-ink);
             border-left: 6px solid #b35900; padding: 0.75rem 1rem; margin: 0.75rem 0; }
 .headline.calm { background: var(--ok-bg); color: var(--ok-ink); border-left-color: #1d7a4a; }
-dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.5rem;
+dl.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 0.5rem;
            margin: 0.75rem 0; }
 dl.facts div { background: var(--panel); padding: 0.5rem 0.75rem; border-radius: 6px; }
 dl.facts dt { font-size: 0.85rem; color: var(--muted); }
@@ -50,7 +50,7 @@ footer { max-width: 62rem; margin: 0 auto; padding: 1rem; color: var(--muted); f
          border-top: 1px solid var(--line); }
 @media (max-width: 40rem) {
   h1 { font-size: 1.4rem; }
-  table.cards thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  table.cards thead { position: absolute; left: -10000px; width: 1px; height: 1px; overflow: hidden; }
   table.cards, table.cards tbody, table.cards tr, table.cards td { display: block; width: 100%; }
   table.cards tr { border: 1px solid var(--line); border-radius: 6px; margin-bottom: 0.75rem; padding: 0.25rem 0; }
   table.cards td { border: none; padding: 0.2rem 0.75rem; text-align: left; white-space: normal; }
@@ -118,7 +118,7 @@ REPORT = """<!doctype html>
 <section id="plots" aria-labelledby="h-plots">
 <h2 id="h-plots">Plots</h2>
 {% for fig in figures %}<figure id="fig-{{ fig.id }}">
-<img src="{{ fig.data_uri }}" alt="{{ fig.alt }}" width="900">
+<img src="{{ fig.data_uri }}" alt="{{ fig.alt }}" width="{{ fig.width }}" height="{{ fig.height }}">
 <figcaption><strong>{{ fig.title }}.</strong> {{ fig.caption }}</figcaption>
 </figure>
 {% endfor %}
@@ -177,7 +177,7 @@ HISTORY = """<!doctype html>
 <section id="trends" aria-labelledby="h-trends">
 <h2 id="h-trends">Across weeks</h2>
 {% for fig in figures %}<figure id="fig-{{ fig.id }}">
-<img src="{{ fig.data_uri }}" alt="{{ fig.alt }}" width="900">
+<img src="{{ fig.data_uri }}" alt="{{ fig.alt }}" width="{{ fig.width }}" height="{{ fig.height }}">
 <figcaption><strong>{{ fig.title }}.</strong> {{ fig.caption }}</figcaption>
 </figure>
 {% else %}<p>No analysed sessions yet.</p>{% endfor %}
