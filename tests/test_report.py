@@ -8,9 +8,9 @@ Chromium is absent (CI installs it in .ci/run).
 from __future__ import annotations
 
 import csv
+import html as html_lib
 import json
 import re
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pytest
 
 from host.report import write_history, write_report, write_report_for_recording
 from host.report.build import rnd
-from host.report.chromium import find_chromium, html_to_pdf, run_headless
+from host.report.chromium import find_chromium, run_headless
 from host.rawcsv import write_raw
 from host.simulator import simulate
 from host.store import SessionStore
@@ -281,7 +281,7 @@ PHONE_FRAME = """<!doctype html><html><body style="margin:0">
 def chromium():
     exe = find_chromium()
     if exe is None:
-        pytest.skip("Chromium not installed (apt-get install chromium; CI installs it in .ci/run): "
+        pytest.skip("Chromium not found (apt-get install chromium, or TILTGUARD_CHROMIUM; CI installs it in .ci/run): "
                     "browser rendering not checked")
     return exe
 
@@ -299,8 +299,6 @@ def _probe(html: Path, out_dir: Path, width: int) -> dict:
                         target.as_uri()]).stdout
     m = re.search(r'data-probe="([^"]*)"', dom)
     assert m, "the probe did not run"
-    import html as html_lib
-
     return json.loads(html_lib.unescape(m.group(1)))
 
 
@@ -360,7 +358,21 @@ def test_usable_on_a_phone(reports, chromium, key, tmp_path):
 
 
 def test_pdf_from_the_same_html(reports, chromium, tmp_path):
-    pdf = html_to_pdf(reports["paths"]["ride"].html, tmp_path / "report.pdf")
+    from host.report.pdf import write_pdf
+
+    paths = reports["paths"]["ride"]
+    pdf, how = write_pdf(paths.html, tmp_path / "report.pdf", paths.report, [])
     data = pdf.read_bytes()
+    assert how == "chromium"
     assert data[:5] == b"%PDF-" and len(data) > 20_000
     assert len(re.findall(rb"/Type\s*/Page[^s]", data)) >= 2
+
+
+def test_pdf_without_a_browser_from_the_figures(reports, tmp_path, monkeypatch):
+    monkeypatch.setenv("TILTGUARD_CHROMIUM", str(tmp_path / "no-such-browser"))
+    rec = reports["store"].recording(reports["ids"]["easy"])
+    paths = write_report_for_recording(rec, tmp_path, fmt="pdf", label="easy.csv")
+    data = paths.pdf.read_bytes()
+    assert paths.pdf_by == "matplotlib" and data[:5] == b"%PDF-"
+    # a text page plus one page per figure
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1 + len(paths.report["figures"])

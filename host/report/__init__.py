@@ -33,6 +33,7 @@ class ReportPaths:
     strides_csv: Path
     rides_csv: Path | None = None
     pdf: Path | None = None
+    pdf_by: str | None = None  # 'chromium' (the HTML printed) or 'matplotlib' (figures + text, no browser)
     report: dict = field(default_factory=dict, repr=False)  # the numbers (same as the JSON file)
     timings_s: dict = field(default_factory=dict)  # per stage, for bench/report.py
 
@@ -115,10 +116,10 @@ def _write(rec, analysis, out_dir, fmt, profile, session, store, history_for, ti
         save(report)
     timings["write_s"] = time.perf_counter() - t
     if fmt == "pdf":
-        from .chromium import html_to_pdf
+        from .pdf import write_pdf
 
         t = time.perf_counter()
-        paths.pdf = html_to_pdf(paths.html, out / "report.pdf")
+        paths.pdf, paths.pdf_by = write_pdf(paths.html, out / "report.pdf", report, figures)
         timings["pdf_s"] = time.perf_counter() - t
     return paths
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib
 import numpy as np
@@ -40,6 +40,7 @@ class FigureOut:
     data_uri: str
     width: int = 0  # intrinsic size (px): the page reserves the space before the image is decoded
     height: int = 0
+    figure: Figure | None = field(default=None, repr=False)  # kept for the PDF made without a browser
 
 
 class _Svg(str):
@@ -58,8 +59,9 @@ def _svg(fig: Figure) -> _Svg:
     return uri
 
 
-def _figure(id: str, title: str, alt: str, caption: str, svg: _Svg) -> FigureOut:
-    return FigureOut(id, title, alt, caption, str(svg), svg.width, svg.height)
+def _figure(id: str, title: str, alt: str, caption: str, fig: Figure) -> FigureOut:
+    svg = _svg(fig)
+    return FigureOut(id, title, alt, caption, str(svg), svg.width, svg.height, fig)
 
 
 def _minutes(s):
@@ -112,7 +114,7 @@ def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
            + ("Shaded: " + "; ".join(flagged) + "." if flagged else "No flagged interval."))
     return _figure("tilt", "Pelvic tilt over the session", alt,
                      "Tilt relative to your standing neutral (left axis) and the absolute estimate (right axis). "
-                     "Shaded: flagged intervals. The strip below shows the activity.", _svg(fig))
+                     "Shaded: flagged intervals. The strip below shows the activity.", fig)
 
 
 def _activity_strip(ax, p: SessionProducts) -> None:
@@ -160,7 +162,7 @@ def tilt_trend(p: SessionProducts, report: dict) -> FigureOut | None:
     return _figure("trend", "Stride-averaged tilt and its creep" if p.main_activity != "riding"
                      else "Saddle tilt per window and its drift", alt,
                      "Each dot is one stride (or 10-s ride window); the line is a flat-then-rising fit after the "
-                     "first two minutes (warm-up).", _svg(fig))
+                     "first two minutes (warm-up).", fig)
 
 
 def cadence_over_time(p: SessionProducts, report: dict) -> FigureOut | None:
@@ -196,7 +198,7 @@ def cadence_over_time(p: SessionProducts, report: dict) -> FigureOut | None:
         f"Line chart of {what.lower()} over the session."
     return _figure("cadence", f"{what} over time", alt,
                      "Steps per minute from the strides (two steps per stride)" if p.main_activity != "riding"
-                     else "Crank revolutions per minute from the pelvic rock, per 10-s window.", _svg(fig))
+                     else "Crank revolutions per minute from the pelvic rock, per 10-s window.", fig)
 
 
 def step_curves(p: SessionProducts, report: dict) -> FigureOut:
@@ -222,7 +224,7 @@ def step_curves(p: SessionProducts, report: dict) -> FigureOut:
     return _figure("curves", "Gait-cycle curves, left vs right", alt,
                      "Each step from its initial contact to the next (left step: left foot lands → right foot "
                      "lands). Obliquity and rotation of right steps are mirrored so symmetric steps overlap.",
-                     _svg(fig))
+                     fig)
 
 
 def distributions(p: SessionProducts, report: dict) -> FigureOut | None:
@@ -263,7 +265,7 @@ def distributions(p: SessionProducts, report: dict) -> FigureOut | None:
     alt = f"Three histograms: {what}." + (f" {pct:g}% of the time was above the {thr:g}° threshold."
                                           if pct is not None else "")
     return _figure("distributions", "Distributions", alt, "How the per-stride (or per-window) values spread.",
-                     _svg(fig))
+                     fig)
 
 
 def ride_rock_and_drift(p: SessionProducts, report: dict) -> FigureOut | None:
@@ -291,5 +293,5 @@ def ride_rock_and_drift(p: SessionProducts, report: dict) -> FigureOut | None:
            f"and saddle tilt with a linear drift of {m['ride_tilt_drift_deg_per_h']['value']}° per hour.")
     return _figure("ride", "Pelvic rock and tilt drift on the bike", alt,
                      "Left: side-to-side rock of the pelvis per revolution. Right: the forward roll on the saddle "
-                     "and its trend.", _svg(fig))
+                     "and its trend.", fig)
 

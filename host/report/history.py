@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 from .build import main_activity_of, rnd, stored_metric_values
 from .catalogue import HISTORY_METRICS, METRICS
-from .figures import BLUE, GREEN, ORANGE, PURPLE, STYLE, VERMILLION, FigureOut, _figure, _svg
+from .figures import BLUE, GREEN, ORANGE, PURPLE, STYLE, VERMILLION, FigureOut, _figure
 
 REPORT_KIND = "report"  # the report dict (= report.json), saved by write_report
 STORED_KIND = "pelvis"  # the summary host.analysis keeps for every closed session
@@ -121,4 +121,4 @@ def history_figures(history: dict) -> list[FigureOut]:
         alt = (f"Small line charts, one per metric ({names}), with one point per session over "
                f"{len(history['weeks'])} weeks, from {rows[0]['date'][:10]} to {rows[-1]['date'][:10]}.")
         return [_figure("history", "Per session", alt, "One point per analysed session, oldest on the left.",
-                          _svg(fig))]
+                          fig)]
