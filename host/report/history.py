@@ -12,6 +12,7 @@ import datetime as dt
 import time
 
 import matplotlib
+import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -113,7 +114,10 @@ def history_figures(history: dict) -> list[FigureOut]:
             ok = np.isfinite(vals)
             ax.plot(when[ok], vals[ok], "o-", color=colour, ms=4, lw=1)
             ax.set_title(f"{METRICS[key].label} ({METRICS[key].unit})", fontsize=9)
-            ax.tick_params(axis="x", labelsize=7, rotation=30)
+            locator = mdates.AutoDateLocator(minticks=2, maxticks=6)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+            ax.tick_params(axis="x", labelsize=7)
         for ax in axes[len(keys):]:
             ax.set_visible(False)
         fig.subplots_adjust(hspace=0.8, wspace=0.3)

@@ -41,7 +41,8 @@ figcaption strong { color: var(--ink); }
 table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { text-align: left; vertical-align: top; padding: 0.45rem 0.5rem; border-bottom: 1px solid var(--line); }
 th { background: var(--panel); }
-td.num, th.num { text-align: right; white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.num { white-space: nowrap; }
 .def { color: var(--muted); font-size: 0.88rem; }
 article.drill { background: var(--panel); border-radius: 6px; padding: 0.5rem 1rem 0.75rem; margin: 0.75rem 0; }
 article.drill h3 { margin-top: 0.5rem; }
