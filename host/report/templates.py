@@ -133,7 +133,7 @@ REPORT = """<!doctype html>
 <tbody>
 {% for key, m in r.metrics.items() %}<tr id="metric-{{ key }}"><td data-label="Metric"><strong>{{ m.label }}</strong><br><span class="def">{{ m.definition }}</span></td>
 <td class="num" data-label="This session">{{ field("metrics." ~ key ~ ".value", sign=key in signed) }} {{ m.unit }}</td>
-<td class="num" data-label="Your usual">{% if m.history_median is not none %}{{ field("metrics." ~ key ~ ".history_median", sign=key in signed) }} {{ m.unit }} <span class="def">({{ field("metrics." ~ key ~ ".history_sessions", 0) }} sessions)</span>{% else %}–{% endif %}</td>
+<td class="num" data-label="Your usual">{% if m.history_median is not none %}{{ field("metrics." ~ key ~ ".history_median", sign=key in signed) }} {{ m.unit }} <span class="def">({{ field("metrics." ~ key ~ ".history_sessions", 0) }} session{{ "s" if m.history_sessions != 1 }})</span>{% else %}–{% endif %}</td>
 <td data-label="Typical range">{% if m.literature %}{{ m.literature.text }} <span class="def">({{ m.literature.refs|join("; ") }})</span>{% else %}<span class="def">no published range</span>{% endif %}</td></tr>
 {% endfor %}</tbody></table></div>
 <p class="def">Per-stride values: <a href="{{ r.strides.file }}">{{ r.strides.file }}</a> ({{ field("strides.count", 0) }} strides).{% if r.rides %} Per 10-s ride window: <a href="{{ r.rides.file }}">{{ r.rides.file }}</a> ({{ field("rides.count", 0) }} windows).{% endif %} All numbers of this page: <a href="report.json">report.json</a>.</p>
