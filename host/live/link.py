@@ -75,12 +75,13 @@ class LinkResult:
 
 class LiveLink:
     def __init__(self, source: Source, db_path: str | Path | None = None, record: bool = True,
-                 profile: UserProfile | None = None, on_finished=None, report_writer=None) -> None:
+                 profile: UserProfile | None = None, on_finished=None, report_writer=None, on_update=None) -> None:
         self.source = source
         self.db_path = db_path
         self.record = record
         self.profile = profile or UserProfile()
         self.on_finished = on_finished  # called on the link thread when everything is closed
+        self.on_update = on_update  # called on the link thread after each queued update (wake the window)
         self.report_writer = report_writer  # (db path, session id) -> report path or None, run after closing
         self.status = LinkStatus(recording=record)
         self.updates: deque[LiveUpdate] = deque()
@@ -127,6 +128,13 @@ class LiveLink:
             return None
         return fit.to_host(t0 + np.asarray(t_stream) * 1e6)
 
+    def host_to_stream(self, host_s: float) -> float | None:
+        """Stream time of the samples the device is taking at host time `host_s` (None before the clock fit)."""
+        fit, t0 = self.clock_fit, self.t0_us
+        if fit is None or t0 is None:
+            return None
+        return ((host_s - fit.offset_s) / fit.rate * 1e6 - t0) * 1e-6
+
     # ------------------------------------------------------------------ link thread
     def _main(self) -> None:
         try:
@@ -155,7 +163,7 @@ class LiveLink:
             path = Path(self._tmpdir.name) / "scratch.sqlite3"
         store = SessionStore(path)
         self.result.db_path = str(store.path) if self.record else None
-        device = device_task = None
+        device = None
         try:
             transport, device = await asyncio.to_thread(self._transport)
             rec = self.recorder = Recorder(transport, store, on_samples=self._on_samples)
@@ -163,8 +171,6 @@ class LiveLink:
             self.status.device = self.source.label()
             self.status.signal = {"sim": "simulated", "serial": "USB cable"}.get(
                 self.source.kind, f"{self.source.rssi} dBm at scan" if self.source.rssi is not None else "?")
-            if device is not None:
-                device_task = asyncio.ensure_future(device.run())
             self.status.state = "connecting"
             watcher = asyncio.ensure_future(self._watch(rec))
             try:
@@ -182,9 +188,7 @@ class LiveLink:
                 await asyncio.to_thread(self._save_live_results, store, transport)
         finally:
             if device is not None:
-                device.stop()
-                if device_task is not None:
-                    await asyncio.gather(device_task, return_exceptions=True)
+                await asyncio.to_thread(device.stop)
             store.close()
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
@@ -195,17 +199,12 @@ class LiveLink:
         self.status.state = "stopped"
 
     def _transport(self):
-        """(transport, simulated device or None) for the source."""
+        """(transport, running simulated device thread or None) for the source."""
         s = self.source
         if s.kind == "sim":
-            from host.link.loopback import LoopbackTransport
-            from host.link.simdevice import LoopbackLink, SimulatedDevice
-            from host.simulator import simulate
+            from .simlink import start_simulated_device
 
-            rec, _ = simulate(s.target, minutes=s.minutes, seed=s.seed)
-            link = LoopbackLink()
-            return LoopbackTransport(link, address=f"sim:{s.target}:{s.seed}"), SimulatedDevice(rec, [link],
-                                                                                                speed=s.speed)
+            return start_simulated_device(s.target, s.minutes, s.seed, s.speed)
         if s.kind == "serial":
             from host.link.serial import SerialTransport
 
@@ -277,6 +276,8 @@ class LiveLink:
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
         self.updates.append(self.pipeline.feed(t, acc, gyr))
+        if self.on_update is not None:
+            self.on_update()
 
     def _save_live_results(self, store, transport) -> None:
         """What the live view decided, next to the recording: the calibration and the live flags."""

@@ -2,9 +2,11 @@
 cadence, and per-stride tilt means as bars for the left- and right-stance halves.
 
 Cheap redraw: pen width 1 without antialiasing, the history thinned to DISPLAY_HZ (angles change at stride
-rate; the newest sample is always drawn as the curve's end, so thinning adds no latency), x axes linked
-and scrolled, y ranges fixed until the data leaves them. `painted` is called after every repaint with the
-time it finished (the latency and frame-rate figures of bench/live.py).
+rate; the newest sample is always drawn as the curve's end, so thinning adds no latency). The x axis is
+time relative to now (-window..0) and never moves: the data slides under it, so the axes (whose tick
+layout is slow Python) are drawn once, and the view scrolls smoothly on the host clock between the
+device's frames (20 a second at 200 Hz). y ranges stay fixed until the data leaves them. `painted` is
+called after every repaint with the time it finished (the latency and frame-rate figures of bench/live.py).
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QGraphicsItem
 
 from . import palette as C
 
@@ -73,8 +76,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.steps: list[tuple[float, float, float, bool]] = []  # (start, end, tilt deg, left stance)
         self._steps_dirty = self._cad_dirty = False
         self.t_now = 0.0
-        self.flag_spans: list[pg.LinearRegionItem] = []
-        self._open_span: pg.LinearRegionItem | None = None
+        self.flag_spans: list[list] = []  # [region item, start, end or None while it holds]
         font = QFont()
         font.setPointSize(C.AXIS_PT)
         self._font = font
@@ -106,8 +108,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.rot_curve = self.frontal.plot(pen=_pen(C.ROTATION))
 
         self.cadence = self._plot(2, "Cadence", "steps/min", (140, 190), stretch=1)
-        self.cad_curve = self.cadence.plot(pen=_pen(C.CADENCE), symbol="o", symbolSize=4,
-                                           symbolPen=_pen(C.CADENCE), symbolBrush=C.CADENCE)
+        self.cad_curve = self.cadence.plot(pen=_pen(C.CADENCE))
 
         self.bars = self._plot(3, f"Stride tilt: <span style='color:{C.LEFT}'>left stance</span> / "
                                   f"<span style='color:{C.RIGHT}'>right stance</span>", "deg", (-4, 12), stretch=2)
@@ -117,9 +118,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.right_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=C.RIGHT, pen=pg.mkPen(None))
         self.bars.addItem(self.left_bars)
         self.bars.addItem(self.right_bars)
-        self.bars.setLabel("bottom", "session time", units="s")
-        for p in (self.frontal, self.cadence, self.bars):
-            p.setXLink(self.tilt)
+        self.bars.setLabel("bottom", "seconds (0 = now)")
+        for p in (self.tilt, self.frontal, self.cadence):
+            p.getAxis("bottom").setStyle(showValues=False)
+            p.getAxis("bottom").setHeight(6)
+        # items drawn in stream time and slid under the fixed relative axis
+        self._sliding = (self.tilt_curve, self.obl_curve, self.rot_curve, self.cad_curve, self.left_bars,
+                         self.right_bars)
+        self._angles_dirty = False
+        self.set_window(self.window_s)
         self.set_hint("Connect a device (Ctrl+K), then calibrate (N)")
 
     def _plot(self, row: int, title: str, units: str, yrange, stretch: int) -> pg.PlotItem:
@@ -131,6 +138,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
             p.getAxis(ax).label.setFont(self._font)
         p.getAxis("left").setWidth(70)
         p.showGrid(x=True, y=True, alpha=0.15)
+        for ax in ("left", "bottom"):
+            # the axes (and the grid they draw) do not change while the data slides: keep them as pixmaps
+            # instead of replaying their drawing every frame (that replay was ~40 % of a repaint)
+            p.getAxis(ax).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
         p.setMenuEnabled(False)
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()
@@ -142,7 +153,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
     # ------------------------------------------------------------------ data in
     def set_window(self, seconds: float) -> None:
         self.window_s = float(seconds)
-        self._scroll()
+        for p in (self.tilt, self.frontal, self.cadence, self.bars):
+            p.setXRange(-self.window_s, 0, padding=0)
+        self._neutral_label.setPos(-self.window_s, NEUTRAL_BAND_DEG)
+        self._place_hint()
+        self._cad_dirty = self._steps_dirty = True
 
     def set_hint(self, text: str) -> None:
         self.hint.setText(text)
@@ -150,6 +165,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
 
     def add_samples(self, t: np.ndarray, tilt_deg: np.ndarray, obl_deg: np.ndarray, rot_deg: np.ndarray) -> None:
         self.angles.append(t, tilt_deg, obl_deg, rot_deg)
+        self._angles_dirty = True
         if len(t):
             self.t_now = float(t[-1])
 
@@ -163,48 +179,56 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self._steps_dirty = True
 
     def flag_started(self, start: float) -> None:
-        span = pg.LinearRegionItem((start, self.t_now), movable=False, brush=pg.mkBrush(*C.FLAG_SPAN),
-                                   pen=pg.mkPen(None))
+        span = pg.LinearRegionItem((0, 0), movable=False, brush=pg.mkBrush(*C.FLAG_SPAN), pen=pg.mkPen(None))
         span.setZValue(-20)
         self.tilt.addItem(span)
-        self._open_span = span
-        self.flag_spans.append(span)
+        self.flag_spans.append([span, start, None])
 
     def flag_ended(self, end: float) -> None:
-        if self._open_span is not None:
-            self._open_span.setRegion((self._open_span.getRegion()[0], end))
-            self._open_span = None
+        for s in self.flag_spans:
+            if s[2] is None:
+                s[2] = end
 
     # ------------------------------------------------------------------ redraw
-    def refresh(self) -> None:
-        a = self.angles.arrays()
-        lo = self.t_now - self.window_s
-        if a.shape[1]:
-            i = max(0, int(np.searchsorted(a[0], lo)) - 1)
-            t = a[0, i:]
-            self.tilt_curve.setData(t, a[1, i:], connect="finite")
-            self.obl_curve.setData(t, a[2, i:], connect="finite")
-            self.rot_curve.setData(t, a[3, i:], connect="finite")
-            self._fit_y(self.tilt, a[1, i:], (-8, 16))
-            self._fit_y(self.frontal, np.r_[a[2, i:], a[3, i:]], (-12, 12))
-        if self._cad_dirty:
-            self._trim_events(lo - 5)
-            self.cad_curve.setData(self.cadence_t, self.cadence_v)
-            if self.cadence_v:
-                v = np.asarray(self.cadence_v)
-                self.cadence.setYRange(min(140, v.min() - 5), max(190, v.max() + 5), padding=0)
-            self._cad_dirty = False
-        if self._steps_dirty:
-            self._draw_bars(lo)
-            self._steps_dirty = False
-        if self._open_span is not None:
-            self._open_span.setRegion((self._open_span.getRegion()[0], self.t_now))
-        self._scroll()
+    def refresh(self, t_view: float | None = None) -> None:
+        """Redraw with `t_view` (stream time, s) at the right edge; default: the newest sample.
 
-    def _scroll(self) -> None:
-        hi = max(self.t_now, self.window_s)
-        self.tilt.setXRange(hi - self.window_s, hi, padding=0)
-        self._neutral_label.setPos(hi - self.window_s, NEUTRAL_BAND_DEG * 0.5)
+        Data stay in stream time and are handed to pyqtgraph only when new ones came; scrolling moves the
+        items (setPos), which costs no path rebuild."""
+        now = self.t_now if t_view is None else max(t_view, self.t_now)
+        lo = now - self.window_s
+        if self._angles_dirty:
+            a = self.angles.arrays()
+            i = max(0, int(np.searchsorted(a[0], lo - 1.0)) - 1)
+            finite = "finite" if np.isnan(a[1, i:]).any() else "all"
+            for curve, k in ((self.tilt_curve, 1), (self.obl_curve, 2), (self.rot_curve, 3)):
+                curve.setData(a[0, i:], a[k, i:], connect=finite, skipFiniteCheck=finite == "all")
+            if self._y_check(now):
+                self._fit_y(self.tilt, a[1, i:], (-8, 16))
+                self._fit_y(self.frontal, np.r_[a[2, i:], a[3, i:]], (-12, 12))
+            self._angles_dirty = False
+        if self._cad_dirty and self.cadence_t:
+            self._trim_events(lo - 5)
+            v = np.asarray(self.cadence_v)
+            self.cadence.setYRange(min(140, v.min() - 5), max(190, v.max() + 5), padding=0)
+            self.cad_curve.setData(self.cadence_t, self.cadence_v)
+            self._cad_dirty = False
+        if self._steps_dirty and self.steps:
+            self._draw_bars(lo)
+        for item in self._sliding:
+            item.setPos(-now, 0)
+        for span, start, end in self.flag_spans:
+            if end is None or span.getRegion()[1] > -self.window_s - 1:
+                span.setRegion((start - now, (self.t_now if end is None else end) - now))
+
+    def _y_check(self, now: float) -> bool:
+        """Revisit the y ranges twice a second, not every frame."""
+        if now - getattr(self, "_last_y", -1e9) >= 0.5:
+            self._last_y = now
+            return True
+        return False
+
+    def _place_hint(self) -> None:
         vr = self.tilt.viewRange()
         self.hint.setPos(0.5 * (vr[0][0] + vr[0][1]), 0.5 * (vr[1][0] + vr[1][1]))
 
@@ -228,9 +252,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
         for item, left in ((self.left_bars, True), (self.right_bars, False)):
             s = np.array([(a, b, v) for a, b, v, side in self.steps if side == left]).reshape(-1, 3)
             item.setOpts(x=0.5 * (s[:, 0] + s[:, 1]), height=s[:, 2], width=0.9 * (s[:, 1] - s[:, 0]))
-        if self.steps:
-            v = np.array([x[2] for x in self.steps])
+        v = np.array([x[2] for x in self.steps if x[1] >= lo])
+        if len(v):
             self._fit_y(self.bars, v, (-4, 12))
+        self._steps_dirty = False
 
     def paintEvent(self, ev) -> None:  # noqa: N802 - Qt override
         super().paintEvent(ev)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QFont, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar,
                                QVBoxLayout, QWidget)
 
@@ -20,7 +20,8 @@ from .plots import LivePlots
 from .report import write_session_report
 from .settings import WINDOW_CHOICES_S, LiveSettings
 
-REFRESH_MS = 20  # redraw at most 50 times a second, only when new samples came
+REFRESH_MS = 25  # redraw 40 times a second while streaming (the device sends 20 frames a second)
+SCROLL_AHEAD_S = 0.2  # the view may run this far ahead of the newest sample (frame gaps, jitter)
 STATUS_EVERY_S = 0.25
 BANNER_CLEAR_S = 20.0  # an 'ended' banner goes away after this
 FLAG_TITLES = {
@@ -65,19 +66,28 @@ class Readout(QFrame):
 
 
 class _Bridge(QObject):
+    """Signals emitted on the link thread, delivered on the window's (queued connections)."""
+
     link_finished = Signal()
+    data_ready = Signal()
 
 
 class Meter:
-    """Latency (sample time -> drawn) of every sample, and repaint times, for bench/live.py."""
+    """Latency of every sample from its sample time to the end of the first repaint that drew it (and to
+    when the window took it from the link, to tell transport + pipeline from drawing), and repaint times;
+    for bench/live.py."""
 
     def __init__(self) -> None:
         self.latency_ms: list[float] = []
+        self.pickup_ms: list[float] = []
         self.paints: list[float] = []
         self._undrawn: list[np.ndarray] = []
 
-    def set_data(self, t_stream: np.ndarray) -> None:
+    def set_data(self, t_stream: np.ndarray, link: LiveLink | None) -> None:
         self._undrawn.append(t_stream)
+        host = link.stream_to_host(t_stream) if link is not None else None
+        if host is not None:
+            self.pickup_ms.extend(((time.time() - host) * 1e3).tolist())
 
     def painted(self, when: float, link: LiveLink | None) -> None:
         self.paints.append(when)
@@ -91,9 +101,8 @@ class Meter:
         self.latency_ms.extend(((when - host) * 1e3).tolist())
 
     def reset(self) -> None:
-        self.latency_ms.clear()
-        self.paints.clear()
-        self._undrawn.clear()
+        for x in (self.latency_ms, self.pickup_ms, self.paints, self._undrawn):
+            x.clear()
 
 
 class LiveWindow(QMainWindow):
@@ -114,8 +123,10 @@ class LiveWindow(QMainWindow):
         self.notices: list = []  # every flag notice shown (newest last)
         self._banner_clear_at: float | None = None
         self._last_status = 0.0
+        self._t_view: float | None = None
         self._bridge = _Bridge()
         self._bridge.link_finished.connect(self._link_finished)
+        self._bridge.data_ready.connect(self._data_ready)
         self.setWindowTitle("Tiltguard live")
         self.resize(1280, 860)
 
@@ -199,9 +210,12 @@ class LiveWindow(QMainWindow):
                                self.settings.record if self._record_choice is None else self._record_choice)
         self.a_sound = action("Sound", ["M"], self._set_sound, True, self.settings.sound)
         self.a_windows = []
+        group = QActionGroup(self)  # one window length at a time
         for i, s in enumerate(WINDOW_CHOICES_S):
-            a = action(f"{s} s", [str((1, 2, 3, 6)[i])], lambda _=False, s=s: self.set_window(s), True,
-                       s == self.settings.window_s)
+            a = action(f"{s} s", [str((1, 2, 3, 6)[i])], lambda _=False, s=s: self.set_window(s))
+            a.setCheckable(True)
+            a.setChecked(s == self.settings.window_s)
+            group.addAction(a)
             self.a_windows.append(a)
         self.a_full = action("Full screen", ["F11", "F"], self._full_screen)
         self.a_help = action("Keys", ["F1", "?"], self.show_keys)
@@ -231,8 +245,8 @@ class LiveWindow(QMainWindow):
         self.meter.reset()
         self.link = LiveLink(source, self.db_path, record=self.a_record.isChecked(), profile=self.profile,
                              on_finished=self._bridge.link_finished.emit,
-                             report_writer=lambda db, sid: write_session_report(db, sid, profile=self.profile)
-                             ).start()
+                             report_writer=lambda db, sid: write_session_report(db, sid, profile=self.profile),
+                             on_update=self._bridge.data_ready.emit).start()
         self.plots.set_hint("Calibrate: press N and stand still")
         self._set_banner("")
         self._enable()
@@ -258,7 +272,8 @@ class LiveWindow(QMainWindow):
     def set_window(self, seconds: int) -> None:
         self.settings.window_s = seconds
         for a, s in zip(self.a_windows, WINDOW_CHOICES_S):
-            a.setChecked(s == seconds)
+            if s == seconds and not a.isChecked():
+                a.setChecked(True)  # (a key press, or a call: keep the toolbar in step)
         self.plots.set_window(seconds)
 
     def _set_record(self, on: bool) -> None:
@@ -279,6 +294,13 @@ class LiveWindow(QMainWindow):
         box.open()
 
     # ------------------------------------------------------------------ the beat
+    def _data_ready(self) -> None:
+        """A frame's samples are in: draw them now rather than at the next beat (-12 ms median latency);
+        the beat restarts so the frame rate stays the same."""
+        if self.link is not None and self.link.updates:
+            self.timer.start()
+            self._tick()
+
     def _tick(self) -> None:
         link = self.link
         new = False
@@ -286,7 +308,16 @@ class LiveWindow(QMainWindow):
             while link.updates:
                 self._apply(link.updates.popleft())
                 new = True
-        if new:
+        if link is not None and self.plots.angles.latest is not None and not link.finished.is_set():
+            # scroll smoothly on the host clock between frames; never past the data by more than a beat
+            # of the device's frames, and stop scrolling when the stream stalls
+            t_view = link.host_to_stream(time.time())
+            newest = self.plots.t_now
+            t_view = newest if t_view is None else min(max(t_view, newest), newest + SCROLL_AHEAD_S)
+            if new or t_view != self._t_view:
+                self._t_view = t_view
+                self.plots.refresh(t_view)
+        elif new:
             self.plots.refresh()
         now = time.monotonic()
         if now - self._last_status >= STATUS_EVERY_S:
@@ -299,7 +330,7 @@ class LiveWindow(QMainWindow):
     def _apply(self, u) -> None:
         deg = np.degrees
         self.plots.add_samples(u.t, deg(u.tilt), deg(u.obliquity), deg(u.rotation))
-        self.meter.set_data(u.t)
+        self.meter.set_data(u.t, self.link)
         for t, spm in u.cadence:
             self.plots.add_cadence(t, spm)
         for s in u.strides:

@@ -1,0 +1,209 @@
+"""Live view (issue 8): the Qt-free pipeline on simulated runs, and the app itself (pytest-qt, offscreen)
+driven against the built-in simulated device streaming through the real protocol into a SQLite file."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from calibration.alignment import calibrate_from_session  # noqa: E402
+from calibration.stand import find_neutral_stand  # noqa: E402
+from host.flags import FlagSettings  # noqa: E402
+from host.live.angles import CausalPelvicAngles  # noqa: E402
+from host.live.calibration import LiveCalibration  # noqa: E402
+from host.live.pipeline import LivePipeline  # noqa: E402
+from host.orientation import estimate_orientation  # noqa: E402
+from host.pelvis.angles import pelvic_angles  # noqa: E402
+from host.simulator import simulate  # noqa: E402
+
+SCENARIO = "run-sustained-anterior"
+DECIDE_WITHIN_S = 10.0  # docs/flags.md: the live engine decides within 10 s of the pattern becoming sustained
+STREAM_OFFSET_S = 1.0  # the simulated chip starts sampling a little before the first frame is streamed
+
+
+@pytest.fixture(scope="module")
+def run6():
+    return simulate(SCENARIO, minutes=6, seed=3)
+
+
+def _deadline(truth) -> float:
+    start, _ = truth.sustained_tilt_intervals()[0]
+    return start + FlagSettings().tilt_min_s + DECIDE_WITHIN_S
+
+
+def test_pipeline_calibrates_then_flags_sustained_tilt_in_time(run6):
+    rec, truth = run6
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    events, strides, flag = [], [], None
+    stop = int((_deadline(truth) + 5) * rec.rate_hz)
+    for i in range(0, stop, 10):  # 10-sample blocks, as the device's frames come
+        u = p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
+        events += u.calibration
+        strides += u.strides
+        flag = flag or next((n for n in u.flags if n.kind == "start"), None)
+    kinds = [e.kind for e in events]
+    assert kinds == ["stand_ok", "forward_ok"], [e.message for e in events]
+    assert events[0].t == pytest.approx(5.0, abs=0.06)  # the 5-s stand counted on the stream's clock
+    assert events[1].alignment.forward_source == "walking"
+    assert flag is not None and flag.flag.type == "sustained_anterior_tilt"
+    assert flag.t <= _deadline(truth)
+    assert "steps/min" in flag.advice  # the cadence target filled in from the live cadence
+    # stride-averaged tilt in the tilted stretch vs the simulator's truth (relative to neutral)
+    start, _ = truth.sustained_tilt_intervals()[0]
+    live = [np.degrees(s.cycle.tilt) for s in strides if s.cycle.t_start > start + 5]
+    m = (truth.t > start + 5) & (truth.t < strides[-1].cycle.t_end)
+    assert np.mean(live) == pytest.approx(np.degrees(truth.tilt_rel[m].mean()), abs=1.0)
+    assert 150 < p.cadence_spm < 190
+    assert p.anterior_s > 0.8 * (strides[-1].cycle.t_end - start - 5)
+
+
+def test_stand_that_moved_is_refused_with_the_reason_then_a_still_one_passes(run6):
+    rec, _ = run6
+    rate = rec.rate_hz
+    quat = estimate_orientation(rec.acc, rec.gyr, rate, mode="causal").quat
+    cal = LiveCalibration(rate)
+    cal.start_stand()
+    walk = slice(int(15 * rate), int(21 * rate))  # the walk after the stand
+    ev = cal.feed(rec.acc[walk], rec.gyr[walk], quat[walk], 21.0)
+    assert [e.kind for e in ev] == ["stand_rejected"]
+    assert "still" in ev[0].message and cal.state == "idle"
+    cal.start_stand()  # retry, standing still this time
+    still = slice(int(2 * rate), int(8 * rate))
+    ev = cal.feed(rec.acc[still], rec.gyr[still], quat[still], 8.0)
+    assert [e.kind for e in ev] == ["stand_ok"] and cal.state == "forward"
+
+
+def test_causal_angles_equal_post_tilt_and_obliquity_and_keep_the_rotation_swing(run6):
+    rec, _ = run6
+    n = int(120 * rec.rate_hz)
+    acc, gyr, rate = rec.acc[:n], rec.gyr[:n], rec.rate_hz
+    quat = estimate_orientation(acc, gyr, rate, mode="causal").quat
+    al = calibrate_from_session(acc, gyr, rate, find_neutral_stand(acc, gyr, rate), quat=quat)
+    post = pelvic_angles(quat, al.R_pelvis_sensor, rate)
+    live = CausalPelvicAngles(al.R_pelvis_sensor, rate)
+    parts = [live.update(quat[i:i + 10]) for i in range(0, n, 10)]
+    tilt, obl, rot = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    np.testing.assert_allclose(tilt, post.tilt, atol=1e-9)
+    np.testing.assert_allclose(obl, post.obliquity, atol=1e-9)
+    run = slice(int(60 * rate), n)  # steady running: the causal heading keeps the per-stride swing
+    swing = np.ptp(rot[run]) / np.ptp(post.rotation[run])
+    assert 0.85 < swing < 1.2
+    assert np.degrees(np.sqrt(np.mean((rot[run] - post.rotation[run]) ** 2))) < 2.0
+
+
+def test_cli_live_refuses_an_unknown_scenario_in_one_line(capsys):
+    from host.cli import main
+
+    assert main(["live", "--sim", "no-such-run"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no-such-run" in err[0]
+
+
+# ---------------------------------------------------------------------- the app (pytest-qt)
+pytest.importorskip("pytestqt")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    from host.live.settings import LiveSettings
+    from host.live.window import LiveWindow
+
+    win = LiveWindow(LiveSettings(str(tmp_path / "live.ini")), db_path=str(tmp_path / "sessions.sqlite3"))
+    win.opened = []
+    win.open_url = win.opened.append  # no browser in tests
+    win.resize(1280, 860)
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    if win.link is not None and not win.link.finished.is_set():
+        win.link.stop()
+        win.link.join(30)
+
+
+def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window, tmp_path):
+    from host.live.link import Source
+    from host.store import SessionStore
+
+    _, truth = simulate(SCENARIO, minutes=6, seed=0)
+    link = window.connect_source(Source("sim", SCENARIO, minutes=6, seed=0, speed=3.0))
+    qtbot.waitUntil(lambda: link.status.state == "streaming", timeout=20000)
+    window.a_calibrate.trigger()
+    assert window.calibrate_dialog.isVisible()
+    qtbot.mouseClick(window.calibrate_dialog.start_btn, qtbot_left())
+    qtbot.waitUntil(lambda: window.calibrate_dialog.state == "done", timeout=30000)
+    assert "walking" in window.calibrate_dialog.message.text()
+    window.calibrate_dialog.hide()
+
+    qtbot.waitUntil(lambda: any(n.kind == "start" for n in window.notices), timeout=60000)
+    notice = next(n for n in window.notices if n.kind == "start")
+    assert notice.flag.type == "sustained_anterior_tilt"
+    assert notice.t <= _deadline(truth) + STREAM_OFFSET_S
+    assert window.banner.isVisible() and "Sustained anterior tilt" in window.banner.text()
+    assert notice.advice and notice.advice in window.banner.text()
+    assert window.r_tilt.value.text().startswith("+")
+    qtbot.wait(1500)
+
+    shot = tmp_path / "live.png"
+    window.grab().save(str(shot))
+    _check_screenshot(shot)
+    if os.environ.get("TILTGUARD_SCREENSHOT"):
+        window.grab().save(os.environ["TILTGUARD_SCREENSHOT"])
+
+    assert link.status.frames_lost == 0 and link.status.battery_pct is not None
+    window.a_stop.trigger()
+    qtbot.waitUntil(link.finished.is_set, timeout=60000)
+    qtbot.waitUntil(lambda: bool(window.last_sessions), timeout=5000)
+    sid = window.last_sessions[-1]
+    with SessionStore(tmp_path / "sessions.sqlite3") as store:
+        info = store.session(sid)
+        assert info.state == "closed" and info.transport == "sim"
+        stored = store.recording(sid)
+        assert stored.duration_s > notice.t  # everything up to the stop, not just up to the flag
+        live = store.analyses(sid)["live"]
+        assert [f["type"] for f in live["flags"]] == ["sustained_anterior_tilt"]
+        assert live["alignment"]["forward_source"] == "walking"
+    if window.last_report is not None:  # the report package is there: Stop opened its report
+        assert window.last_report.exists() and window.opened
+
+
+def qtbot_left():
+    from PySide6.QtCore import Qt
+
+    return Qt.LeftButton
+
+
+def _check_screenshot(path):
+    from PySide6.QtGui import QImage
+
+    from host.live import palette as C
+
+    img = QImage(str(path))
+    assert img.width() >= 1200 and img.height() >= 800
+    banner = np.array([[img.pixelColor(x, y).name() for x in range(0, img.width(), 16)]
+                       for y in range(0, img.height(), 16)])
+    assert (banner == C.VERMILLION.lower()).mean() > 0.02  # the flag banner is on it
+
+
+def test_window_remembers_its_settings(qtbot, tmp_path):
+    from host.live.settings import LiveSettings
+    from host.live.window import LiveWindow
+
+    ini = str(tmp_path / "live.ini")
+    win = LiveWindow(LiveSettings(ini))
+    qtbot.addWidget(win)
+    win.resize(777, 666)  # within the offscreen screen (800 x 800): restoreGeometry keeps it on screen
+    win.show()
+    win.set_window(60)
+    win.a_sound.setChecked(False)
+    win.close()
+    again = LiveWindow(LiveSettings(ini))
+    qtbot.addWidget(again)
+    assert again.settings.window_s == 60 and again.plots.window_s == 60
+    assert not again.a_sound.isChecked() and again.a_record.isChecked()
+    assert (again.size().width(), again.size().height()) == (777, 666)
+    keys = {a.text(): [s.toString() for s in a.shortcuts()] for a in again.actions()}
+    assert keys["Calibrate"] == ["N"] and keys["Connect"] == ["Ctrl+K"] and "Ctrl+S" in keys["Stop"]
