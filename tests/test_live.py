@@ -5,6 +5,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
 
 import time  # noqa: E402
+from html import escape  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
@@ -143,7 +144,7 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
     assert notice.flag.type == "sustained_anterior_tilt"
     assert notice.t <= _deadline(truth) + STREAM_OFFSET_S
     assert window.banner.isVisible() and "Sustained anterior tilt" in window.banner.text()
-    assert notice.advice and notice.advice in window.banner.text()
+    assert notice.advice and escape(notice.advice) in window.banner.text()
     assert window.r_tilt.value.text().startswith("+")
     qtbot.wait(1500)
 

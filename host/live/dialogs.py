@@ -140,9 +140,10 @@ class CalibrateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Calibrate")
         self.setModal(False)
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(720)
         lay = QVBoxLayout(self)
-        self.instructions = QLabel("Stand tall, weight over mid-foot, arms relaxed.\nStay still for 5 s.")
+        self.instructions = QLabel("Stand tall, weight over mid-foot.\nStay still for 5 s.")
+        self.instructions.setWordWrap(True)
         self.instructions.setFont(_font(C.BANNER_PT - 4, bold=True))
         self.instructions.setAlignment(Qt.AlignCenter)
         self.countdown = QLabel("")
@@ -174,7 +175,7 @@ class CalibrateDialog(QDialog):
         self.message.setText("")
         self.message.setStyleSheet("")
         self.start_btn.setEnabled(False)
-        self.start_btn.setText("Retry (Enter)")
+        self.start_btn.setText("Stand still ...")
         self.start_requested.emit()
 
     def show_progress(self, state: str, seconds_left: float, fraction: float) -> None:
@@ -192,6 +193,7 @@ class CalibrateDialog(QDialog):
             self.state = "walking"
             self.countdown.setText("Go")
             self.progress.setValue(100)
+            self.start_btn.setText("Walking or running ...")
         elif kind == "forward_ok":
             self.state = "done"
             self.countdown.setText("✓")
@@ -200,6 +202,7 @@ class CalibrateDialog(QDialog):
         else:
             self.state = "rejected"
             self.countdown.setText("Retry")
+            self.start_btn.setText("Retry (Enter)")
             self.progress.setValue(0)
             self.start_btn.setEnabled(True)
             self.start_btn.setFocus()

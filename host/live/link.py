@@ -275,7 +275,12 @@ class LiveLink:
             self.status.message = f"{gap / h.rate_hz:.0f} s of samples lost: calibrate again"
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
-        self.updates.append(self.pipeline.feed(t, acc, gyr))
+        rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
+        if len(rest.t) or rest.contacts or rest.cadence or rest.strides or rest.flags or rest.calibration:
+            self._publish(rest)
+
+    def _publish(self, update: LiveUpdate) -> None:
+        self.updates.append(update)
         if self.on_update is not None:
             self.on_update()
 

@@ -100,7 +100,10 @@ class LivePipeline:
         return float(np.degrees(np.mean([v for _, v in self.recent])))
 
     # ------------------------------------------------------------------ samples
-    def feed(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray) -> LiveUpdate:
+    def feed(self, t: np.ndarray, acc: np.ndarray, gyr: np.ndarray, early=None) -> LiveUpdate:
+        """Run a block through the pipeline. `early(update)`, if given, gets the block's angles as soon as
+        they are known, before the step detector runs (the slow part): the view can draw them at once, and
+        the update returned then carries only the events (contacts, strides, flags)."""
         while self._requests:
             if self._requests.popleft() == "stand":
                 self.calibration.start_stand()
@@ -118,6 +121,9 @@ class LivePipeline:
             return up
         up.tilt, up.obliquity, up.rotation = self._angles.update(quat)
         self._angle_ring.append(t, up.tilt, up.obliquity, up.rotation)
+        if early is not None:
+            early(up)
+            up = LiveUpdate(t[:0], *(np.zeros(0) for _ in range(3)))
         for c in self._steps.update(acc, gyr):
             self._contact(c, up)
         if self.t_now >= self._next_ride_t:

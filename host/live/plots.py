@@ -16,7 +16,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
 from . import palette as C
 
@@ -67,6 +67,8 @@ class Series:
 class LivePlots(pg.GraphicsLayoutWidget):
     def __init__(self, rate_hz: float = 200.0, threshold_deg: float = 5.0, window_s: float = 30.0, parent=None):
         super().__init__(parent)
+        # nothing here is antialiased: no extra margin around every changed item
+        self.setOptimizationFlags(QGraphicsView.DontAdjustForAntialiasing)
         self.window_s = float(window_s)
         self.painted = None  # callback(time.time() when a repaint finished)
         self.threshold_deg = threshold_deg
@@ -81,20 +83,15 @@ class LivePlots(pg.GraphicsLayoutWidget):
         font.setPointSize(C.AXIS_PT)
         self._font = font
 
-        self.tilt = self._plot(0, "Tilt", "deg", (-8, 16), stretch=3)
+        self.tilt = self._plot(0, f"Tilt vs neutral  <span style='color:{C.BLUE}'>▬ neutral band "
+                                  f"±{NEUTRAL_BAND_DEG:g}°</span>  <span style='color:{C.THRESHOLD}'>- - flag "
+                                  f"+{threshold_deg:g}°</span>", "deg", (-8, 16), stretch=3)
         band = pg.LinearRegionItem((-NEUTRAL_BAND_DEG, NEUTRAL_BAND_DEG), orientation="horizontal", movable=False,
                                    brush=pg.mkBrush(*C.NEUTRAL_BAND), pen=pg.mkPen(None))
         band.setZValue(-10)
         self.tilt.addItem(band)
-        self.threshold = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine),
-                                         label=f"flag +{threshold_deg:g}°",
-                                         labelOpts={"position": 0.04, "color": C.THRESHOLD, "anchors": [(0, 1), (0, 1)]})
-        self.threshold.label.setFont(font)
+        self.threshold = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine))
         self.tilt.addItem(self.threshold)
-        neutral = pg.TextItem("neutral", color=C.BLUE, anchor=(0, 0.5))
-        neutral.setFont(font)
-        self.tilt.addItem(neutral, ignoreBounds=True)
-        self._neutral_label = neutral
         self.tilt_curve = self.tilt.plot(pen=_pen(C.TILT))
         self.hint = pg.TextItem("", color=C.FOREGROUND, anchor=(0.5, 0.5))
         big = QFont()
@@ -155,7 +152,6 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.window_s = float(seconds)
         for p in (self.tilt, self.frontal, self.cadence, self.bars):
             p.setXRange(-self.window_s, 0, padding=0)
-        self._neutral_label.setPos(-self.window_s, NEUTRAL_BAND_DEG)
         self._place_hint()
         self._cad_dirty = self._steps_dirty = True
 

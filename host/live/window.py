@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from html import escape
 from collections import deque
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from .plots import LivePlots
 from .report import write_session_report
 from .settings import WINDOW_CHOICES_S, LiveSettings
 
-REFRESH_MS = 25  # redraw 40 times a second while streaming (the device sends 20 frames a second)
+REFRESH_MS = 33  # scroll frames between the device's frames (20 a second at 200 Hz, each drawn on arrival)
 SCROLL_AHEAD_S = 0.2  # the view may run this far ahead of the newest sample (frame gaps, jitter)
 STATUS_EVERY_S = 0.25
 BANNER_CLEAR_S = 20.0  # an 'ended' banner goes away after this
@@ -144,6 +145,7 @@ class LiveWindow(QMainWindow):
         self.banner.setFont(_font(C.BANNER_PT, bold=True))
         self.banner.setWordWrap(True)
         self.banner.setAlignment(Qt.AlignCenter)
+        self.banner.setTextFormat(Qt.RichText)
         self.banner.setMinimumHeight(int(C.BANNER_PT * 2.2))
         self.banner.hide()
         lay.addWidget(self.banner)
@@ -170,17 +172,12 @@ class LiveWindow(QMainWindow):
     def _build_status(self) -> None:
         sb = self.statusBar()
         sb.setFont(_font(C.STATUS_PT))
-        self.s_link = QLabel("● not connected")
-        self.s_device = QLabel("")
-        self.s_battery = QLabel("")
-        self.s_signal = QLabel("")
-        self.s_frames = QLabel("")
+        self.s_link = QLabel("● not connected")  # link state, device, battery, signal, frames, calibration
+        self.s_link.setFont(_font(C.STATUS_PT))
+        self.s_link.setTextFormat(Qt.RichText)
         self.s_record = QLabel("")
-        self.s_calib = QLabel("")
-        for w in (self.s_link, self.s_device, self.s_battery, self.s_signal, self.s_frames, self.s_calib):
-            w.setFont(_font(C.STATUS_PT))
-            sb.addWidget(w)
         self.s_record.setFont(_font(C.STATUS_PT, bold=True))
+        sb.addWidget(self.s_link, 1)
         sb.addPermanentWidget(self.s_record)
 
     def _build_actions(self) -> None:
@@ -366,8 +363,8 @@ class LiveWindow(QMainWindow):
         if n.kind == "start":
             held = f.decided_at - f.start
             text = f"{title}: {f.mean:+.1f}° for {held:.0f} s"
-            if n.advice:
-                text += f"\n{n.advice}"
+            if n.advice:  # the advice a size smaller, so banner and advice fit two lines
+                text = f"{escape(text)}<br><span style='font-size:{C.BANNER_PT - 6}pt'>{escape(n.advice)}</span>"
             self._set_banner(text, C.FLAG_BANNER)
             if f.type == "sustained_anterior_tilt":
                 self.plots.flag_started(f.start)
@@ -414,22 +411,21 @@ class LiveWindow(QMainWindow):
         st = link.status
         colour = {"streaming": C.BLUISH_GREEN, "reconnecting": C.ORANGE, "connecting": C.ORANGE,
                   "preparing": C.SKY_BLUE, "failed": C.VERMILLION}.get(st.state, C.FOREGROUND)
-        text = f"<span style='color:{colour}'>●</span> {st.state}"
+        state = f"<span style='color:{colour}'>●</span> {st.state}"
         if st.message and st.state != "streaming":
-            text += f" ({st.message})"
-        self.s_link.setText(text)
-        self.s_device.setText(st.device)
-        self.s_battery.setText(f"battery {st.battery_pct}%" if st.battery_pct is not None else "battery ?")
-        self.s_signal.setText(f"signal {st.signal}")
-        self.s_frames.setText(f"frames lost {st.frames_lost} · recovered {st.frames_recovered}"
-                              + (f" · missing {st.holes}" if st.holes else "")
-                              + (f" · link drops {st.link_drops}" if st.link_drops else ""))
+            state += f" ({escape(st.message)})"
+        frames = f"frames lost {st.frames_lost} · recovered {st.frames_recovered}"
+        frames += (f" · missing {st.holes}" if st.holes else "") + (f" · drops {st.link_drops}" if st.link_drops else "")
         p = link.pipeline
-        state = p.calibration.state if p else "idle"
-        self.s_calib.setText({"done": "calibrated", "stand": "calibrating: stand still",
-                              "forward": "calibrating: walk or run"}.get(state, "not calibrated"))
-        if p is not None and state == "stand":
-            self.calibrate_dialog.show_progress(state, p.calibration.seconds_left, p.calibration.stand_progress)
+        calib = p.calibration.state if p else "idle"
+        calib_text = {"done": "calibrated", "stand": "calibrating: stand still",
+                      "forward": "calibrating: walk or run"}.get(calib, "not calibrated")
+        battery = f"battery {st.battery_pct}%" if st.battery_pct is not None else "battery ?"
+        sep = "&nbsp;&nbsp;│&nbsp;&nbsp;"
+        self.s_link.setText(sep.join((state, escape(st.device), battery, f"signal {escape(st.signal)}", frames,
+                                      calib_text)))
+        if p is not None and calib == "stand":
+            self.calibrate_dialog.show_progress(calib, p.calibration.seconds_left, p.calibration.stand_progress)
         if st.recording:
             sid = f" session {st.session_id}" if st.session_id is not None else ""
             self.s_record.setText(f"<span style='color:{C.VERMILLION}'>● REC</span>{sid}")
