@@ -208,3 +208,24 @@ def test_window_remembers_its_settings(qtbot, tmp_path):
     assert (again.size().width(), again.size().height()) == (777, 666)
     keys = {a.text(): [s.toString() for s in a.shortcuts()] for a in again.actions()}
     assert keys["Calibrate"] == ["N"] and keys["Connect"] == ["Ctrl+K"] and "Ctrl+S" in keys["Stop"]
+
+
+def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
+    from host.live.dialogs import CalibrateDialog
+
+    dlg = CalibrateDialog()
+    qtbot.addWidget(dlg)
+    dlg.show()
+    with qtbot.waitSignal(dlg.start_requested, timeout=1000):
+        qtbot.keyClick(dlg.start_btn, "\r")  # Enter starts the stand
+    assert dlg.state == "counting" and not dlg.start_btn.isEnabled()
+    dlg.show_progress("stand", 3.2, 0.36)
+    assert dlg.countdown.text() == "4" and dlg.progress.value() == 36
+    reason = "the neutral stand moved: gyro spread 3.1 deg/s; stand still"
+    dlg.show_event("stand_rejected", reason)
+    assert dlg.state == "rejected" and dlg.start_btn.isEnabled() and "Retry" in dlg.start_btn.text()
+    assert reason in dlg.message.text()
+    with qtbot.waitSignal(dlg.start_requested, timeout=1000):
+        dlg.start_btn.click()
+    dlg.show_event("stand_ok", "Neutral captured.")
+    assert dlg.state == "walking"
