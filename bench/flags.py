@@ -21,29 +21,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from host.analysis import analyse_recording  # noqa: E402
 from host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, detect_flags  # noqa: E402
+from host.flags.labels import LABELLED_SCENARIOS  # noqa: E402
 from host.flags.scoring import FlagScore, score_intervals  # noqa: E402
 from host.gait.cycles import CycleTable, ride_cycles, stride_cycles  # noqa: E402
 from host.simulator import simulate  # noqa: E402
 
-# The labelled set: which flags each scenario is built to raise (empty = a hard negative).
-LABELS = {
-    "run-sustained-anterior": {"sustained_anterior_tilt"},
-    "run-fatigue-creep": {"sustained_anterior_tilt", "tilt_creep"},
-    "run-asymmetric-drop": {"excess_pelvic_drop"},
-    "run-unstable-rotation": {"rotation_variability"},
-    "ride-fatigue": {"ride_forward_roll", "ride_rock_growth"},
-    "easy-run-neutral": set(),
-    "run-hill-repeats": set(),
-    "run-hill-sprints": set(),
-    "stand-tie-shoes": set(),
-    "ride-drops": set(),
-    "run-sensor-reclipped": set(),
-    "walk-to-run": set(),
-    "run-turns-stops": set(),
-    "sensor-upside-down": set(),
-    "walk-easy": set(),
-    "ride-steady": set(),
-}
 MIN_DURATION = {  # the rule's minimum, for the live onset
     "sustained_anterior_tilt": "tilt_min_s", "tilt_creep": "creep_min_s", "excess_pelvic_drop": "drop_min_s",
     "rotation_variability": "rotation_min_s", "ride_forward_roll": "ride_min_s", "ride_rock_growth": "ride_rock_min_s",
@@ -81,7 +63,7 @@ def main() -> None:
     scores = {(engine, name): FlagScore() for engine in ("post", "live") for name in FLAG_TYPES}
     t0, sessions, label_mismatch = time.perf_counter(), 0, []
     print(f"{'session':32} {'truth':44} {'post':44} live")
-    for name, expected in LABELS.items():
+    for name, expected in LABELLED_SCENARIOS.items():
         for seed in args.seeds:
             rec, truth = simulate(name, rate_hz=args.rate, seed=seed)
             truths = true_intervals(truth)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, UserProfile, detect_flags
+from host.flags.labels import LABELLED_SCENARIOS
 from host.flags.sustain import Sustain
 from host.gait.cycles import CycleTable, ride_cycles, stride_cycles
 from host.simulator import simulate
@@ -61,16 +62,7 @@ def test_sustain_long_pause_ends_the_flag():
 
 # --- rules on simulated sessions ---------------------------------------------------------------------
 
-EXPECTED = {
-    "run-sustained-anterior": {"sustained_anterior_tilt"},
-    "run-fatigue-creep": {"sustained_anterior_tilt", "tilt_creep"},
-    "run-asymmetric-drop": {"excess_pelvic_drop"},
-    "run-unstable-rotation": {"rotation_variability"},
-    "ride-fatigue": {"ride_forward_roll", "ride_rock_growth"},
-    # hard negatives
-    "easy-run-neutral": set(), "run-hill-repeats": set(), "run-hill-sprints": set(), "stand-tie-shoes": set(), "ride-drops": set(),
-    "run-sensor-reclipped": set(), "walk-to-run": set(),
-}
+EXPECTED = LABELLED_SCENARIOS
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
