@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import butter, sosfilt, sosfiltfilt
+from scipy.signal import sosfilt, sosfiltfilt
 
 from host.samples import GRAVITY
+
+from .filters import butter_sos
 
 GRAVITY_CUTOFF_HZ = 0.3  # below the slowest step rate (~0.8 Hz), above posture changes
 SIGNAL_CUTOFF_HZ = 10.0  # keeps the loading-response rise (~50 ms) and drops impact ringing
@@ -39,7 +41,7 @@ class LevelSignals:
 
 def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float, causal: bool) -> np.ndarray:
     cutoff = min(cutoff_hz, 0.45 * rate_hz)
-    sos = butter(2, cutoff, fs=rate_hz, output="sos")
+    sos = butter_sos(2, cutoff, rate_hz)
     if causal:
         return sosfilt(sos, x, axis=0)
     padlen = min(len(x) - 1, 3 * int(rate_hz / cutoff))

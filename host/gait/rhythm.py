@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.signal import decimate
+
+from .filters import decimate
 
 WINDOW_S = 4.0  # at least two strides of the slowest walking
 HOP_S = 0.5
@@ -53,8 +54,8 @@ def stride_period(vertical: np.ndarray, lateral: np.ndarray, rate_hz: float) -> 
     factor = max(1, int(rate_hz // ANALYSIS_RATE_HZ))
     fs = rate_hz / factor
     if factor > 1 and len(vertical) > 30 * factor:
-        vertical = decimate(vertical, factor, zero_phase=True)
-        lateral = decimate(lateral, factor, zero_phase=True)
+        vertical = decimate(vertical, factor)
+        lateral = decimate(lateral, factor)
     elif factor > 1:
         vertical, lateral = vertical[::factor], lateral[::factor]
     win, hop = int(WINDOW_S * fs), max(1, int(HOP_S * fs))
