@@ -99,26 +99,8 @@ def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_s
     gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
     axes sample by sample (this averages out the per-stride pelvic rotation).
     """
-    from host.orientation import quaternion as Q
-
-    a, b = bout
-    b = min(b, a + int(window_s * rate_hz))
-    lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step
-    s0 = max(0, a - lead)
-    acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])
-    horiz = acc_e[:, :2]
-    sos = butter(2, [0.5, 6.0], btype="band", fs=rate_hz, output="sos")
-    band = sosfiltfilt(sos, horiz[lead:], axis=0)
-    evals, evecs = np.linalg.eigh(np.cov(band.T))
-    axis = evecs[:, np.argmax(evals)]
-    start_n = int(3.0 * rate_hz) + lead
-    dv = horiz[:start_n].sum(axis=0) / rate_hz
-    if abs(np.dot(dv, axis)) < MIN_INITIATION_DV:
-        raise CalibrationRejected(
-            "could not tell forward from backward: start the first walk or run from the stand, not mid-stride")
-    forward_e = np.r_[axis * np.sign(np.dot(dv, axis)), 0.0]
-    fwd_s = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(forward_e, (b - a, 3))).mean(axis=0)
-    return _horizontal_unit(fwd_s, up_sensor)
+    return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
+                              "start the first walk or run from the stand, not mid-stride")
 
 
 def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
@@ -126,22 +108,28 @@ def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, r
     """Pelvis forward axis (sensor axes) on a bike, where there are no steps: seated pedalling rocks the
     pelvis about its forward axis (obliquity), so the major horizontal principal direction of the
     crank-frequency angular rate is the forward axis; its sign is the speed gained when setting off."""
+    return _forward_from_bout(acc, gyr, quat, rate_hz, up_sensor, bout, (0.5, 4.0), window_s,
+                              "start the first ride (or walk) from the stand")
+
+
+def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice) -> np.ndarray:
+    """The forward axis from the first bout: the major horizontal principal direction of `axis_signal`
+    (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
+    first 3 s, then brought into sensor axes sample by sample (averaging out the per-stride rotation)."""
     from host.orientation import quaternion as Q
 
     a, b = bout
     b = min(b, a + int(window_s * rate_hz))
-    lead = int(1.0 * rate_hz)
+    lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step or stroke
     s0 = max(0, a - lead)
-    gyr_e = Q.rotate(quat[s0:b], np.asarray(gyr, float)[s0:b])[:, :2]
-    sos = butter(2, [0.5, 4.0], btype="band", fs=rate_hz, output="sos")
-    band = sosfiltfilt(sos, gyr_e[lead:], axis=0)
+    signal_e = Q.rotate(quat[s0:b], np.asarray(axis_signal, float)[s0:b])[:, :2]
+    band = sosfiltfilt(butter(2, band_hz, btype="band", fs=rate_hz, output="sos"), signal_e[lead:], axis=0)
     evals, evecs = np.linalg.eigh(np.cov(band.T))
     axis = evecs[:, np.argmax(evals)]
     acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])[:, :2]
     dv = acc_e[: int(3.0 * rate_hz) + lead].sum(axis=0) / rate_hz
     if abs(np.dot(dv, axis)) < MIN_INITIATION_DV:
-        raise CalibrationRejected(
-            "could not tell forward from backward: start the first ride (or walk) from the stand")
+        raise CalibrationRejected(f"could not tell forward from backward: {advice}")
     forward_e = np.r_[axis * np.sign(np.dot(dv, axis)), 0.0]
     fwd_s = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(forward_e, (b - a, 3))).mean(axis=0)
     return _horizontal_unit(fwd_s, up_sensor)
