@@ -68,13 +68,11 @@ def _store(args):
 
 # ---------------------------------------------------------------------- record
 def cmd_record(args) -> int:
-    store = _store(args)
-    try:
-        return asyncio.run(_record(args, store))
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        store.close()
+    with _store(args) as store:
+        try:
+            return asyncio.run(_record(args, store))
+        except KeyboardInterrupt:
+            return 0
 
 
 async def _record(args, store) -> int:
@@ -159,26 +157,21 @@ def cmd_sync(args) -> int:
         from host.link.ble import BleTransport
 
         transport = BleTransport(args.ble)
-    store = _store(args)
-
     def report(s):
         what = "deleted on the device" if s.deleted else ("kept on the device" if args.keep else
                                                           f"NOT deleted (status {s.delete_status})")
         extra = f"; {s.problem}" if s.problem else ""
         print(f"log {s.log_id}: {s.size} bytes -> session {s.session_id}, {what}{extra}")
 
-    try:
+    with _store(args) as store:
         done = asyncio.run(sync_device(transport, store, delete=not args.keep, progress=report))
-    finally:
-        store.close()
     print(f"{len(done)} log(s) synced")
     return 0
 
 
 # ---------------------------------------------------------------------- sessions, export, import
 def cmd_sessions(args) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         rows = store.sessions()
         if not rows:
             print(f"no sessions in {store.path}")
@@ -189,24 +182,18 @@ def cmd_sessions(args) -> int:
             samples = link.get("samples", "?")
             print(f"{s.id:5d}  {when}  {dur}  {s.state:9} {s.source:5} {s.transport or '':7} "
                   f"{s.device_name or '?':16} {samples} samples")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_export(args) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         rec = store.export_csv(args.session, args.output)
-    finally:
-        store.close()
     print(f"wrote {args.output}: {len(rec)} samples, {rec.duration_s / 60:.1f} min")
     return 0
 
 
 def cmd_import(args) -> int:
-    store = _store(args)
-    try:
+    with _store(args) as store:
         if args.file.endswith(".tgl"):
             from pathlib import Path
 
@@ -216,7 +203,5 @@ def cmd_import(args) -> int:
                 print(f"note: {problem}; everything before it was kept", file=sys.stderr)
         else:
             sid = store.import_csv(args.file, device_name=args.device)
-    finally:
-        store.close()
     print(f"stored as session {sid}")
     return 0
