@@ -165,3 +165,20 @@ def test_detector_times_simulated_running_contacts():
     for start, end, ic_ref, _, cad_ref in scored_bouts(truth):
         k = contacts_in_window(t, start, end)
         assert abs(cadence_spm(t[k]) - cad_ref) < 1.0
+
+
+def test_cached_zero_phase_filter_equals_scipy():
+    """host.gait.filters.filtfilt reuses each design's steady state; it must give sosfiltfilt's numbers."""
+    from scipy.signal import decimate as scipy_decimate
+    from scipy.signal import sosfiltfilt
+
+    from host.gait.filters import butter_sos, decimate, filtfilt
+
+    x = np.random.default_rng(3).normal(size=(400, 3))
+    for sos in (butter_sos(2, 5.0, 100.0), butter_sos(4, (0.5, 3.0), 100.0, "band")):
+        for padlen in (None, 0, 10, 120):
+            np.testing.assert_array_equal(filtfilt(sos, x, padlen=padlen), sosfiltfilt(sos, x, axis=0, padlen=padlen))
+        np.testing.assert_array_equal(filtfilt(sos, x.T, axis=1), sosfiltfilt(sos, x.T, axis=1))
+    np.testing.assert_array_equal(decimate(x, 5), scipy_decimate(x, 5, axis=0, zero_phase=True))
+    with pytest.raises(ValueError, match="longer than padlen"):
+        filtfilt(butter_sos(2, 5.0, 100.0), x[:5])

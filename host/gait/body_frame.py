@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import sosfilt, sosfiltfilt
+from scipy.signal import sosfilt
 
 from host.samples import GRAVITY
 
-from .filters import butter_sos
+from .filters import butter_sos, filtfilt
 
 GRAVITY_CUTOFF_HZ = 0.3  # below the slowest step rate (~0.8 Hz), above posture changes
 SIGNAL_CUTOFF_HZ = 10.0  # keeps the loading-response rise (~50 ms) and drops impact ringing
@@ -45,7 +45,7 @@ def _lowpass(x: np.ndarray, cutoff_hz: float, rate_hz: float, causal: bool) -> n
     if causal:
         return sosfilt(sos, x, axis=0)
     padlen = min(len(x) - 1, 3 * int(rate_hz / cutoff))
-    return sosfiltfilt(sos, x, axis=0, padlen=max(padlen, 0))
+    return filtfilt(sos, x, axis=0, padlen=max(padlen, 0))
 
 
 def _unit(v: np.ndarray) -> np.ndarray:

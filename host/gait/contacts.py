@@ -102,8 +102,7 @@ def _templates(x: np.ndarray, idx: np.ndarray, left: np.ndarray, half: int,
     for side in (True, False):
         sel = idx[inside & (left == side)]
         if len(sel) >= min_steps:
-            # mean window, one offset at a time (a list of per-step windows costs far more)
-            out[side] = np.stack([x[sel + j].mean(axis=0) for j in range(-half, half + 1)])
+            out[side] = _mean_window(x, sel, half)
     if len(out) == 1:  # too few steps of one side (e.g. a short bout): mirror the other side's template
         side, tpl = next(iter(out.items()))
         mirrored = tpl.copy()
@@ -112,13 +111,23 @@ def _templates(x: np.ndarray, idx: np.ndarray, left: np.ndarray, half: int,
     return out
 
 
+def _mean_window(x: np.ndarray, centres: np.ndarray, half: int, block: int = 256) -> np.ndarray:
+    """Mean of x[c - half : c + half + 1] over the centres, gathered a block of steps at a time (one
+    gather is fast; the whole of a 2-h run's steps at once would need hundreds of MB)."""
+    offsets = np.arange(-half, half + 1)
+    total = np.zeros((len(offsets), x.shape[1]))
+    for i in range(0, len(centres), block):
+        total += x[centres[i : i + block, None] + offsets].sum(axis=0)
+    return total / len(centres)
+
+
 def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
     """Normalised cross-correlation of every centred window of x with the template, energy-discounted."""
     m = len(template)
     half = m // 2
     tpl = template - template.mean(axis=0)
     tpl_norm = np.sqrt((tpl**2).sum())
-    num = sum(oaconvolve(x[:, c], tpl[::-1, c], mode="valid") for c in range(x.shape[1]))
+    num = oaconvolve(x, tpl[::-1], mode="valid", axes=0).sum(axis=1)  # every channel in one call
     c1 = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x]), axis=0)
     c2 = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x**2]), axis=0)
     s1, s2 = c1[m:] - c1[:-m], c2[m:] - c2[:-m]
