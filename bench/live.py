@@ -49,6 +49,7 @@ def run(seconds: float, show: bool, minutes: float) -> dict:
     if not show:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import psutil
+    from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from host.live.link import Source
@@ -81,8 +82,12 @@ def run(seconds: float, show: bool, minutes: float) -> dict:
     threads = {"gui": threading.main_thread().native_id, "link": link._thread.native_id,
                "device": device_thread.native_id}
     win.meter.reset()
+    # the measured span runs Qt's own event loop, as `tiltguard live` does (app.exec()): polling
+    # processEvents() would add the poll's own CPU to the app's
+    span_loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), span_loop.quit)
     c0, tc0, w0 = proc.cpu_times(), _thread_cpu(proc, threads), time.monotonic()
-    wait(seconds)
+    span_loop.exec()
     c1, tc1, w1 = proc.cpu_times(), _thread_cpu(proc, threads), time.monotonic()
     lat = np.asarray(win.meter.latency_ms)
     paints = np.asarray(win.meter.paints)

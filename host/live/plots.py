@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsView
 
@@ -22,6 +22,7 @@ from . import palette as C
 
 DISPLAY_HZ = 50.0
 KEEP_S = 62.0  # the longest window plus a margin
+GRID_ALPHA = 38  # grid lines at 15 % opacity
 NEUTRAL_BAND_DEG = 2.0  # stand-to-stand repeatability of a neutral stand (docs/live.md)
 
 pg.setConfigOptions(antialias=False, background=C.BACKGROUND, foreground=C.FOREGROUND)
@@ -29,6 +30,53 @@ pg.setConfigOptions(antialias=False, background=C.BACKGROUND, foreground=C.FOREG
 
 def _pen(color, style=Qt.SolidLine):
     return pg.mkPen(color=color, width=1, style=style, cosmetic=True)
+
+
+def _draw_grid(plot: pg.PlotItem, item: pg.PlotCurveItem) -> None:
+    """Grid lines at the axes' major ticks, redrawn only when a view range changes (rarely: the x axis is
+    fixed and the y ranges grow only when the data leave them)."""
+    (x0, x1), (y0, y1) = plot.viewRange()
+    segments = []
+    for name, lo, hi, other in (("bottom", x0, x1, (y0, y1)), ("left", y0, y1, (x0, x1))):
+        axis = plot.getAxis(name)
+        size = plot.getViewBox().size()
+        levels = axis.tickValues(lo, hi, max(size.width() if name == "bottom" else size.height(), 1.0))
+        for v in (levels[0][1] if levels else []):
+            a, b = ((v, other[0]), (v, other[1])) if name == "bottom" else ((other[0], v), (other[1], v))
+            segments += [a, b]
+    xy = np.asarray(segments, float).reshape(-1, 2)
+    item.setData(xy[:, 0], xy[:, 1], connect="pairs")
+
+
+# Qt asks every item for its bounding rectangle several times per repaint (~40 times per frame for the
+# axes alone); pyqtgraph recomputes it in Python each time. These two remember it until it can change.
+class _Axis(pg.AxisItem):
+    """An axis whose bounding rectangle is recomputed only when its geometry changes (resize)."""
+
+    _rect_for = None
+    _rect = None
+
+    def boundingRect(self):  # noqa: N802 - Qt override
+        geometry = self.geometry()
+        if geometry != self._rect_for:
+            self._rect_for, self._rect = geometry, super().boundingRect()
+        return self._rect
+
+
+class _Bars(pg.BarGraphItem):
+    """Outline-free bars whose bounding rectangle (the data's) is recomputed only when the bars change."""
+
+    _rect = None
+
+    def setOpts(self, **opts):  # noqa: N802 - pyqtgraph's name
+        self._rect = None
+        super().setOpts(**opts)
+
+    def boundingRect(self):  # noqa: N802 - Qt override
+        if self._rect is None:
+            (x0, x1), (y0, y1) = self.dataBounds(0), self.dataBounds(1)
+            self._rect = QRectF() if None in (x0, x1, y0, y1) else QRectF(x0, y0, x1 - x0, y1 - y0)
+        return self._rect
 
 
 class Series:
@@ -69,6 +117,9 @@ class LivePlots(pg.GraphicsLayoutWidget):
         super().__init__(parent)
         # nothing here is antialiased: no extra margin around every changed item
         self.setOptimizationFlags(QGraphicsView.DontAdjustForAntialiasing)
+        # the data slide under every plot on every frame, so nearly the whole view changes anyway: repainting
+        # it whole skips Qt's per-item dirty-region bookkeeping (~10 % of a repaint)
+        self.setViewportUpdateMode(QGraphicsView.FullViewportUpdate)
         self.window_s = float(window_s)
         self.painted = None  # callback(time.time() when a repaint finished)
         self.threshold_deg = threshold_deg
@@ -92,7 +143,7 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.tilt.addItem(band)
         self.threshold = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine))
         self.tilt.addItem(self.threshold)
-        self.tilt_curve = self.tilt.plot(pen=_pen(C.TILT))
+        self.tilt_curve = self._curve(self.tilt, C.TILT)
         self.hint = pg.TextItem("", color=C.FOREGROUND, anchor=(0.5, 0.5))
         big = QFont()
         big.setPointSize(C.BANNER_PT - 6)
@@ -101,18 +152,18 @@ class LivePlots(pg.GraphicsLayoutWidget):
 
         self.frontal = self._plot(1, f"<span style='color:{C.OBLIQUITY}'>Obliquity</span> and "
                                      f"<span style='color:{C.ROTATION}'>rotation</span>", "deg", (-12, 12), stretch=2)
-        self.obl_curve = self.frontal.plot(pen=_pen(C.OBLIQUITY))
-        self.rot_curve = self.frontal.plot(pen=_pen(C.ROTATION))
+        self.obl_curve = self._curve(self.frontal, C.OBLIQUITY)
+        self.rot_curve = self._curve(self.frontal, C.ROTATION)
 
         self.cadence = self._plot(2, "Cadence", "steps/min", (140, 190), stretch=1)
-        self.cad_curve = self.cadence.plot(pen=_pen(C.CADENCE))
+        self.cad_curve = self._curve(self.cadence, C.CADENCE)
 
         self.bars = self._plot(3, f"Stride tilt: <span style='color:{C.LEFT}'>left stance</span> / "
                                   f"<span style='color:{C.RIGHT}'>right stance</span>", "deg", (-4, 12), stretch=2)
         self.bar_thr = pg.InfiniteLine(pos=threshold_deg, angle=0, movable=False, pen=_pen(C.THRESHOLD, Qt.DashLine))
         self.bars.addItem(self.bar_thr)
-        self.left_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=C.LEFT, pen=pg.mkPen(None))
-        self.right_bars = pg.BarGraphItem(x=[], height=[], width=0.3, brush=C.RIGHT, pen=pg.mkPen(None))
+        self.left_bars = _Bars(x=[], height=[], width=0.3, brush=C.LEFT, pen=pg.mkPen(None))
+        self.right_bars = _Bars(x=[], height=[], width=0.3, brush=C.RIGHT, pen=pg.mkPen(None))
         self.bars.addItem(self.left_bars)
         self.bars.addItem(self.right_bars)
         self.bars.setLabel("bottom", "seconds (0 = now)")
@@ -126,19 +177,33 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.set_window(self.window_s)
         self.set_hint("Connect a device (Ctrl+K), then calibrate (N)")
 
+    @staticmethod
+    def _curve(plot: pg.PlotItem, color) -> pg.PlotCurveItem:
+        # a bare PlotCurveItem, not plot.plot()'s PlotDataItem: moving a PlotDataItem re-sets its data, so
+        # every scroll frame rebuilt every curve's path; a moved PlotCurveItem keeps its path
+        curve = pg.PlotCurveItem(pen=_pen(color))
+        plot.addItem(curve)
+        return curve
+
     def _plot(self, row: int, title: str, units: str, yrange, stretch: int) -> pg.PlotItem:
-        p = self.addPlot(row=row, col=0)
+        p = self.addPlot(row=row, col=0, axisItems={side: _Axis(side) for side in ("left", "bottom")})
         p.setTitle(title, size=f"{C.AXIS_PT + 1}pt", justify="left")
         p.setLabel("left", units)
         for ax in ("left", "bottom"):
             p.getAxis(ax).setTickFont(self._font)
             p.getAxis(ax).label.setFont(self._font)
         p.getAxis("left").setWidth(70)
-        p.showGrid(x=True, y=True, alpha=0.15)
         for ax in ("left", "bottom"):
-            # the axes (and the grid they draw) do not change while the data slides: keep them as pixmaps
-            # instead of replaying their drawing every frame (that replay was ~40 % of a repaint)
+            # the axes do not change while the data slides: keep them as pixmaps instead of replaying their
+            # drawing every frame (that replay was ~40 % of a repaint)
             p.getAxis(ax).setCacheMode(QGraphicsItem.DeviceCoordinateCache)
+        # the grid as one static path of lines rather than pyqtgraph's axis grid, which makes every axis
+        # pixmap span the whole plot: four plot-sized translucent blits per plot and frame
+        grid = pg.PlotCurveItem(pen=pg.mkPen(color=(*pg.mkColor(C.FOREGROUND).getRgb()[:3], GRID_ALPHA), width=1,
+                                             cosmetic=True), connect="pairs")
+        grid.setZValue(-5)
+        p.addItem(grid, ignoreBounds=True)
+        p.getViewBox().sigRangeChanged.connect(lambda vb, ranges, *_, plot=p, item=grid: _draw_grid(plot, item))
         p.setMenuEnabled(False)
         p.setMouseEnabled(x=False, y=False)
         p.hideButtons()

@@ -59,11 +59,14 @@ class Readout(QFrame):
         self.sub.setFont(_font(C.READOUT_TITLE_PT))
         for w in (self.title, self.value, self.sub):
             lay.addWidget(w)
+        self._alert = None
 
     def display(self, value: str, sub: str = "", alert: bool = False) -> None:
         self.value.setText(value)
         self.sub.setText(sub)
-        self.value.setStyleSheet(f"color:{C.VERMILLION if alert else C.FOREGROUND}")
+        if alert != self._alert:  # a style sheet re-polishes the label: only when the colour changes
+            self._alert = alert
+            self.value.setStyleSheet(f"color:{C.VERMILLION if alert else C.FOREGROUND}")
 
 
 class _Bridge(QObject):
