@@ -12,19 +12,22 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy, pelvis_quaternion
+from host.orientation import quaternion as Q
+from host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy
 
 
 class CausalPelvicAngles:
     def __init__(self, R_pelvis_sensor: np.ndarray, rate_hz: float, heading_cutoff_hz: float = HEADING_CUTOFF_HZ):
         self.R = np.asarray(R_pelvis_sensor, float)
+        # host.pelvis.angles.pelvis_quaternion with the mounting converted once, not on every block
+        self._q_sensor_pelvis = Q.conjugate(Q.from_matrix(self.R))
         self._sos = butter(2, heading_cutoff_hz, fs=rate_hz, output="sos")
         self._zi: np.ndarray | None = None
         self._last_yaw: float | None = None  # unwrapped
 
     def update(self, q_earth_sensor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(tilt, obliquity, rotation) in rad for a block of sensor->earth quaternions (n, 4)."""
-        yaw, obliquity, tilt = euler_zxy(pelvis_quaternion(np.atleast_2d(q_earth_sensor), self.R))
+        yaw, obliquity, tilt = euler_zxy(Q.multiply(np.atleast_2d(q_earth_sensor), self._q_sensor_pelvis))
         prev = yaw[0] if self._last_yaw is None else self._last_yaw
         yaw = np.unwrap(np.r_[prev, yaw])[1:]  # continue the previous block's unwrapping
         if self._last_yaw is None:  # no past: start the heading at the current yaw, not at 0
