@@ -62,6 +62,42 @@ def test_pipeline_calibrates_then_flags_sustained_tilt_in_time(run6):
     assert p.anterior_s > 0.8 * (strides[-1].cycle.t_end - start - 5)
 
 
+def test_pipeline_on_a_ride_calibrates_from_pedalling_and_reads_the_pedal_cadence():
+    """A rider on a trainer: forward from the pedalling rock, then the pedal cadence every 2 s, each within
+    0.5 rpm of the simulator's crank over the same 10 s (the readout's number), and no cadence off a bike."""
+    rec, truth = simulate("ride-steady", minutes=3, seed=5)
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    events, pedal = [], []
+    for i in range(0, len(rec.t), 10):
+        u = p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
+        events += u.calibration
+        pedal += u.pedal
+    assert [e.kind for e in events] == ["stand_ok", "forward_ok"]
+    assert events[1].alignment.forward_source == "pedalling"
+    t = np.array([x[0] for x in pedal])
+    rpm = np.array([x[1] for x in pedal])
+    assert len(t) > 0.8 * (t[-1] - t[0]) / 2.0  # every 2 s once riding
+    assert np.all(np.diff(t) == pytest.approx(2.0, abs=0.06))
+    # the rpm is the crank's mean over the window's middle (its first and last 2 s trimmed)
+    want = np.array([truth.pedal_rpm[(truth.t > x - 8) & (truth.t < x - 2)].mean() for x in t])
+    assert np.max(np.abs(rpm - want)) < 0.5
+    assert p.activity == "riding"
+    assert t[-1] < 172.0 + 10.0 * (1 - 0.8) + 2.0  # the ride ends at 172 s: the readout goes blank with it
+    assert p.pedal_rpm is None
+
+
+def test_no_pedal_cadence_while_running(run6):
+    rec, _ = run6
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    stop = int(120 * rec.rate_hz)
+    pedal = []
+    for i in range(0, stop, 10):
+        pedal += p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10]).pedal
+    assert p.calibrated and pedal == [] and p.pedal_rpm is None
+
+
 def test_stand_that_moved_is_refused_with_the_reason_then_a_still_one_passes(run6):
     rec, _ = run6
     rate = rec.rate_hz
@@ -169,6 +205,27 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
         assert live["alignment"]["forward_source"] == "walking"
     if window.last_report is not None:  # the report package is there: Stop opened its report
         assert window.last_report.exists() and window.opened
+
+
+def test_app_on_a_trainer_shows_the_pedal_cadence_and_the_saddle_tilt(qtbot, window):
+    """A rider: calibrated from the pedalling, the cadence readout in rpm and the rpm curve in the cadence
+    plot, whose range moves down to it; the tilt readout is the saddle tilt without the running alert."""
+    from host.live.link import Source
+
+    _, truth = simulate("ride-steady", minutes=3, seed=0)
+    link = window.connect_source(Source("sim", "ride-steady", minutes=3, seed=0, speed=4.0))
+    qtbot.waitUntil(lambda: link.status.state == "streaming", timeout=20000)
+    link.request_stand()
+    qtbot.waitUntil(lambda: "rpm" in window.r_cadence.sub.text(), timeout=60000)
+    qtbot.wait(300)  # the next repaint
+    rpm = float(window.r_cadence.value.text())
+    riding = truth.activity == truth.activity[len(truth.t) // 2]
+    assert abs(rpm - truth.pedal_rpm[riding].mean()) < 3  # rounded readout vs the ride's cadence
+    assert window.plots.pedal_v and window.plots.cadence.viewRange()[1][0] <= min(window.plots.pedal_v) - 5
+    assert window.r_tilt.title.text() == "TILT (SADDLE)" and window.r_tilt._alert is False
+    assert link.pipeline.calibration.alignment.forward_source == "pedalling"
+    window.a_stop.trigger()
+    qtbot.waitUntil(link.finished.is_set, timeout=60000)
 
 
 def qtbot_left():

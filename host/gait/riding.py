@@ -68,6 +68,14 @@ def pedal_phase(roll_rate: np.ndarray, rate_hz: float, f0: float | None = None) 
     return np.unwrap(np.angle(hilbert(x)))
 
 
+def cadence_rpm(roll_rate: np.ndarray, rate_hz: float) -> float:
+    """Mean pedal cadence (rpm) over a stretch of seated pedalling, e.g. the live view's last 10 s:
+    the crank phase's advance without the stretch's first and last EDGE_TRIM_S."""
+    roll_rate = np.asarray(roll_rate, float)
+    phase = pedal_phase(roll_rate, rate_hz)
+    return _mean_rpm(np.arange(len(roll_rate)) / rate_hz, phase, rate_hz)
+
+
 def _per_revolution_range(x: np.ndarray, starts: np.ndarray) -> np.ndarray:
     if len(starts) < 2:
         return np.zeros(0)

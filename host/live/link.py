@@ -276,7 +276,7 @@ class LiveLink:
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
         rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
-        if len(rest.t) or rest.contacts or rest.cadence or rest.strides or rest.flags or rest.calibration:
+        if len(rest.t) or rest.contacts or rest.cadence or rest.pedal or rest.strides or rest.flags or rest.calibration:
             self._publish(rest)
 
     def _publish(self, update: LiveUpdate) -> None:

@@ -19,6 +19,7 @@ TILT = BLACK
 OBLIQUITY = BLUISH_GREEN
 ROTATION = REDDISH_PURPLE
 CADENCE = BLUE
+PEDAL = BLACK  # pedal cadence, in the cadence plot beside the step cadence
 LEFT = BLUE
 RIGHT = ORANGE
 THRESHOLD = VERMILLION

@@ -3,6 +3,7 @@
     samples -> streaming orientation (VQF, causal) -> guided calibration (stand, then first strides)
             -> causal pelvic angles -> streaming step detector (contacts 0.3-0.45 s late)
             -> stride records + step means + cadence -> LiveFlagEngine -> flag notices with advice
+            (riding: 10-s windows -> ride records -> LiveFlagEngine; pedal cadence every 2 s)
 
 `feed(t, acc, gyr)` takes a block of contiguous samples (stream time in s, m/s², rad/s, sensor axes) and
 returns a LiveUpdate with what that block produced. Angles are NaN until calibrated.
@@ -20,6 +21,7 @@ from host.flags import Flag, FlagEvent, FlagSettings, LiveFlagEngine, UserProfil
 from host.flags.advice import AdviceContext, advise
 from host.gait.activity import segment_activity
 from host.gait.cycles import RIDE_WINDOW_S
+from host.gait.riding import CRANK_BAND_HZ, cadence_rpm
 from host.gait.streaming import LiveContact, StreamingStepDetector
 from host.orientation.streaming import OrientationStream
 
@@ -29,7 +31,10 @@ from .strides import LiveStrides, SampleRing, StrideRecord, ride_window
 
 ACTIVITY_WINDOW_S = 4.0  # activity of a stride: segmentation of the last seconds around it
 RING_S = 12.0  # angles and raw samples kept for stride records and ride windows
+PEDAL_EVERY_S = 2.0  # the pedal cadence readout: the last RIDE_WINDOW_S, recomputed this often
+MIN_RIDING_SHARE = 0.8  # of the window, for a pedal cadence (as for a ride record)
 GAIT = (ACTIVITIES.index("walking"), ACTIVITIES.index("running"))
+RIDING = ACTIVITIES.index("riding")
 
 
 @dataclass
@@ -48,6 +53,7 @@ class LiveUpdate:
     rotation: np.ndarray
     contacts: list[LiveContact] = field(default_factory=list)
     cadence: list[tuple[float, float]] = field(default_factory=list)  # (contact time, steps/min)
+    pedal: list[tuple[float, float]] = field(default_factory=list)  # (stream time, rpm) while riding
     strides: list[StrideRecord] = field(default_factory=list)
     flags: list[FlagNotice] = field(default_factory=list)
     calibration: list[CalibrationEvent] = field(default_factory=list)
@@ -69,9 +75,12 @@ class LivePipeline:
         self._angle_ring = SampleRing(rate_hz, RING_S, ("tilt", "obliquity", "rotation"))
         self._raw_ring = SampleRing(rate_hz, RING_S, ("ax", "ay", "az", "gx", "gy", "gz"))
         self._next_ride_t: float | None = None
+        self._next_pedal_t: float | None = None
         self.t_now = 0.0
         # readouts
         self.cadence_spm: float | None = None
+        self.pedal_rpm: float | None = None  # None unless pedalling now
+        self.saddle_tilt_deg: float | None = None  # mean tilt vs standing neutral over the same window
         self.activity = "still"
         self.recent: deque[tuple[float, float]] = deque()  # (stride end, tilt rad) within the smoothing span
         self.anterior_s = 0.0  # time in strides above the flag threshold
@@ -126,6 +135,9 @@ class LivePipeline:
             up = LiveUpdate(t[:0], *(np.zeros(0) for _ in range(3)))
         for c in self._steps.update(acc, gyr):
             self._contact(c, up)
+        if self.t_now >= self._next_pedal_t:
+            self._next_pedal_t = self.t_now + PEDAL_EVERY_S
+            self._pedal(up)
         if self.t_now >= self._next_ride_t:
             self._next_ride_t = self.t_now + RIDE_WINDOW_S
             self._ride(up)
@@ -137,6 +149,7 @@ class LivePipeline:
         self._steps = StreamingStepDetector(self.rate_hz, R, t0=t0)
         self._strides = LiveStrides(self.rate_hz, self._angle_ring)
         self._next_ride_t = t0 + RIDE_WINDOW_S
+        self._next_pedal_t = t0 + RIDE_WINDOW_S
 
     def _activity_at(self, t_mid: float, span_s: float = ACTIVITY_WINDOW_S) -> int:
         v = self._raw_ring.view()
@@ -170,6 +183,27 @@ class LivePipeline:
         while self.recent and self.recent[0][0] < cyc.t_end - self.settings.tilt_smoothing_s:
             self.recent.popleft()
         up.flags += [self._notice(e) for e in self.flags.feed(cyc)]
+
+    def _pedal(self, up: LiveUpdate) -> None:
+        """Pedal cadence of the last RIDE_WINDOW_S, if it was (nearly) all seated pedalling: the crank phase of
+        the pelvis's roll rate, as the post-session ride analysis measures it (host.gait.riding)."""
+        r = self._raw_ring.view()
+        keep = r[0] > self.t_now - RIDE_WINDOW_S
+        self.pedal_rpm = self.saddle_tilt_deg = None
+        if keep.sum() < MIN_RIDING_SHARE * RIDE_WINDOW_S * self.rate_hz:
+            return
+        R = self.calibration.alignment.R_pelvis_sensor
+        seg = segment_activity(r[1:4, keep].T, r[4:7, keep].T, self.rate_hz, sensor_to_pelvis=R)
+        if np.mean(seg.codes == RIDING) < MIN_RIDING_SHARE:
+            return
+        roll_rate = r[4:7, keep].T @ R[0]  # about the pelvis's forward axis
+        rpm = cadence_rpm(roll_rate, self.rate_hz)
+        if 60 * CRANK_BAND_HZ[0] <= rpm <= 60 * CRANK_BAND_HZ[1]:
+            self.pedal_rpm = rpm
+            self.activity = "riding"
+            a = self._angle_ring.view()
+            self.saddle_tilt_deg = float(np.degrees(np.nanmean(a[1, a[0] > self.t_now - RIDE_WINDOW_S])))
+            up.pedal.append((self.t_now, rpm))
 
     def _ride(self, up: LiveUpdate) -> None:
         v = self._angle_ring.view()

@@ -22,6 +22,8 @@ from . import palette as C
 
 DISPLAY_HZ = 50.0
 KEEP_S = 62.0  # the longest window plus a margin
+STEP_CADENCE_BASE = (140, 190)  # steps/min: walking to running
+PEDAL_CADENCE_BASE = (60, 110)  # rpm
 GRID_ALPHA = 38  # grid lines at 15 % opacity
 NEUTRAL_BAND_DEG = 2.0  # stand-to-stand repeatability of a neutral stand (docs/live.md)
 
@@ -124,8 +126,10 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.painted = None  # callback(time.time() when a repaint finished)
         self.threshold_deg = threshold_deg
         self.angles = Series(3, rate_hz)
-        self.cadence_t: list[float] = []
+        self.cadence_t: list[float] = []  # steps/min at each contact
         self.cadence_v: list[float] = []
+        self.pedal_t: list[float] = []  # rpm every 2 s while pedalling
+        self.pedal_v: list[float] = []
         self.steps: list[tuple[float, float, float, bool]] = []  # (start, end, tilt deg, left stance)
         self._steps_dirty = self._cad_dirty = False
         self.t_now = 0.0
@@ -155,8 +159,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.obl_curve = self._curve(self.frontal, C.OBLIQUITY)
         self.rot_curve = self._curve(self.frontal, C.ROTATION)
 
-        self.cadence = self._plot(2, "Cadence", "steps/min", (140, 190), stretch=1)
+        self.cadence = self._plot(2, f"Cadence: <span style='color:{C.CADENCE}'>steps/min</span> · "
+                                     f"<span style='color:{C.PEDAL}'>rpm (pedalling)</span>", "per min",
+                                  STEP_CADENCE_BASE, stretch=1)
         self.cad_curve = self._curve(self.cadence, C.CADENCE)
+        self.pedal_curve = self._curve(self.cadence, C.PEDAL)
 
         self.bars = self._plot(3, f"Stride tilt: <span style='color:{C.LEFT}'>left stance</span> / "
                                   f"<span style='color:{C.RIGHT}'>right stance</span>", "deg", (-4, 12), stretch=2)
@@ -171,8 +178,8 @@ class LivePlots(pg.GraphicsLayoutWidget):
             p.getAxis("bottom").setStyle(showValues=False)
             p.getAxis("bottom").setHeight(6)
         # items drawn in stream time and slid under the fixed relative axis
-        self._sliding = (self.tilt_curve, self.obl_curve, self.rot_curve, self.cad_curve, self.left_bars,
-                         self.right_bars)
+        self._sliding = (self.tilt_curve, self.obl_curve, self.rot_curve, self.cad_curve, self.pedal_curve,
+                         self.left_bars, self.right_bars)
         self._angles_dirty = False
         self.set_window(self.window_s)
         self.set_hint("Connect a device (Ctrl+K), then calibrate (N)")
@@ -235,6 +242,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
         self.cadence_v.append(spm)
         self._cad_dirty = True
 
+    def add_pedal(self, t: float, rpm: float) -> None:
+        self.pedal_t.append(t)
+        self.pedal_v.append(rpm)
+        self._cad_dirty = True
+
     def add_step(self, start: float, end: float, tilt_deg: float, left: bool) -> None:
         self.steps.append((start, end, tilt_deg, left))
         self._steps_dirty = True
@@ -268,11 +280,11 @@ class LivePlots(pg.GraphicsLayoutWidget):
                 self._fit_y(self.tilt, a[1, i:], (-8, 16))
                 self._fit_y(self.frontal, np.r_[a[2, i:], a[3, i:]], (-12, 12))
             self._angles_dirty = False
-        if self._cad_dirty and self.cadence_t:
+        if self._cad_dirty and (self.cadence_t or self.pedal_t):
             self._trim_events(lo - 5)
-            v = np.asarray(self.cadence_v)
-            self.cadence.setYRange(min(140, v.min() - 5), max(190, v.max() + 5), padding=0)
+            self._fit_cadence_y()
             self.cad_curve.setData(self.cadence_t, self.cadence_v)
+            self.pedal_curve.setData(self.pedal_t, self.pedal_v)
             self._cad_dirty = False
         if self._steps_dirty and self.steps:
             self._draw_bars(lo)
@@ -304,8 +316,18 @@ class LivePlots(pg.GraphicsLayoutWidget):
             plot.setYRange(want_lo, want_hi, padding=0)
 
     def _trim_events(self, lo: float) -> None:
-        k = int(np.searchsorted(self.cadence_t, lo))
-        del self.cadence_t[:k], self.cadence_v[:k]
+        for t, v in ((self.cadence_t, self.cadence_v), (self.pedal_t, self.pedal_v)):
+            k = int(np.searchsorted(t, lo))
+            del t[:k], v[:k]
+
+    def _fit_cadence_y(self) -> None:
+        """Steps/min and rpm live in different ranges (~170 vs ~90): span the base range of each shown."""
+        lo, hi = np.inf, -np.inf
+        for v, base in ((self.cadence_v, STEP_CADENCE_BASE), (self.pedal_v, PEDAL_CADENCE_BASE)):
+            if v:
+                lo, hi = min(lo, base[0], min(v) - 5), max(hi, base[1], max(v) + 5)
+        if np.isfinite(lo) and (lo, hi) != tuple(self.cadence.viewRange()[1]):
+            self.cadence.setYRange(lo, hi, padding=0)
 
     def _draw_bars(self, lo: float) -> None:
         while self.steps and self.steps[0][1] < lo - 5:

@@ -51,6 +51,7 @@ class Readout(QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(12, 4, 12, 4)
         lay.setSpacing(0)
+        self._title = title
         self.title = QLabel(title.upper())
         self.title.setFont(_font(C.READOUT_TITLE_PT, bold=True))
         self.value = QLabel("–")
@@ -61,7 +62,8 @@ class Readout(QFrame):
             lay.addWidget(w)
         self._alert = None
 
-    def display(self, value: str, sub: str = "", alert: bool = False) -> None:
+    def display(self, value: str, sub: str = "", alert: bool = False, title: str | None = None) -> None:
+        self.title.setText((title or self._title).upper())
         self.value.setText(value)
         self.sub.setText(sub)
         if alert != self._alert:  # a style sheet re-polishes the label: only when the colour changes
@@ -333,6 +335,8 @@ class LiveWindow(QMainWindow):
         self.meter.set_data(u.t, self.link)
         for t, spm in u.cadence:
             self.plots.add_cadence(t, spm)
+        for t, rpm in u.pedal:
+            self.plots.add_pedal(t, rpm)
         for s in u.strides:
             c = s.cycle
             mid = self._right_contact_time(c)
@@ -391,12 +395,17 @@ class LiveWindow(QMainWindow):
     def _show_readouts(self) -> None:
         p = self.link.pipeline if self.link else None
         thr = self.flag_settings.tilt_threshold_deg
-        if p is None or p.tilt_avg_deg is None:
+        if p is not None and p.saddle_tilt_deg is not None:  # pedalling: a pelvis rolled forward on the saddle
+            # is normal there, so no running threshold colour; the ride's own flag says when it grows
+            self.r_tilt.display(f"{p.saddle_tilt_deg:+.1f}°", "last 10 s, vs standing neutral", title="Tilt (saddle)")
+        elif p is None or p.tilt_avg_deg is None:
             self.r_tilt.display("–", "calibrate, then move" if p is None or not p.calibrated else "waiting for strides")
         else:
             v = p.tilt_avg_deg
             self.r_tilt.display(f"{v:+.1f}°", f"vs neutral; flag above +{thr:g}°", alert=v > thr)
-        if p is None or p.cadence_spm is None:
+        if p is not None and p.pedal_rpm is not None:  # pedalling now
+            self.r_cadence.display(f"{p.pedal_rpm:.0f}", "rpm (pedalling)")
+        elif p is None or p.cadence_spm is None:
             self.r_cadence.display("–", "steps/min")
         else:
             self.r_cadence.display(f"{p.cadence_spm:.0f}", "steps/min")
