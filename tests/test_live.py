@@ -228,6 +228,62 @@ def test_app_on_a_trainer_shows_the_pedal_cadence_and_the_saddle_tilt(qtbot, win
     qtbot.waitUntil(link.finished.is_set, timeout=60000)
 
 
+def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(qtbot, window, tmp_path):
+    """The firmware's device app on a pty (damaged frames, garbage), picked in the connect dialog by typing its
+    port; the cable is pulled for a second: the status says so, the stream resumes, and the stored session
+    holds every sample the device made up to the stop, once and in order."""
+    from PySide6.QtCore import QTimer
+
+    from firmware.serial_link import SerialLink
+    from host.link.simdevice import DeviceThread
+    from host.link.virtual_usb import Noise, VirtualUsbCable
+    from host.live.dialogs import ConnectDialog
+    from host.store import SessionStore
+
+    rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=4)
+    cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
+    inp, out = cable.device_streams(Noise(garbage=0.03, corrupt=0.02, seed=1))
+    dev = DeviceThread(rec, lambda board: [SerialLink(inp, out, board.ticks_ms, board.ticks_diff)]).start()
+    try:
+        def pick_the_port():
+            dlg = window.findChild(ConnectDialog)
+            dlg.serial.setChecked(True)
+            dlg.port.setCurrentText(str(cable.port_path))
+            dlg.accept()
+
+        QTimer.singleShot(200, pick_the_port)
+        window.choose_source()  # modal, as Ctrl+K opens it
+        link = window.link
+        assert link is not None and link.source.kind == "serial"
+        qtbot.waitUntil(lambda: link.status.state == "streaming" and link.status.samples > 400, timeout=20000)
+        assert link.status.signal == "USB cable"
+        cable.unplug()
+        qtbot.waitUntil(lambda: link.status.state == "reconnecting", timeout=10000)
+        window._show_status()
+        assert "reconnecting" in window.s_link.text()
+        qtbot.wait(1000)
+        cable.replug()
+        qtbot.waitUntil(lambda: link.status.state == "streaming", timeout=20000)
+        before = link.status.samples
+        qtbot.waitUntil(lambda: link.status.samples > before + 400, timeout=20000)
+        assert window.plots.angles.latest is not None  # drawn (NaN angles until calibrated)
+        window.a_stop.trigger()
+        qtbot.waitUntil(link.finished.is_set, timeout=60000)
+    finally:
+        dev.stop()
+        cable.close()
+    assert dev.error is None, dev.error
+    assert link.status.frames_lost == 0
+    sid = window.last_sessions[-1]
+    with SessionStore(tmp_path / "sessions.sqlite3") as store:
+        assert store.session(sid).transport == "serial"
+        stored = store.recording(sid)
+    made = dev.sim.device.stats["samples"]
+    assert made > 800 and len(stored.t) >= made - 10  # at most the device's last frame, made as the host stopped
+    assert link.status.frames_recovered > 0  # the pulled cable's stretch came back by resend
+    np.testing.assert_allclose(np.diff(stored.t), 1 / rec.rate_hz, atol=1e-3)  # once each, in order, no holes
+
+
 def qtbot_left():
     from PySide6.QtCore import Qt
 
