@@ -284,6 +284,62 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
     np.testing.assert_allclose(np.diff(stored.t), 1 / rec.rate_hz, atol=1e-3)  # once each, in order, no holes
 
 
+def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, window, tmp_path):
+    """The firmware's own BLE module on a bumble virtual radio, found by a scan and connected by bleak over
+    bumble, all on the live link's event loop; the pod goes out of range for a second: the status says
+    so, the link reconnects, and the stored session holds every sample the pod made, once and in order."""
+    pytest.importorskip("bumble")
+    import asyncio
+
+    from firmware.ble import BleLink
+    from host.link.ble import BleTransport, scan
+    from host.link.simdevice import SimulatedDevice
+    from host.live.link import Source
+    from host.store import SessionStore
+    from tests.bumble_link import UUID, VirtualRadio
+
+    rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=6)
+    pod = {}
+
+    async def open_on_the_virtual_radio(source):
+        radio = VirtualRadio()
+        await radio.power_on()
+        ble = radio.mpy_ble()
+        device = SimulatedDevice(rec, [BleLink(ble, UUID, source.target)], folder=tmp_path / "device")
+        task = asyncio.ensure_future(device.run())
+        backend = radio.bleak_backend()
+        found = await scan(2.0, backend)  # one pod on this radio (it advertises a short name)
+        pod.update(ble=ble, device=device, found=found)
+
+        async def close():
+            device.stop()
+            await task
+
+        return BleTransport(found[0].address, backend=backend), close
+
+    link = window.connect_source(Source("ble", "Tiltguard-BLE", rssi=-58), open_source=open_on_the_virtual_radio)
+    qtbot.waitUntil(lambda: link.status.state == "streaming" and link.status.samples > 400, timeout=30000)
+    window._show_status()
+    assert "-58 dBm at scan" in window.s_link.text() and "Bluetooth Tiltguard-BLE" in window.s_link.text()
+    asyncio.run_coroutine_threadsafe(pod["ble"].out_of_range(1.0), link._loop)
+    qtbot.waitUntil(lambda: link.status.state == "reconnecting", timeout=10000)
+    qtbot.waitUntil(lambda: link.status.state == "streaming", timeout=30000)
+    before = link.status.samples
+    qtbot.waitUntil(lambda: link.status.samples > before + 400, timeout=20000)
+    window.a_stop.trigger()
+    qtbot.waitUntil(link.finished.is_set, timeout=60000)
+    assert len(pod["found"]) == 1 and pod["found"][0].battery is not None
+    assert link.result.error is None and link.status.frames_lost == 0
+    assert link.status.frames_recovered > 0  # the out-of-range stretch came back by resend
+    made = pod["device"].device.stats["samples"]
+    with SessionStore(tmp_path / "sessions.sqlite3") as store:
+        sid = window.last_sessions[-1]
+        assert store.session(sid).transport == "ble"
+        stored = store.recording(sid)
+    assert made > 800 and len(stored.t) >= made - 10  # at most the pod's last frame, made as the host stopped
+    np.testing.assert_allclose(np.diff(stored.t), 1 / rec.rate_hz, atol=1e-3)
+
+
 def qtbot_left():
     from PySide6.QtCore import Qt
 

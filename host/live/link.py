@@ -75,8 +75,13 @@ class LinkResult:
 
 class LiveLink:
     def __init__(self, source: Source, db_path: str | Path | None = None, record: bool = True,
-                 profile: UserProfile | None = None, on_finished=None, report_writer=None, on_update=None) -> None:
+                 profile: UserProfile | None = None, on_finished=None, report_writer=None, on_update=None,
+                 open_source=None) -> None:
+        """`open_source`: async (source) -> (transport, async close() or None), run on the link's own event
+        loop instead of the built-in way of opening the source (e.g. a device on a virtual radio that must
+        share the link's loop)."""
         self.source = source
+        self.open_source = open_source
         self.db_path = db_path
         self.record = record
         self.profile = profile or UserProfile()
@@ -163,9 +168,9 @@ class LiveLink:
             path = Path(self._tmpdir.name) / "scratch.sqlite3"
         store = SessionStore(path)
         self.result.db_path = str(store.path) if self.record else None
-        device = None
+        close = None
         try:
-            transport, device = await asyncio.to_thread(self._transport)
+            transport, close = await (self.open_source or self._open)(self.source)
             rec = self.recorder = Recorder(transport, store, on_samples=self._on_samples)
             self._hook_events(transport)
             self.status.device = self.source.label()
@@ -187,8 +192,8 @@ class LiveLink:
             if self.record and self.result.session_ids:
                 await asyncio.to_thread(self._save_live_results, store, transport)
         finally:
-            if device is not None:
-                await asyncio.to_thread(device.stop)
+            if close is not None:
+                await close()
             store.close()
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
@@ -198,9 +203,21 @@ class LiveLink:
                                                          self.result.session_ids[-1])
         self.status.state = "stopped"
 
-    def _transport(self):
+    @staticmethod
+    async def _open(source: Source):
+        """(transport, async close() or None) for the source."""
+        transport, device = await asyncio.to_thread(LiveLink._transport, source)
+        if device is None:
+            return transport, None
+
+        async def close():
+            await asyncio.to_thread(device.stop)
+
+        return transport, close
+
+    @staticmethod
+    def _transport(s: Source):
         """(transport, running simulated device thread or None) for the source."""
-        s = self.source
         if s.kind == "sim":
             from .simlink import start_simulated_device
 

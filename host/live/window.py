@@ -240,7 +240,8 @@ class LiveWindow(QMainWindow):
         if dlg.exec() and (src := dlg.source()) is not None:
             self.connect_source(src)
 
-    def connect_source(self, source: Source) -> LiveLink:
+    def connect_source(self, source: Source, open_source=None) -> LiveLink:
+        """`open_source`: see LiveLink (a device on a virtual radio in tests)."""
         if self.link is not None and not self.link.finished.is_set():
             raise RuntimeError("already connected: stop first")
         self.settings.source = (source.kind, source.target)
@@ -248,7 +249,7 @@ class LiveWindow(QMainWindow):
         self.link = LiveLink(source, self.db_path, record=self.a_record.isChecked(), profile=self.profile,
                              on_finished=self._bridge.link_finished.emit,
                              report_writer=lambda db, sid: write_session_report(db, sid, profile=self.profile),
-                             on_update=self._bridge.data_ready.emit).start()
+                             on_update=self._bridge.data_ready.emit, open_source=open_source).start()
         self.plots.set_hint("Calibrate: press N and stand still")
         self._set_banner("")
         self._enable()
