@@ -340,6 +340,35 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
     np.testing.assert_allclose(np.diff(stored.t), 1 / rec.rate_hz, atol=1e-3)
 
 
+def test_flag_chimes_rise_at_a_start_and_fall_at_an_end(qapp):
+    """Start and end sound different (a fourth up, a fourth down), so they are told apart without looking; with
+    no audio output the system beep plays instead, without an error."""
+    import io
+    import wave
+
+    from PySide6.QtMultimedia import QMediaDevices
+
+    from host.live.sound import Chimes, chime_wav
+
+    def notes(kind):
+        with wave.open(io.BytesIO(chime_wav(kind))) as w:
+            assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
+            rate = w.getframerate()
+            x = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32768
+        assert 0.2 < len(x) / rate < 0.5 and np.abs(x).max() <= 0.5 and abs(x[0]) < 0.01  # short, not loud, no click
+        halves = np.split(x[: len(x) // 2 * 2], 2)
+        return [np.fft.rfftfreq(len(h), 1 / rate)[np.argmax(np.abs(np.fft.rfft(h)))] for h in halves]
+
+    first, second = notes("start")
+    assert second / first == pytest.approx(4 / 3, rel=0.02)
+    first, second = notes("end")
+    assert first / second == pytest.approx(4 / 3, rel=0.02)
+    chimes = Chimes()
+    assert chimes.uses_beep == (not QMediaDevices.audioOutputs())
+    chimes.play("start")
+    chimes.play("end")
+
+
 def qtbot_left():
     from PySide6.QtCore import Qt
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import time
 from html import escape
-from collections import deque
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QFont, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar,
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar,
                                QVBoxLayout, QWidget)
 
 from host.flags import UserProfile
@@ -20,6 +19,7 @@ from .link import LiveLink, Source
 from .plots import LivePlots
 from .report import write_session_report
 from .settings import WINDOW_CHOICES_S, LiveSettings
+from .sound import Chimes
 
 REFRESH_MS = 33  # scroll frames between the device's frames (20 a second at 200 Hz, each drawn on arrival)
 SCROLL_AHEAD_S = 0.2  # the view may run this far ahead of the newest sample (frame gaps, jitter)
@@ -130,6 +130,7 @@ class LiveWindow(QMainWindow):
         self._banner_clear_at: float | None = None
         self._last_status = 0.0
         self._t_view: float | None = None
+        self._chime_player: Chimes | None = None
         self._bridge = _Bridge()
         self._bridge.link_finished.connect(self._link_finished)
         self._bridge.data_ready.connect(self._data_ready)
@@ -377,7 +378,7 @@ class LiveWindow(QMainWindow):
             if f.type == "sustained_anterior_tilt":
                 self.plots.flag_started(f.start)
             if self.a_sound.isChecked():
-                QApplication.beep()
+                self._chimes().play("start")
         elif n.kind == "end":
             mins, secs = divmod(int(round((f.end or n.t) - f.start)), 60)
             self._set_banner(f"{title} ended after {mins} min {secs:02d} s", C.CLEAR_BANNER,
@@ -385,7 +386,13 @@ class LiveWindow(QMainWindow):
             if f.type == "sustained_anterior_tilt":
                 self.plots.flag_ended(f.end or n.t)
             if self.a_sound.isChecked():
-                QApplication.beep()
+                self._chimes().play("end")
+
+    def _chimes(self) -> Chimes:
+        """Made on first use: loading QtMultimedia and finding the audio output takes a moment."""
+        if self._chime_player is None:
+            self._chime_player = Chimes()
+        return self._chime_player
 
     def _set_banner(self, text: str, colours=C.INFO_BANNER, clear_after: float | None = None) -> None:
         self.banner.setText(text)
