@@ -257,6 +257,8 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
         assert link is not None and link.source.kind == "serial"
         qtbot.waitUntil(lambda: link.status.state == "streaming" and link.status.samples > 400, timeout=20000)
         assert link.status.signal == "USB cable"
+        on_time_before = link.status.on_time_pct
+        assert on_time_before > 80  # a few damaged frames came by resend
         cable.unplug()
         qtbot.waitUntil(lambda: link.status.state == "reconnecting", timeout=10000)
         window._show_status()
@@ -267,6 +269,10 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
         before = link.status.samples
         qtbot.waitUntil(lambda: link.status.samples > before + 400, timeout=20000)
         assert window.plots.angles.latest is not None  # drawn (NaN angles until calibrated)
+        # the pulled second (and the reconnect) lie in the last 10 s: the link quality shows it
+        assert link.status.on_time_pct < on_time_before - 5
+        window._show_status()
+        assert f"{link.status.on_time_pct:.0f} % on time" in window.s_link.text()
         window.a_stop.trigger()
         qtbot.waitUntil(link.finished.is_set, timeout=60000)
     finally:

@@ -30,6 +30,7 @@ from .pipeline import FlagNotice, LivePipeline, LiveUpdate
 
 log = logging.getLogger(__name__)
 MAX_HOLD_S = 5.0  # a hole longer than this is not bridged sample by sample: the pipeline restarts after it
+ON_TIME_WINDOW_S = 10.0  # link quality: share of this much of the stream that arrived live (not by resend)
 
 
 @dataclass
@@ -54,6 +55,7 @@ class LinkStatus:
     device: str = ""
     battery_pct: int | None = None
     signal: str = ""
+    on_time_pct: float | None = None  # share of the last ON_TIME_WINDOW_S of samples that arrived live
     frames_lost: int = 0  # holes the device could no longer resend
     frames_recovered: int = 0  # holes filled by resend
     holes: int = 0  # frames still missing (being asked for)
@@ -103,6 +105,8 @@ class LiveLink:
         self._devtime = DeviceTime()
         self._next_index: int | None = None
         self._last = None  # (t, acc row, gyr row) of the last sample fed
+        self._live_frames: deque[tuple[int, int]] = deque()  # (first sample index, n) of frames that came live
+        self._first_index: int | None = None
         self._tmpdir = None
         self.final_flags: list[FlagNotice] = []
 
@@ -262,7 +266,20 @@ class LiveLink:
         if st.state in ("connecting", "streaming", "reconnecting"):
             st.state = "streaming" if rec.t.connected else ("reconnecting" if s.frames else "connecting")
         st.message = s.last_error or ""
+        st.on_time_pct = self._on_time_pct(rec.hello.rate_hz if rec.hello else None)
         self.clock_fit = rec.clock.fit()
+
+    def _on_time_pct(self, rate_hz: float | None) -> float | None:
+        """Link quality the way the wearer feels it: of the last ON_TIME_WINDOW_S of the stream (by sample
+        index), the share that arrived live. BLE gives no live RSSI, and what matters is whether the samples
+        come through: a weak radio shows up here as frames that had to be resent."""
+        frames = list(self._live_frames)  # the link thread appends; a snapshot is enough here
+        if not rate_hz or not frames or self._first_index is None:
+            return None
+        end = frames[-1][0] + frames[-1][1]
+        start = max(self._first_index, end - int(ON_TIME_WINDOW_S * rate_hz))
+        live = sum(max(0, min(i + n, end) - max(i, start)) for i, n in frames)
+        return 100.0 * live / max(1, end - start)
 
     # ------------------------------------------------------------------ samples
     def _on_samples(self, f) -> None:
@@ -292,6 +309,11 @@ class LiveLink:
             self.status.message = f"{gap / h.rate_hz:.0f} s of samples lost: calibrate again"
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
+        if self._first_index is None:
+            self._first_index = idx
+        self._live_frames.append((idx, f.n))
+        while self._live_frames and self._live_frames[0][0] + self._live_frames[0][1] < idx - ON_TIME_WINDOW_S * h.rate_hz:
+            self._live_frames.popleft()
         rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
         if len(rest.t) or rest.contacts or rest.cadence or rest.pedal or rest.strides or rest.flags or rest.calibration:
             self._publish(rest)

@@ -441,8 +441,11 @@ class LiveWindow(QMainWindow):
         calib_text = {"done": "calibrated", "stand": "calibrating: stand still",
                       "forward": "calibrating: walk or run"}.get(calib, "not calibrated")
         battery = f"battery {st.battery_pct}%" if st.battery_pct is not None else "battery ?"
+        signal = f"signal {escape(st.signal)}"
+        if st.state == "streaming" and st.on_time_pct is not None:
+            signal += f" · {st.on_time_pct:.0f} % on time"
         sep = "&nbsp;&nbsp;│&nbsp;&nbsp;"
-        self.s_link.setText(sep.join((state, escape(st.device), battery, f"signal {escape(st.signal)}", frames,
+        self.s_link.setText(sep.join((state, escape(st.device), battery, signal, frames,
                                       calib_text)))
         if p is not None and calib == "stand":
             self.calibrate_dialog.show_progress(calib, p.calibration.seconds_left, p.calibration.stand_progress)
