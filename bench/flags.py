@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.options import add_data_options  # noqa: E402
 from host.analysis import analyse_recording  # noqa: E402
 from host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, detect_flags  # noqa: E402
 from host.flags.labels import LABELLED_SCENARIOS  # noqa: E402
@@ -55,6 +56,7 @@ def live_flags(analysis):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_options(ap)
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--json", help="write the rows here")

@@ -36,10 +36,11 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bench.options import add_data_options  # noqa: E402
 from host.datasets import DatasetMissing, dataset_dir  # noqa: E402
 from host.gait.cadence import cadence_spm  # noqa: E402
 from host.gait.contacts import detect_initial_contacts  # noqa: E402
-from host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all  # noqa: E402
+from host.gait.mobgap_recordings import load_all  # noqa: E402
 from host.gait.scoring import ContactScore, contacts_in_window  # noqa: E402
 
 TOLERANCES_S = (0.25, 0.1)
@@ -428,7 +429,7 @@ def print_extra(rows: list[dict]) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mobgap", help="mobgap folder (default: $TILTGUARD_DATA/mobgap or ../shared/data/mobgap)")
+    add_data_options(ap, reads=("mobgap",))
     ap.add_argument("--scenarios", default="all", help="comma-separated simulator scenarios, 'all' or 'none'")
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each simulated recording")
     ap.add_argument("--seed", type=int, default=1)

@@ -32,6 +32,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.options import add_data_options  # noqa: E402
 from host.link.recorder import Recorder  # noqa: E402
 from host.simulator import simulate  # noqa: E402
 from host.store import SessionStore  # noqa: E402
@@ -158,8 +159,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="stream length per transport (default 20)")
     ap.add_argument("--transports", default="sim,serial,ble")
     ap.add_argument("--json", help="write {'rows': [...]} here")
-    ap.add_argument("--broad", help="unused (simulated data only); accepted like every bench")
-    ap.add_argument("--mobgap", help="unused (simulated data only); accepted like every bench")
+    add_data_options(ap)
     args = ap.parse_args(argv)
     rec, _ = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=11)
     rows = []

@@ -37,6 +37,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.options import add_data_options  # noqa: E402
+
 SCENARIO = "run-sustained-anterior"
 
 
@@ -120,8 +122,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=30.0, help="measured span after calibration (default 30)")
     ap.add_argument("--show", action="store_true", help="draw on the screen instead of offscreen")
     ap.add_argument("--json", help="write {'rows': [...]} here")
-    ap.add_argument("--broad", help="unused (simulated data only); accepted like every bench")
-    ap.add_argument("--mobgap", help="unused (simulated data only); accepted like every bench")
+    add_data_options(ap)
     args = ap.parse_args(argv)
     minutes = max(6.0, (args.seconds + 120) / 60)  # long enough to calibrate and run through the span
     row = run(args.seconds, args.show, minutes)

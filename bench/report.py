@@ -31,6 +31,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.options import add_data_options  # noqa: E402
+
 SCENARIO = "run-fatigue-creep"
 GOAL_S = 10.0
 
@@ -82,8 +84,7 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=2, help="reports per session; medians are shown (default 2)")
     ap.add_argument("--pdf", action="store_true", help="also time the PDF (headless Chromium)")
     ap.add_argument("--json", help="write {'rows': [...]} here")
-    ap.add_argument("--broad", help="unused (simulated data only); accepted like every bench")
-    ap.add_argument("--mobgap", help="unused (simulated data only); accepted like every bench")
+    add_data_options(ap)
     args = ap.parse_args(argv)
     rows = [run(m, args.repeat, args.pdf) for m in args.minutes]
     keys = ("report_s", "report_from_analysis_s", "load_s", "analyse_s", "derive_build_s", "figures_s", "write_s",

@@ -10,6 +10,11 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.options import add_data_options  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
@@ -32,6 +37,7 @@ def measure(scenario: str, minutes: float, rate: float) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_data_options(ap)
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--rate", type=float, default=200.0)
     ap.add_argument("--scenario", action="append", help="repeatable; default: a run, a ride, a walk-to-run")
