@@ -88,7 +88,7 @@ def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
         lines += [
             f"  running {_fmt_time(bout.start_s)}-{_fmt_time(bout.end_s)}: {bout.strides} strides, cadence "
             f"{bout.cadence_spm:.1f} spm [{np.mean(120 / ref.stride_s):.1f}], stride time CV {bout.stride_time_cv * 100:.1f} %",
-            f"    per stride, deg   mean     min     max   range  (range sd)",
+            "    per stride, deg   mean     min     max   range  (range sd)",
         ]
         for name in ("tilt", "obliquity", "rotation"):
             lines.append(f"    {name:10} {d(a[name]['mean']):+7.1f} {d(a[name]['min']):+7.1f} {d(a[name]['max']):+7.1f} "

@@ -1,7 +1,6 @@
 """Flags: the shared state machine, the rules on simulated sessions, and live/post agreement."""
 from functools import lru_cache
 
-import numpy as np
 import pytest
 
 from host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, UserProfile, detect_flags

@@ -4,7 +4,6 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before pytest-qt makes the QApplication
 
-import time  # noqa: E402
 from html import escape  # noqa: E402
 
 import numpy as np  # noqa: E402

@@ -15,7 +15,6 @@ import asyncio
 import logging
 import tempfile
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
