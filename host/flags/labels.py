@@ -16,6 +16,7 @@ LABELLED_SCENARIOS: dict[str, set[str]] = {
     "run-sensor-reclipped": set(),
     "walk-to-run": set(),
     "run-turns-stops": set(),
+    "run-street-corners": set(),
     "sensor-upside-down": set(),
     "walk-easy": set(),
     "ride-steady": set(),

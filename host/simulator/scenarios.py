@@ -236,6 +236,27 @@ def _library() -> dict[str, Scenario]:
             ),
         ),
         Scenario(
+            "run-street-corners",
+            "City loop: 90° street corners taken in 3 s (~30°/s), a 6-s U-turn and stop-and-go at two crossings.",
+            _run_session(
+                (
+                    Segment("run", 60.0, stretch=True),
+                    Segment("run", 3.0, turn_deg=90),
+                    Segment("run", 60.0, stretch=True),
+                    Segment("run", 3.0, turn_deg=-90),
+                    Segment("run", 45.0, stretch=True),
+                    Segment("stand", 12.0),  # a red light
+                    Segment("run", 60.0, stretch=True),
+                    Segment("run", 3.0, turn_deg=90),
+                    Segment("run", 60.0, stretch=True),
+                    Segment("run", 6.0, turn_deg=180),
+                    Segment("run", 45.0, stretch=True),
+                    Segment("stand", 12.0),
+                    Segment("run", 60.0, stretch=True),
+                )
+            ),
+        ),
+        Scenario(
             "stand-tie-shoes",
             "Run, stop, bend forward 20 s to tie a shoe, stand, run on: the bend is not running tilt.",
             _run_session(
