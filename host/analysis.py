@@ -61,6 +61,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     if len(periods) > 1:  # the pod was re-clipped: each period gets its own neutral and forward axis
         angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
     gait = analyse_gait(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis, angles=angles)
+    angles = gait.angles  # rotation now relative to the direction of travel along the strides
     return SessionAnalysis(rec, mode, stand, alignment, angles, gait.activity, gait.contacts, gait.cycles,
                            detect_flags(gait.cycles, settings), gait)
 

@@ -26,6 +26,21 @@ def test_sustained_tilt_is_flagged_from_the_sensor_alone_and_live_agrees():
     assert [(f.type, f.start, f.end) for f in live.flags] == [(f.type, f.start, f.end) for f in post.flags]
 
 
+def test_city_corners_stay_out_of_the_rotation():
+    """Street corners in 3 s and a 6-s U-turn: rotation (relative to the direction of travel) from the sensor
+    alone stays within about a degree of the truth through the turns."""
+    rec, truth = simulate("run-street-corners", minutes=7, rate_hz=200, seed=5)
+    post = analyse_recording(rec)
+    running = truth.activity == ACTIVITIES.index("running")
+    turn_rate = np.abs(np.gradient(np.unwrap(truth.heading), truth.t))
+    turning = running & (turn_rate > np.radians(5))
+    assert np.degrees(turn_rate.max()) > 25 and turning.sum() > 3 * rec.rate_hz
+    err = np.degrees(post.angles.rotation - truth.rotation)
+    err -= np.median(err[running])  # 6D: the heading's origin is arbitrary, and so is the swing's centre
+    assert np.sqrt(np.mean(err[turning] ** 2)) < 0.6
+    assert np.abs(err[running]).max() < 1.5
+
+
 def test_a_reclipped_pod_is_recalibrated_at_the_next_stand():
     rec, truth = simulate("run-sensor-reclipped", minutes=7, rate_hz=200, seed=2)
     result = analyse_recording(rec)

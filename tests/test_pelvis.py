@@ -52,6 +52,42 @@ def test_turns_go_to_heading_and_stride_swing_stays_in_rotation():
     assert np.abs(np.degrees(heading - turn)[inner]).max() < 0.5
 
 
+def test_a_street_corner_leaves_rotation_once_the_strides_set_the_heading():
+    """90° left in ~3 s (30°/s at its peak) while running with the cadence rising 160 -> 180 steps/min: the
+    low-pass heading lags the corner and rotation reads part of it; the heading along the strides (mean yaw
+    over each local stride, from the contacts) keeps rotation within a fraction of a degree of the swing."""
+    from host.pelvis.heading import follow_strides
+
+    fs = 200.0
+    t = np.arange(int(40 * fs)) / fs
+    stride_hz = np.interp(t, [0, 40], [80 / 60, 90 / 60])  # strides/s: half the cadence
+    phase = 2 * np.pi * np.cumsum(stride_hz) / fs
+    swing = np.radians(6) * np.sin(phase) + np.radians(1) * np.sin(2 * phase + 0.4)  # with a harmonic
+    corner = np.radians(90) * 0.5 * (1 - np.cos(np.pi * np.clip((t - 20) / 3, 0, 1)))
+    contacts = np.interp(np.arange(np.pi, phase[-1], np.pi), phase, np.arange(len(t)))  # a step every half stride
+    q = Q.from_axis_angle(np.array([0, 0, 1.0]), corner + swing)
+    low = pelvic_angles(q, np.eye(3), fs)
+    along = follow_strides(low, fs, contacts)
+    inner = slice(int(3 * fs), int(37 * fs))
+    err_low = np.degrees(low.rotation - swing)[inner]
+    err = np.degrees(along.rotation - swing)[inner]
+    assert np.abs(err_low).max() > 3  # what the corner did to rotation before
+    assert np.abs(err).max() < 0.5
+    assert np.sqrt(np.mean(err**2)) < 0.15
+    np.testing.assert_allclose(along.heading + along.rotation, low.heading + low.rotation)  # yaw itself unchanged
+    np.testing.assert_array_equal(along.tilt, low.tilt)
+
+
+def test_without_steps_the_heading_stays_the_low_pass():
+    from host.pelvis.heading import follow_strides
+
+    fs = 200.0
+    t = np.arange(int(20 * fs)) / fs
+    a = pelvic_angles(Q.from_axis_angle(np.array([0, 0, 1.0]), 0.3 * np.sin(0.5 * t)), np.eye(3), fs)
+    same = follow_strides(a, fs, np.array([100.0, 900.0, 3000.0]))  # no three steps in a row within 0.25-1.2 s
+    np.testing.assert_array_equal(same.rotation, a.rotation)
+
+
 def test_absolute_tilt_carries_its_uncertainty():
     a = pelvic_angles(np.tile(ry(4), (50, 1)), np.eye(3), FS, neutral_tilt_deg=12, neutral_tilt_sd_deg=2)
     assert np.degrees(a.tilt_abs[0]) == pytest.approx(16) and np.degrees(a.tilt_abs_sd) == pytest.approx(2)

@@ -2,13 +2,17 @@
 
 The level signals and the stepping rhythm are computed once and shared by activity segmentation and the
 contact detector. Pelvic angles (host.pelvis) are an input: without them, contacts, cadence, activity and
-riding cadence are still available, the angle metrics are not.
+riding cadence are still available, the angle metrics are not. With them, the contacts first set the
+direction of travel along the strides (host.pelvis.heading), so rotation stays clean through corners; the
+session's angles are returned with that rotation.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+
+from host.pelvis.heading import follow_strides
 
 from .activity import ActivitySegments, segment_level_signals
 from .body_frame import level_signals
@@ -28,6 +32,7 @@ class GaitSession:
     bouts: list[BoutGait]
     rides: list[Ride]
     cycles: CycleTable | None  # what the flag engines consume
+    angles: object = None  # host.pelvis.PelvicAngles, rotation relative to the stride-averaged heading
 
     def cadence_spm(self) -> float:
         return cadence_spm(self.contacts.t)
@@ -44,6 +49,7 @@ def analyse_gait(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0
     if angles is None:
         rides = analyse_rides(activity, sig.gyr[:, 0], rate_hz)
         return GaitSession(activity, contacts, None, [], rides, None)
+    angles = follow_strides(angles, rate_hz, contacts.index)
     strides = stride_metrics(t, angles.tilt, angles.obliquity, angles.rotation, contacts.t, contacts.left,
                              sig.vertical, activity.codes)
     per_sample = {"tilt": angles.tilt, "obliquity": angles.obliquity, "rotation": angles.rotation}
@@ -53,4 +59,4 @@ def analyse_gait(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0
         stride_cycles(t, angles.tilt, angles.obliquity, angles.rotation, activity.codes, contacts.t, contacts.left),
         ride_cycles(t, angles.tilt, angles.obliquity, activity.codes),
     ])
-    return GaitSession(activity, contacts, strides, bouts, rides, cycles)
+    return GaitSession(activity, contacts, strides, bouts, rides, cycles, angles)

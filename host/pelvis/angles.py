@@ -2,9 +2,10 @@
 
 Baker 2001 rotation–obliquity–tilt order: R_earth<-pelvis = Rz(yaw)·Rx(obliquity)·Ry(tilt), pelvis x forward,
 y left, z up; tilt > 0 anterior, obliquity > 0 left side up, rotation > 0 pelvis turned left.
-yaw = heading of travel + rotation: the heading is the slow part of yaw (zero-phase low-pass well below the
-stride frequency), so turns and slow heading drift of a 6D filter drop out and the per-stride oscillation
-stays in `rotation`.
+yaw = heading of travel + rotation: here the heading is the slow part of yaw (zero-phase low-pass well below
+the stride frequency), so turns and slow heading drift of a 6D filter drop out and the per-stride oscillation
+stays in `rotation`. Once the steps are known, host.pelvis.heading re-takes the heading along the strides,
+which also keeps sharp corners out of rotation.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class PelvicAngles:
     tilt: np.ndarray  # relative to standing neutral, anterior > 0
     obliquity: np.ndarray  # relative to neutral, left side up > 0
     rotation: np.ndarray  # relative to the direction of travel, left > 0
-    heading: np.ndarray  # direction of travel (slow part of yaw), rad, arbitrary origin in 6D
+    heading: np.ndarray  # direction of travel (slow part of yaw, or its mean along the strides), rad, arbitrary origin in 6D
     tilt_abs: np.ndarray  # absolute tilt estimate: neutral tilt + relative tilt
     tilt_abs_sd: float  # 1-sigma uncertainty of tilt_abs, rad (from the neutral's uncertainty)
 
