@@ -35,6 +35,7 @@ PEDAL_EVERY_S = 2.0  # the pedal cadence readout: the last RIDE_WINDOW_S, recomp
 MIN_RIDING_SHARE = 0.8  # of the window, for a pedal cadence (as for a ride record)
 GAIT = (ACTIVITIES.index("walking"), ACTIVITIES.index("running"))
 RIDING = ACTIVITIES.index("riding")
+STEPS_STOPPED_S = 3.0  # no contact for this long (longest step 1.2 s + the detector's 0.45-s delay, twice): not stepping
 
 
 @dataclass
@@ -75,6 +76,7 @@ class LivePipeline:
         self._angle_ring = SampleRing(rate_hz, RING_S, ("tilt", "obliquity", "rotation"))
         self._raw_ring = SampleRing(rate_hz, RING_S, ("ax", "ay", "az", "gx", "gy", "gz"))
         self._next_ride_t: float | None = None
+        self._last_contact_t: float | None = None
         self._next_pedal_t: float | None = None
         self.t_now = 0.0
         # readouts
@@ -135,6 +137,9 @@ class LivePipeline:
             up = LiveUpdate(t[:0], *(np.zeros(0) for _ in range(3)))
         for c in self._steps.update(acc, gyr):
             self._contact(c, up)
+        if self._last_contact_t is not None and self.t_now - self._last_contact_t > STEPS_STOPPED_S:
+            self._angles.set_stride(None)  # standing or riding: back to the low-pass heading
+            self._last_contact_t = None
         if self.t_now >= self._next_pedal_t:
             self._next_pedal_t = self.t_now + PEDAL_EVERY_S
             self._pedal(up)
@@ -145,6 +150,7 @@ class LivePipeline:
 
     def _start_angles(self, alignment: Alignment, t0: float) -> None:
         R = alignment.R_pelvis_sensor
+        self._last_contact_t = None
         self._angles = CausalPelvicAngles(R, self.rate_hz)
         self._steps = StreamingStepDetector(self.rate_hz, R, t0=t0)
         self._strides = LiveStrides(self.rate_hz, self._angle_ring)
@@ -167,6 +173,8 @@ class LivePipeline:
         if c.left and len(self._strides.contacts) >= 2:  # this contact may complete a stride: classify it
             code = self._activity_at(0.5 * (self._strides.contacts[-2].t + c.t))
         rec, cadence = self._strides.add_contact(c, code)
+        self._last_contact_t = c.t
+        self._angles.set_stride(120.0 / cadence if cadence else None)  # the heading follows the strides
         if cadence is not None:
             self.cadence_spm = cadence
             up.cadence.append((c.t, cadence))
