@@ -22,6 +22,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from host.orientation import quaternion as Q
 from host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy
+from host.pelvis.heading import window_mean
 
 MAX_STRIDE_S = 2.4  # the longest stride the step detector accepts (two 1.2-s steps)
 BLEND_S = 1.0
@@ -77,12 +78,7 @@ class CausalPelvicAngles:
         if T is None or len(x) < 2 * T + len(yaw) + 1:
             return None
         ref = x[-1]  # keep the sums small: yaw keeps growing through turns
-        c = np.r_[0.0, np.cumsum(x - ref)]  # c[j] = sum of x[:j]
-        pos = np.arange(len(c), dtype=float)
-        k = np.arange(len(x) - len(yaw), len(x), dtype=float)  # indices of the new samples in x
-
-        def mean_over(end):  # mean of x over the T samples ending at `end` (inclusive; fractional ends)
-            return (np.interp(end + 1, pos, c) - np.interp(end + 1 - T, pos, c)) / T + ref
-
-        last, before = mean_over(k), mean_over(k - T)
-        return last + (last - before) * (T - 1) / (2 * T)  # from the last stride's centre to now
+        k = np.arange(len(x) - len(yaw), len(x), dtype=float)  # positions of the new samples in x
+        last = window_mean(x - ref, k - T, k) + ref  # the stride that ends at each new sample
+        before = window_mean(x - ref, k - 2 * T, k - T) + ref  # and the one before it
+        return last + 0.5 * (last - before)  # from the last stride's centre (half a stride ago) to now

@@ -311,7 +311,8 @@ class LiveLink:
         if self._first_index is None:
             self._first_index = idx
         self._live_frames.append((idx, f.n))
-        while self._live_frames and self._live_frames[0][0] + self._live_frames[0][1] < idx - ON_TIME_WINDOW_S * h.rate_hz:
+        oldest_needed = idx - ON_TIME_WINDOW_S * h.rate_hz
+        while self._live_frames and sum(self._live_frames[0]) < oldest_needed:  # first index + n: the frame's end
             self._live_frames.popleft()
         rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
         if len(rest.t) or rest.contacts or rest.cadence or rest.pedal or rest.strides or rest.flags or rest.calibration:

@@ -25,23 +25,32 @@ SMOOTH_HZ = 1.0  # evens out what the stride mean leaves (stride-to-stride varia
 MIN_STEPS = 3  # a stretch needs at least one full stride plus a step to know its period
 
 
-def centred_mean(x: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Mean of x over a window of `width` samples (fractional, per sample) centred on each sample.
+def window_mean(x: np.ndarray, lo, hi) -> np.ndarray:
+    """Mean of x between fractional sample positions lo and hi (arrays or scalars), each window cut to the
+    signal; where a window is empty, the value at lo.
 
-    Uses the cumulative trapezoid integral interpolated at the window's ends, so the width need not be a
-    whole number of samples (a stride of 0.7125 s is 142.5 samples at 200 Hz). Windows are cut at the ends.
+    The samples are joined by straight lines and integrated (cumulative trapezoid), so a window need not span
+    a whole number of samples (a stride of 0.7125 s is 142.5 samples at 200 Hz) and a mean over exactly one
+    stride cancels the stride's swing.
     """
     x = np.asarray(x, float)
     n = len(x)
-    if n < 2:
-        return x.copy()
-    integral = np.concatenate([[0.0], np.cumsum(0.5 * (x[1:] + x[:-1]))])
     i = np.arange(n, dtype=float)
-    lo = np.clip(i - 0.5 * width, 0, n - 1)
-    hi = np.clip(i + 0.5 * width, 0, n - 1)
+    integral = np.concatenate([[0.0], np.cumsum(0.5 * (x[1:] + x[:-1]))])
+    lo = np.clip(lo, 0, n - 1)
+    hi = np.clip(hi, 0, n - 1)
     span = hi - lo
     mean = (np.interp(hi, i, integral) - np.interp(lo, i, integral)) / np.where(span > 0, span, 1.0)
-    return np.where(span > 0, mean, x)
+    return np.where(span > 0, mean, np.interp(lo, i, x))
+
+
+def centred_mean(x: np.ndarray, width: np.ndarray) -> np.ndarray:
+    """Mean of x over a window of `width` samples (fractional, per sample) centred on each sample."""
+    x = np.asarray(x, float)
+    if len(x) < 2:
+        return x.copy()
+    i = np.arange(len(x), dtype=float)
+    return window_mean(x, i - 0.5 * width, i + 0.5 * width)
 
 
 def _stretches(contacts: np.ndarray, rate_hz: float) -> list[np.ndarray]:
