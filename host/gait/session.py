@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from host.pelvis.angles import PelvicAngles
 from host.pelvis.heading import follow_strides
 
 from .activity import ActivitySegments, segment_level_signals
@@ -32,7 +33,7 @@ class GaitSession:
     bouts: list[BoutGait]
     rides: list[Ride]
     cycles: CycleTable | None  # what the flag engines consume
-    angles: object = None  # host.pelvis.PelvicAngles, rotation relative to the stride-averaged heading
+    angles: PelvicAngles | None = None  # rotation relative to the stride-averaged heading
 
     def cadence_spm(self) -> float:
         return cadence_spm(self.contacts.t)
