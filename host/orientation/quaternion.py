@@ -37,10 +37,15 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
     """q ⊗ v ⊗ q* for unit q (vector part formula, no temporaries of shape (N, 4))."""
     q = np.asarray(q, float)
     v = np.asarray(v, float)
-    w = q[..., :1]
-    u = q[..., 1:]
-    t = 2.0 * np.cross(u, v)
-    return v + w * t + np.cross(u, t)
+    w, x, y, z = np.moveaxis(q, -1, 0)
+    vx, vy, vz = np.moveaxis(v, -1, 0)
+    # t = 2 u × v; result v + w t + u × t, written out (np.cross is ~5× slower on long arrays)
+    tx = 2.0 * (y * vz - z * vy)
+    ty = 2.0 * (z * vx - x * vz)
+    tz = 2.0 * (x * vy - y * vx)
+    return np.stack([vx + w * tx + (y * tz - z * ty),
+                     vy + w * ty + (z * tx - x * tz),
+                     vz + w * tz + (x * ty - y * tx)], axis=-1)
 
 
 def from_axis_angle(axis, angle_rad) -> np.ndarray:
