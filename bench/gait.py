@@ -408,7 +408,7 @@ def bench_throughput(hours: float = 2.0, rate_hz: float = 200.0, seed: int = 3) 
     rec, truth = simulate("walk-to-run", minutes=60 * hours, rate_hz=rate_hz, seed=seed)
     mount = sensor_to_pelvis_matrix(truth)[0]
     t0 = time.perf_counter()
-    quat = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post").quat
+    quat = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post", travel=True).quat
     angles = pelvic_angles(quat, mount, rec.rate_hz)
     t1 = time.perf_counter()
     session = analyse_gait(rec.acc, rec.gyr, rec.rate_hz, rec.t[0], mount, angles)

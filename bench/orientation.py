@@ -116,7 +116,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
                 rec, truth = simulate(sc, minutes=None, rate_hz=200, seed=seed)
             fs = rec.rate_hz
             t0 = time.perf_counter()
-            q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post").quat
+            q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post", travel=True).quat
             stand = (int(1.0 * fs), int(6.5 * fs))  # the scenarios open with a 10-s neutral stand
             al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q)
             ang = pelvic_angles(q, al.R_pelvis_sensor, fs)

@@ -185,7 +185,7 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
     if quat is None:
         from host.orientation import estimate_orientation
 
-        quat = estimate_orientation(acc, gyr, rate_hz, mode="post").quat
+        quat = estimate_orientation(acc, gyr, rate_hz, mode="post", travel=True).quat
     from host.orientation import quaternion as Q
 
     try:

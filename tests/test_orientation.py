@@ -110,3 +110,40 @@ def test_broad_first_trial_is_scored_like_the_benchmark(broad_dir):
     e_post = inclination_rmse_deg(post.quat, d["opt_quat"][:n], d["movement"][:n])
     e_causal = inclination_rmse_deg(causal.quat, d["opt_quat"][:n], d["movement"][:n])
     assert e_post < 1.0 and e_causal < 1.5
+
+
+def test_travel_acceleration_no_longer_pulls_tilt_and_obliquity():
+    """A city run (corners at 30°/s, a U-turn, two stops at crossings): without the travel model, every
+    start, stop and corner reads as tilt/obliquity for seconds; with it, the inclination follows the pelvis."""
+    simulator = pytest.importorskip("host.simulator")
+    from calibration import calibrate_from_session
+    from host.pelvis import pelvic_angles
+
+    rec, truth = simulator.simulate("run-street-corners", minutes=3, rate_hz=200, seed=4)
+    run = truth.activity == 2
+    errors = {}
+    for travel in (False, True):
+        q = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post", travel=travel).quat
+        al = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, (200, 1300), quat=q)
+        ang = pelvic_angles(q, al.R_pelvis_sensor, rec.rate_hz)
+        tilt = np.degrees(ang.tilt - truth.tilt_rel)[run]
+        obliquity = np.degrees(ang.obliquity - truth.obliquity)[run]
+        obliquity -= np.median(obliquity)  # the forward axis' small yaw error: not what this is about
+        errors[travel] = (np.sqrt(np.mean(tilt**2)), np.sqrt(np.mean(obliquity**2)), np.abs(tilt).max())
+    assert errors[False][0] > 1.2 and errors[False][1] > 1.2  # what the starts and corners did before
+    assert errors[True][0] < 0.6 and errors[True][1] < 0.6
+    assert errors[True][2] < 1.5
+
+
+@pytest.mark.parametrize("rate_hz", [FS, 104.0, 285.71])
+def test_travel_model_leaves_a_still_or_short_recording_alone(rate_hz):
+    q_true = Q.from_axis_angle([1, 1, 0], np.radians(20))
+    acc, gyr = static_recording(q_true, seconds=30 * rate_hz / FS)
+    acc = acc + np.random.default_rng(0).normal(0, 0.02, acc.shape)
+    plain = estimate_orientation(acc, gyr, rate_hz, mode="post").quat
+    travel = estimate_orientation(acc, gyr, rate_hz, mode="post", travel=True).quat
+    assert np.degrees(inclination_error_rad(travel, plain)).max() < 0.01
+    short = estimate_orientation(acc[:300], gyr[:300], rate_hz, mode="post", travel=True).quat
+    assert np.degrees(inclination_error_rad(short[-1], q_true)) < 0.5
+    with pytest.raises(ValueError, match="whole recording"):
+        estimate_orientation(acc, gyr, rate_hz, mode="causal", travel=True)

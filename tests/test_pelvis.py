@@ -107,7 +107,7 @@ def test_simulated_run_end_to_end(mount):
     if mount:
         sc = replace(sc, mount=simulator.Mount(**mount))
     rec, truth = simulator.simulate(sc, minutes=3, rate_hz=200, seed=4)
-    q = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post").quat
+    q = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post", travel=True).quat
     al = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, (200, 1300), quat=q)
     ang = pelvic_angles(q, al.R_pelvis_sensor, rec.rate_hz)
     run = truth.activity == 2
