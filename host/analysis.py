@@ -53,7 +53,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
                       neutral_tilt_deg: float | None = None) -> SessionAnalysis:
     acc, gyr, rate = rec.acc, rec.gyr, rec.rate_hz
     stand = find_neutral_stand(acc, gyr, rate)
-    quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=mode == "post").quat
+    quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
     alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
     to_pelvis = alignment.R_pelvis_sensor
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)

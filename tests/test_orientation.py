@@ -133,6 +133,27 @@ def test_travel_acceleration_no_longer_pulls_tilt_and_obliquity():
     assert errors[False][0] > 1.2 and errors[False][1] > 1.2  # what the starts and corners did before
     assert errors[True][0] < 0.6 and errors[True][1] < 0.6
     assert errors[True][2] < 1.5
+    # live (causal, the same model as a Kalman filter): without the future it gets less, but most of it
+    for travel, tilt_rmse, tilt_max, obliquity_rmse in ((False, 1.8, 4.5, 1.4), (True, 1.0, 2.5, 1.0)):
+        q = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="causal", travel=travel).quat
+        ang = pelvic_angles(q, al.R_pelvis_sensor, rec.rate_hz)
+        tilt = np.degrees(ang.tilt - truth.tilt_rel)[run]
+        obliquity = np.degrees(ang.obliquity - truth.obliquity)[run]
+        obliquity -= np.median(obliquity)
+        rms = np.sqrt(np.mean(tilt**2)), np.abs(tilt).max(), np.sqrt(np.mean(obliquity**2))
+        if travel:
+            assert rms[0] < tilt_rmse and rms[1] < tilt_max and rms[2] < obliquity_rmse, rms
+        else:
+            assert rms[0] > tilt_rmse and rms[1] > tilt_max and rms[2] > obliquity_rmse, rms
+
+
+def test_streaming_with_the_travel_model_equals_batch():
+    acc, gyr, _ = rotating_recording(seconds=20)
+    batch = estimate_orientation(acc, gyr, FS, mode="causal", travel=True).quat
+    stream = OrientationStream(FS, travel=True)
+    parts = [stream.update(acc[a:a + 37], gyr[a:a + 37]) for a in range(0, len(acc), 37)]
+    assert np.allclose(np.vstack(parts), batch, atol=1e-9)
+    assert not np.allclose(batch, estimate_orientation(acc, gyr, FS, mode="causal").quat, atol=1e-6)
 
 
 @pytest.mark.parametrize("rate_hz", [FS, 104.0, 285.71])
@@ -145,5 +166,8 @@ def test_travel_model_leaves_a_still_or_short_recording_alone(rate_hz):
     assert np.degrees(inclination_error_rad(travel, plain)).max() < 0.01
     short = estimate_orientation(acc[:300], gyr[:300], rate_hz, mode="post", travel=True).quat
     assert np.degrees(inclination_error_rad(short[-1], q_true)) < 0.5
-    with pytest.raises(ValueError, match="whole recording"):
-        estimate_orientation(acc, gyr, rate_hz, mode="causal", travel=True)
+    live = estimate_orientation(acc, gyr, rate_hz, mode="causal", travel=True).quat
+    live_plain = estimate_orientation(acc, gyr, rate_hz, mode="causal").quat
+    assert np.degrees(inclination_error_rad(live, live_plain)).max() < 0.01
+    with pytest.raises(ValueError, match="tiltguard"):
+        estimate_orientation(acc, gyr, rate_hz, mode="causal", method="vqf", travel=True)

@@ -66,7 +66,7 @@ class LivePipeline:
         self.rate_hz = float(rate_hz)
         self.profile = profile or UserProfile()
         self.settings = settings or self.profile.settings()
-        self.orientation = OrientationStream(rate_hz)
+        self.orientation = OrientationStream(rate_hz, travel=True)  # starts, stops, corners: not tilt
         self.calibration = LiveCalibration(rate_hz)
         self.flags = LiveFlagEngine(self.settings)
         self._requests: deque[str] = deque()  # from other threads: deque append/popleft are atomic

@@ -70,9 +70,9 @@ def estimate_orientation(
     """Orientation (sensor -> earth) of every sample from specific force (m/s²) and angular rate (rad/s).
 
     `gyro_bias` (rad/s, e.g. from calibration.gyro_bias_at_rest) seeds the bias estimate of the tiltguard
-    filter; VQF keeps refining it. `travel=True` (tiltguard, post mode) is for a sensor worn by someone who
-    travels on foot or by bike: the modelled travel acceleration (starts, stops, corners) is removed before
-    the inclination correction (host.orientation.travel).
+    filter; VQF keeps refining it. `travel=True` (tiltguard) is for a sensor worn by someone who travels on
+    foot or by bike: the modelled travel acceleration (starts, stops, corners) is removed before the
+    inclination correction (post: host.orientation.travel; causal: host.orientation.travel_stream).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -81,12 +81,16 @@ def estimate_orientation(
     if rate_hz <= 0:
         raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
     acc, gyr = _as_imu_arrays(acc, gyr)
-    if travel and (method, mode) != (TILTGUARD, "post"):
-        raise ValueError("travel=True needs the whole recording: method 'tiltguard', mode 'post'")
-    if travel:
+    if travel and method != TILTGUARD:
+        raise ValueError("travel=True is part of the 'tiltguard' filter; the peers run as published")
+    if travel and mode == "post":
         from .travel import travel_compensated_acc
 
         acc = np.ascontiguousarray(travel_compensated_acc(acc, gyr, rate_hz))
+    elif travel:
+        from .travel_stream import TravelStream
+
+        acc = TravelStream(rate_hz).update(acc, gyr)
     if method == TILTGUARD:
         return _tiltguard(acc, gyr, rate_hz, mode, gyro_bias)
     if mode not in PEER_METHODS[method]:

@@ -1,7 +1,7 @@
 """Live orientation: feed blocks of samples as they arrive, get one quaternion per sample back.
 
-Equivalent to estimate_orientation(..., mode="causal") on the concatenated stream (tested), with zero
-added latency: each output depends only on samples up to its own.
+Equivalent to estimate_orientation(..., mode="causal", travel=...) on the concatenated stream (tested), with
+zero added latency: each output depends only on samples up to its own.
 """
 from __future__ import annotations
 
@@ -11,12 +11,19 @@ from .estimate import METHODS, TILTGUARD, _as_imu_arrays, vqf_params
 
 
 class OrientationStream:
-    def __init__(self, rate_hz: float, method: str = TILTGUARD, gyro_bias: np.ndarray | None = None):
+    def __init__(self, rate_hz: float, method: str = TILTGUARD, gyro_bias: np.ndarray | None = None,
+                 travel: bool = False):
         if method not in (TILTGUARD, "vqf"):
             raise ValueError(
                 f"streaming supports 'tiltguard' and 'vqf'; {method!r} is batch-only (one of {METHODS})"
             )
+        if travel and method != TILTGUARD:
+            raise ValueError("travel=True is part of the 'tiltguard' filter")
         from vqf import VQF
+
+        from .travel_stream import TravelStream
+
+        self._travel = TravelStream(rate_hz) if travel else None
 
         self.rate_hz = float(rate_hz)
         self._filter = VQF(1.0 / self.rate_hz, **vqf_params())
@@ -29,6 +36,8 @@ class OrientationStream:
         acc = np.atleast_2d(acc)
         gyr = np.atleast_2d(gyr)
         acc, gyr = _as_imu_arrays(acc, gyr)
+        if self._travel is not None:
+            acc = self._travel.update(acc, gyr)
         out = self._filter.updateBatch(gyr, acc)["quat6D"]
         self.samples_seen += len(acc)
         return out
