@@ -66,11 +66,13 @@ class SensorErrors:
     quantise: bool = True  # int16 output at the chosen full scale
     jitter_us: float = 30.0  # 1-sigma deviation of the true sampling instant from the nominal grid
     warmup_c: float = 8.0  # die temperature rise over the first minutes against the body
+    gyro_scale_pct: float = 0.5  # 1-sigma sensitivity error per axis, percent
+    gyro_cross_axis_pct: float = 0.5  # 1-sigma per axis pair (axis misalignment), percent
 
     @staticmethod
     def none() -> "SensorErrors":
         """An ideal sensor (for consistency tests)."""
-        return SensorErrors(0, 0, 0, 0, 0, 0, 0, 1e9, 1e9, False, 0, 0)
+        return SensorErrors(0, 0, 0, 0, 0, 0, 0, 1e9, 1e9, False, 0, 0, 0, 0)
 
 
 @dataclass(frozen=True)

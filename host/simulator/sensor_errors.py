@@ -1,5 +1,5 @@
-"""What a real MEMS IMU does to the true signals: bias, drift, temperature, noise, scale, clipping,
-int16 quantisation and sampling-instant jitter."""
+"""What a real MEMS IMU does to the true signals: bias, drift, temperature, noise, scale, gyro axis
+misalignment, clipping, int16 quantisation and sampling-instant jitter."""
 from __future__ import annotations
 
 import numpy as np
@@ -27,6 +27,10 @@ class SensorErrorModel:
         self.gyro_tempco = rng.normal(0.0, errors.gyro_tempco_dps_per_c * deg, 3)
         self.acc_bias = rng.normal(0.0, errors.acc_bias_mg * 1e-3 * GRAVITY, 3)
         self.acc_scale = 1.0 + rng.normal(0.0, errors.acc_scale_pct / 100.0, 3)
+        # gyro sensitivity and axis misalignment: a turn about one axis leaks a little into the others
+        self.gyro_matrix = np.eye(3) + np.diag(rng.normal(0.0, errors.gyro_scale_pct / 100.0, 3))
+        off = ~np.eye(3, dtype=bool)
+        self.gyro_matrix[off] += rng.normal(0.0, errors.gyro_cross_axis_pct / 100.0, 6)
 
     def sampling_instants(self, t_nominal: np.ndarray) -> np.ndarray:
         """True instants at which the chip sampled (the device stamps the nominal ones)."""
@@ -48,7 +52,7 @@ class SensorErrorModel:
         sqrt_rate = np.sqrt(rate_hz / 2.0)  # noise density over the Nyquist band
         gyr_noise = e.gyro_noise_dps_rthz * np.pi / 180 * sqrt_rate
         acc_noise = e.acc_noise_ug_rthz * 1e-6 * GRAVITY * sqrt_rate
-        gyr_m = gyr + self.gyro_bias(t) + self.rng.normal(0.0, gyr_noise, gyr.shape)
+        gyr_m = gyr @ self.gyro_matrix.T + self.gyro_bias(t) + self.rng.normal(0.0, gyr_noise, gyr.shape)
         acc_m = acc * self.acc_scale + self.acc_bias + self.rng.normal(0.0, acc_noise, acc.shape)
         acc_m = _digitise(acc_m, e.acc_range_g * GRAVITY, e.quantise)
         gyr_m = _digitise(gyr_m, e.gyro_range_dps * np.pi / 180, e.quantise)
