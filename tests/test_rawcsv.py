@@ -58,7 +58,8 @@ def _rewrite(path, fn):
         (lambda L: L[:1] + L[2:], "rate_hz"),
         (lambda L: L[:100] + [L[102]] + L[100:102] + L[103:], "time does not increase"),
         (lambda L: L[:100] + ["0.5,1,2,x,4,5,6,7"] + L[101:], "line 101"),
-        (lambda L: L[:100] + [L[100].replace(L[100].split(",")[2], "nan")] + L[101:], "NaN"),
+        (lambda L: L[:100] + [",".join(f if i != 2 else "nan" for i, f in enumerate(L[100].split(",")))] + L[101:],
+         "NaN"),
         (lambda L: L[:6], "no samples"),
     ],
 )
