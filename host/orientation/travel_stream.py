@@ -4,7 +4,8 @@ Same model as the post-session least squares (read that module's docstring first
 filter on the same 0.2-s cells: state = horizontal velocity v, this cell's travel acceleration a (in the
 frame turning with the body; fresh each cell), the slow base's tilt error e (earth frame) and the
 accelerometer bias b (sensor frame). A cell's horizontal specific force (causal 0.5-Hz low-pass) measures
-(Rz(turn) − I)/dt · v + a + e + R·b; v = 0 at rest. The estimated dv/dt of the last finished cell is held
+(Rz(turn) − I)/dt · v + a + e + R·b; v = 0 at rest (VQF's, or the last second as still as a calibration
+stand). The estimated dv/dt of the last finished cell is held
 and removed from every new sample, so the output has no added latency; the estimate itself trails the
 motion by about half a second (the cell and the low-pass), which the 3-s inclination low-pass of the main
 filter hardly sees. Its part slower than two minutes is dropped, as in post mode (causal high-pass), and
@@ -43,6 +44,8 @@ class TravelStream:
         self._zi = np.zeros((self._sos.shape[0], 2, 3))  # force x, y and turn rate, starting from rest
         self._slow_sos = butter(2, 1.0 / UNOBSERVED_S / (0.5 / self._dt), output="sos")
         self._slow_zi = sosfilt_zi(self._slow_sos)[:, :, None] * np.zeros((1, 1, 2))
+        self._recent = np.full((max(2, round(self.rate_hz)), 6), np.nan)  # the last second of acc and gyr
+        self._recent_at = 0
         self._cell = np.zeros(2 + 1 + 6)  # sums of force (2), turn (1), R rows (6)
         self._cell_n = 0
         self._cell_rest = True
@@ -68,11 +71,28 @@ class TravelStream:
             self._cell[:3] += signals[i:j].sum(axis=0)
             self._cell[3:] += R_rows[i:j].sum(axis=0)
             self._cell_rest &= bool(rest[i:j].all())
+            self._remember(acc[i:j], gyr[i:j])
             self._cell_n += j - i
             if self._cell_n == self._step:
+                self._cell_rest |= self._standing_still()
                 self._finish_cell()
             i = j
         return acc - Q.rotate(Q.conjugate(q), held)
+
+    def _remember(self, acc: np.ndarray, gyr: np.ndarray) -> None:
+        rows = np.column_stack([acc, gyr])[-len(self._recent):]
+        at = (self._recent_at + np.arange(len(rows))) % len(self._recent)
+        self._recent[at] = rows
+        self._recent_at = (self._recent_at + len(rows)) % len(self._recent)
+
+    def _standing_still(self) -> bool:
+        """The calibration's stillness test over the last second (a person sways; VQF's rest misses that)."""
+        from calibration.still import MAX_ACC_STD, MAX_GYR_STD
+
+        if np.isnan(self._recent).any():
+            return False
+        sd = self._recent.std(axis=0)
+        return bool(sd[:3].max() <= MAX_ACC_STD and sd[3:].max() <= MAX_GYR_STD)
 
     def _finish_cell(self) -> None:
         n, dt = self._step, self._dt
