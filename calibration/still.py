@@ -21,14 +21,24 @@ class StillnessReport:
     acc_norm: float  # m/s², norm of the mean specific force
 
 
-def check_still(acc: np.ndarray, gyr: np.ndarray, what: str = "recording",
-                max_gyr_std: float = MAX_GYR_STD, max_acc_std: float = MAX_ACC_STD) -> StillnessReport:
+def stillness(acc: np.ndarray, gyr: np.ndarray) -> StillnessReport:
     acc = np.asarray(acc, float)
     gyr = np.asarray(gyr, float)
+    return StillnessReport(float(gyr.std(axis=0).max()), float(acc.std(axis=0).max()),
+                           float(np.linalg.norm(acc.mean(axis=0))))
+
+
+def is_still(acc: np.ndarray, gyr: np.ndarray) -> bool:
+    """As still as a calibration stand (the limits above)."""
+    rep = stillness(acc, gyr)
+    return rep.gyr_std <= MAX_GYR_STD and rep.acc_std <= MAX_ACC_STD
+
+
+def check_still(acc: np.ndarray, gyr: np.ndarray, what: str = "recording",
+                max_gyr_std: float = MAX_GYR_STD, max_acc_std: float = MAX_ACC_STD) -> StillnessReport:
     if len(acc) < 2:
         raise CalibrationRejected(f"{what} has no samples")
-    rep = StillnessReport(float(gyr.std(axis=0).max()), float(acc.std(axis=0).max()),
-                          float(np.linalg.norm(acc.mean(axis=0))))
+    rep = stillness(acc, gyr)
     if rep.gyr_std > max_gyr_std:
         raise CalibrationRejected(
             f"{what} was not still: rotation varied by {np.degrees(rep.gyr_std):.1f} deg/s "

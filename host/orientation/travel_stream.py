@@ -18,8 +18,18 @@ import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
 from . import quaternion as Q
-from .travel import (BASE_TAU_S, CELL_S, FORCE_LOWPASS_HZ, SIGMA_AT_REST, SIGMA_BASE_DRIFT, SIGMA_BIAS_DRIFT,
-                     SIGMA_FORCE, SIGMA_PRIOR, SIGMA_TRAVEL_ACC, UNOBSERVED_S)
+from .travel import (
+    BASE_TAU_S,
+    CELL_S,
+    FORCE_LOWPASS_HZ,
+    SIGMA_AT_REST,
+    SIGMA_BASE_DRIFT,
+    SIGMA_BIAS_DRIFT,
+    SIGMA_FORCE,
+    SIGMA_PRIOR,
+    SIGMA_TRAVEL_ACC,
+    UNOBSERVED_S,
+)
 
 V, A, E, B = slice(0, 2), slice(2, 4), slice(4, 6), slice(6, 9)
 SIGMA_START_SPEED = 5.0  # m/s: nothing is known about the speed when the stream starts
@@ -44,8 +54,8 @@ class TravelStream:
         self._zi = np.zeros((self._sos.shape[0], 2, 3))  # force x, y and turn rate, starting from rest
         self._slow_sos = butter(2, 1.0 / UNOBSERVED_S / (0.5 / self._dt), output="sos")
         self._slow_zi = sosfilt_zi(self._slow_sos)[:, :, None] * np.zeros((1, 1, 2))
-        self._recent = np.full((max(2, round(self.rate_hz)), 6), np.nan)  # the last second of acc and gyr
-        self._recent_at = 0
+        self._recent = np.zeros((0, 6))  # the last second of acc and gyr
+        self._second = max(2, round(self.rate_hz))
         self._cell = np.zeros(2 + 1 + 6)  # sums of force (2), turn (1), R rows (6)
         self._cell_n = 0
         self._cell_rest = True
@@ -71,7 +81,7 @@ class TravelStream:
             self._cell[:3] += signals[i:j].sum(axis=0)
             self._cell[3:] += R_rows[i:j].sum(axis=0)
             self._cell_rest &= bool(rest[i:j].all())
-            self._remember(acc[i:j], gyr[i:j])
+            self._recent = np.vstack([self._recent, np.column_stack([acc[i:j], gyr[i:j]])])[-self._second:]
             self._cell_n += j - i
             if self._cell_n == self._step:
                 self._cell_rest |= self._standing_still()
@@ -79,20 +89,11 @@ class TravelStream:
             i = j
         return acc - Q.rotate(Q.conjugate(q), held)
 
-    def _remember(self, acc: np.ndarray, gyr: np.ndarray) -> None:
-        rows = np.column_stack([acc, gyr])[-len(self._recent):]
-        at = (self._recent_at + np.arange(len(rows))) % len(self._recent)
-        self._recent[at] = rows
-        self._recent_at = (self._recent_at + len(rows)) % len(self._recent)
-
     def _standing_still(self) -> bool:
         """The calibration's stillness test over the last second (a person sways; VQF's rest misses that)."""
-        from calibration.still import MAX_ACC_STD, MAX_GYR_STD
+        from calibration.still import is_still
 
-        if np.isnan(self._recent).any():
-            return False
-        sd = self._recent.std(axis=0)
-        return bool(sd[:3].max() <= MAX_ACC_STD and sd[3:].max() <= MAX_GYR_STD)
+        return len(self._recent) == self._second and is_still(self._recent[:, :3], self._recent[:, 3:])
 
     def _finish_cell(self) -> None:
         n, dt = self._step, self._dt
