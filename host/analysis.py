@@ -9,10 +9,11 @@ every step where the stage has a causal variant (orientation), as the live view 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
+from calibration.accel_six_position import AccelCalibration
 from calibration.alignment import Alignment, calibrate_from_session
 from calibration.errors import CalibrationRejected
 from calibration.reclip import mounting_periods, still_mask
@@ -118,10 +119,22 @@ def session_summary(a: SessionAnalysis) -> dict:
     return out
 
 
+def stored_recording(store, session_id: int) -> RawRecording:
+    """A stored session's samples as the analysis reads them: with its device's accelerometer calibration
+    applied (`tiltguard calibrate accel`; the newest one made before the session started). The raw samples
+    in the store stay as they were; `rec.meta["accel_calibration"]` says which calibration was used."""
+    rec = store.recording(session_id)
+    cal = store.calibration_for_session(session_id, "accel")
+    if cal is None:
+        return rec
+    acc = AccelCalibration.from_record(cal.data).apply(rec.acc)
+    return replace(rec, acc=acc, meta={**rec.meta, "accel_calibration": {"id": cal.id, "created_at": cal.created_at}})
+
+
 def analyse_stored_session(store, session_id: int) -> dict:
     """The store's analyser: analyse a closed session, keep its summary and flags. A session that cannot
     be analysed (no neutral stand, too short) keeps the reason instead; its raw frames stay untouched."""
-    rec = store.recording(session_id)
+    rec = stored_recording(store, session_id)
     try:
         result = analyse_recording(rec)
     except ValueError as exc:  # CalibrationRejected and bad input alike: say why, in one line
@@ -129,6 +142,7 @@ def analyse_stored_session(store, session_id: int) -> dict:
         store.save_analysis(session_id, "pelvis", summary)
         return summary
     summary = session_summary(result)
+    summary["accel_calibration"] = rec.meta.get("accel_calibration")
     store.save_analysis(session_id, "pelvis", summary)
     for flag_type in FLAG_TYPES:
         store.add_flags(session_id, [], replace_kind=flag_type)

@@ -1,7 +1,14 @@
 """Shared fixtures. Data-set fixtures skip (with the reason) where ../shared/data is absent."""
+import os
+import tempfile
+
 import pytest
 
 from host.datasets import DatasetMissing, dataset_dir
+
+# Nothing a test runs (the live view's calibration lookup, a CLI without --db) may touch the user's own store.
+os.environ.pop("TILTGUARD_DB", None)
+os.environ["TILTGUARD_HOME"] = tempfile.mkdtemp(prefix="tiltguard-test-home-")
 
 
 def _dataset_or_skip(name: str):

@@ -1,12 +1,12 @@
 """Calibration: bias at rest, ellipsoid fit, stand/hinge alignment for any mounting, rejections, store."""
-import json
 
 import numpy as np
 import pytest
 
-from calibration import (CalibrationRejected, CalibrationStore, alignment_from_axes, check_upright, fit_ellipsoid,
+from calibration import (CalibrationRejected, alignment_from_axes, check_upright, fit_ellipsoid,
                          forward_from_hinge, gyro_bias_at_rest, guided_six_position, stand_vertical)
 from host.orientation import quaternion as Q
+from host.store import SessionStore
 
 G = 9.80665
 FS = 200.0
@@ -42,7 +42,7 @@ def test_ellipsoid_fit_recovers_bias_and_scale():
 def test_guided_six_position_reasks_a_wrong_pose():
     poses = iter([[1, 0, 0], [0, 1, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
     said = []
-    cal = guided_six_position(lambda s: still_block(next(poses), s), ask=lambda m: "", say=said.append)
+    cal = guided_six_position(lambda s: still_block(next(poses), s), ask=lambda pose: None, say=said.append)
     assert any("not '-x up'" in m for m in said)  # the second pose was +y, rejected and asked again
     assert np.allclose(cal.scale, 1, atol=0.01)
 
@@ -85,16 +85,17 @@ def test_stand_rejections_say_why():
         forward_from_hinge(s, h, [0, 0, 1])
 
 
-def test_store_keeps_every_calibration_with_timestamp(tmp_path):
-    store = CalibrationStore(tmp_path)
-    assert store.latest("pod-01") is None
-    store.save("pod-01", {"gyro_bias": np.array([0.1, 0.2, 0.3])})
-    store.save("pod-01", {"gyro_bias": np.array([0.4, 0.5, 0.6])})
-    assert store.latest("pod-01")["gyro_bias"] == [0.4, 0.5, 0.6]
-    data = json.loads((tmp_path / "pod-01.json").read_text())
-    assert len(data["calibrations"]) == 2 and all("timestamp" in e for e in data["calibrations"])
-    with pytest.raises(ValueError, match="device id"):
-        store.save("../evil", {})
+def test_store_keeps_every_calibration_per_device_with_its_time(tmp_path):
+    with SessionStore(tmp_path / "tg.sqlite3") as store:
+        pod, other = store.device("Tiltguard", "AA:BB"), store.device("Tiltguard", "CC:DD")
+        assert store.device_calibration("Tiltguard", "AA:BB", "accel") is None
+        store.save_calibration(pod, "accel", {"bias": np.array([0.1, 0.2, 0.3])}, created_at=1000.0)
+        store.save_calibration(pod, "accel", {"bias": np.array([0.4, 0.5, 0.6])}, created_at=2000.0)
+        store.save_calibration(other, "accel", {"bias": [9, 9, 9]}, created_at=3000.0)
+    with SessionStore(tmp_path / "tg.sqlite3") as store:  # on disk, not in memory
+        newest = store.device_calibration("Tiltguard", "AA:BB", "accel")
+        assert newest.data["bias"] == [0.4, 0.5, 0.6] and newest.created_at == 2000.0
+        assert [c.created_at for c in store.calibrations("accel")] == [1000.0, 2000.0, 3000.0]
 
 
 def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():

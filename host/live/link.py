@@ -77,12 +77,14 @@ class LinkResult:
 class LiveLink:
     def __init__(self, source: Source, db_path: str | Path | None = None, record: bool = True,
                  profile: UserProfile | None = None, on_finished=None, report_writer=None, on_update=None,
-                 open_source=None) -> None:
+                 open_source=None, on_raw=None) -> None:
         """`open_source`: async (source) -> (transport, async close() or None), run on the link's own event
         loop instead of the built-in way of opening the source (e.g. a device on a virtual radio that must
-        share the link's loop)."""
+        share the link's loop). `on_raw(t, acc, gyr)`: every contiguous block of SI samples, on the link
+        thread, before the pipeline sees it (e.g. the accelerometer calibration's still poses)."""
         self.source = source
         self.open_source = open_source
+        self.on_raw = on_raw
         self.db_path = db_path
         self.record = record
         self.profile = profile or UserProfile()
@@ -108,6 +110,8 @@ class LiveLink:
         self._first_index: int | None = None
         self._tmpdir = None
         self.final_flags: list[FlagNotice] = []
+        self.accel_calibration = None  # host.store.CalibrationInfo applied to the stream, if the pod has one
+        self._acc_cal = None
 
     # ------------------------------------------------------------------ window side
     def start(self) -> "LiveLink":
@@ -294,6 +298,7 @@ class LiveLink:
         if self.pipeline is None:
             self.t0_us = int(t_us[0])
             self.pipeline = LivePipeline(h.rate_hz, self.profile)
+            self._load_accel_calibration(h.name or "Tiltguard", self.recorder.t.address)
             if self._stand_requested:
                 self.pipeline.request_stand()
         t = (t_us - self.t0_us) * 1e-6
@@ -314,9 +319,28 @@ class LiveLink:
         oldest_needed = idx - ON_TIME_WINDOW_S * h.rate_hz
         while self._live_frames and sum(self._live_frames[0]) < oldest_needed:  # first index + n: the frame's end
             self._live_frames.popleft()
+        if self.on_raw is not None:
+            self.on_raw(t, acc, gyr)
+        if self._acc_cal is not None:
+            acc = self._acc_cal.apply(acc)
         rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
         if len(rest.t) or rest.contacts or rest.cadence or rest.pedal or rest.strides or rest.flags or rest.calibration:
             self._publish(rest)
+
+    def _load_accel_calibration(self, name: str, address: str) -> None:
+        """The pod's newest accelerometer calibration from the user's store (also when only watching), so the
+        live view reads the samples as the post-session analysis will."""
+        from calibration.accel_six_position import AccelCalibration
+        from host.store import SessionStore
+
+        try:
+            with SessionStore(self.db_path, recover=False, analyse=None) as store:
+                self.accel_calibration = store.device_calibration(name, address, "accel")
+        except Exception as exc:  # noqa: BLE001 - an unreadable store must not stop the live view
+            log.warning("no accelerometer calibration: %s", exc)
+            return
+        if self.accel_calibration is not None:
+            self._acc_cal = AccelCalibration.from_record(self.accel_calibration.data)
 
     def _publish(self, update: LiveUpdate) -> None:
         self.updates.append(update)
@@ -331,7 +355,8 @@ class LiveLink:
             return
         result = {"calibrated": p.calibrated, "time_in_anterior_tilt_s": p.anterior_s, "moving_s": p.moving_s,
                   "flags": [f.to_dict() for f in p.flags.flags],  # every flag, closed by finish()
-                  "stream_t0_device_us": self.t0_us}
+                  "stream_t0_device_us": self.t0_us,
+                  "accel_calibration_id": self.accel_calibration.id if self.accel_calibration else None}
         alignment = p.calibration.alignment
         if alignment is not None:
             result["alignment"] = {k: np.asarray(v).tolist() if not isinstance(v, str) else v

@@ -55,7 +55,9 @@ def write_report(store, session_id: int, out_dir: str | Path, fmt: str = "html",
     t = time.perf_counter()
     rec = None
     if analysis is None:
-        rec = store.recording(session_id)
+        from host.analysis import stored_recording
+
+        rec = stored_recording(store, session_id)
         timings["load_s"] = time.perf_counter() - t
     return _write(rec, analysis, out_dir, fmt, profile, session_entry(info), store,
                   lambda main: history_medians(store, session_id, main, before=info.started_at), timings,
@@ -143,7 +145,7 @@ def write_history(store, out_dir: str | Path, analyse_missing: bool = False) -> 
 def analyse_unreported(store, profile: UserProfile | None = None) -> list[int]:
     """Compute and save the report numbers of every closed session that has none yet (oldest first, so each
     one's "your usual" column sees the sessions before it)."""
-    from host.analysis import analyse_recording
+    from host.analysis import analyse_recording, stored_recording
 
     from .session_data import derive
 
@@ -154,7 +156,7 @@ def analyse_unreported(store, profile: UserProfile | None = None) -> list[int]:
         if info.state == "recording" or REPORT_KIND in have or "error" in have.get("pelvis", {}):
             continue
         try:
-            analysis = analyse_recording(store.recording(info.id), settings=profile.settings())
+            analysis = analyse_recording(stored_recording(store, info.id), settings=profile.settings())
         except ValueError:
             continue  # e.g. no neutral stand: nothing to report, the session stays as it is
         products = derive(analysis)

@@ -1,7 +1,7 @@
 """Session store: one SQLite file holding devices, sessions, the raw frames as received, calibrations,
 analysis results and flags (docs/store.md)."""
 from host.store.paths import default_db_path
-from host.store.store import SessionInfo, SessionStore
+from host.store.store import CalibrationInfo, SessionInfo, SessionStore
 from host.store.writer import SessionWriter
 
-__all__ = ["SessionInfo", "SessionStore", "SessionWriter", "default_db_path"]
+__all__ = ["CalibrationInfo", "SessionInfo", "SessionStore", "SessionWriter", "default_db_path"]

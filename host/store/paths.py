@@ -8,7 +8,7 @@ DB_NAME = "sessions.sqlite3"
 
 
 def default_db_path() -> Path:
-    """TILTGUARD_DB (a file) wins; then TILTGUARD_HOME/tiltguard/ (as the calibration store uses);
+    """TILTGUARD_DB (a file) wins; then TILTGUARD_HOME/tiltguard/;
     else the platform's user data directory (platformdirs: ~/.local/share/tiltguard on Linux)."""
     if os.environ.get("TILTGUARD_DB"):
         return Path(os.environ["TILTGUARD_DB"])

@@ -307,10 +307,12 @@ class SessionStore:
             return self.db.execute("SELECT kind, t_start, t_end, severity, message FROM flags WHERE session_id=? "
                                    "ORDER BY t_start", (session_id,)).fetchall()
 
-    def save_calibration(self, device_id: int | None, kind: str, data: dict, session_id: int | None = None) -> int:
+    def save_calibration(self, device_id: int | None, kind: str, data: dict, session_id: int | None = None,
+                         created_at: float | None = None) -> int:
+        """Keep a calibration of a device, stamped with when it was made (default: now)."""
         with self._tx() as db:
             cur = db.execute("INSERT INTO calibrations (device_id, session_id, kind, created_at, data) "
-                             "VALUES (?,?,?,?,?)", (device_id, session_id, kind, time.time(),
+                             "VALUES (?,?,?,?,?)", (device_id, session_id, kind, created_at or time.time(),
                                                     json.dumps(data, default=numpy_default)))
             return cur.lastrowid
 
@@ -320,6 +322,49 @@ class SessionStore:
             row = self.db.execute("SELECT data FROM calibrations WHERE device_id=? AND kind=? ORDER BY id DESC "
                                   "LIMIT 1", (device_id, kind)).fetchone()
         return json.loads(row[0]) if row else None
+
+    def calibration_for_session(self, session_id: int, kind: str) -> CalibrationInfo | None:
+        """The calibration of this kind that applies to a session: its device's newest one made before the
+        session started (a calibration made later never changes how an older session reads)."""
+        with self._lock:
+            row = self.db.execute(
+                _CALIBRATION_SELECT + " JOIN sessions s ON s.device_id = c.device_id WHERE s.id=? AND c.kind=? "
+                "AND c.created_at <= s.started_at ORDER BY c.created_at DESC, c.id DESC LIMIT 1",
+                (session_id, kind)).fetchone()
+        return _calibration_info(row) if row else None
+
+    def device_calibration(self, name: str, address: str, kind: str) -> CalibrationInfo | None:
+        """The newest calibration of this kind of the device with this name and address (None if unknown)."""
+        with self._lock:
+            row = self.db.execute(_CALIBRATION_SELECT + " WHERE d.name=? AND d.address=? AND c.kind=? "
+                                  "ORDER BY c.created_at DESC, c.id DESC LIMIT 1", (name, address, kind)).fetchone()
+        return _calibration_info(row) if row else None
+
+    def calibrations(self, kind: str | None = None) -> list[CalibrationInfo]:
+        """Every stored calibration (of one kind, if given), oldest first."""
+        where, args = ("WHERE c.kind=?", (kind,)) if kind else ("", ())
+        with self._lock:
+            rows = self.db.execute(_CALIBRATION_SELECT + f" {where} ORDER BY c.created_at, c.id", args).fetchall()
+        return [_calibration_info(r) for r in rows]
+
+
+@dataclass
+class CalibrationInfo:
+    id: int
+    device_name: str | None
+    device_address: str | None
+    kind: str
+    created_at: float  # unix time, s
+    session_id: int | None
+    data: dict
+
+
+_CALIBRATION_SELECT = ("SELECT c.id, d.name, d.address, c.kind, c.created_at, c.session_id, c.data FROM calibrations c"
+                       " LEFT JOIN devices d ON d.id = c.device_id")
+
+
+def _calibration_info(row) -> CalibrationInfo:
+    return CalibrationInfo(*row[:6], json.loads(row[6]))
 
 
 _SESSION_SELECT = (
