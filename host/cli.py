@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     from host.record import add_link_commands  # record, scan, sync, sessions, export, import
 
     add_link_commands(sub)
+    from host.calibrate import add_calibrate_commands  # calibrate accel, calibrate list
+
+    add_calibrate_commands(sub)
     from host.report.cli import add_report_commands  # report, history
 
     add_report_commands(sub)

@@ -1,7 +1,7 @@
 """The firmware's own device app (firmware/app.py) running on CPython in (scaled) real time.
 
 The board is simulated: a register-level IMU emulator (sensors.emulated) fed with a host.simulator
-recording and clocked by the host's monotonic clock, so the real driver reads its FIFO, the real app
+recording (or a live source: the pose pod of host.simulator.poses) and clocked by the host's monotonic clock, so the real driver reads its FIFO, the real app
 timestamps, fuses, frames, keeps its resend history and logs to flash (a temporary directory). Links are
 whatever the caller passes: firmware.serial_link.SerialLink on a pty, firmware.ble.BleLink on a
 MicroPython-`bluetooth` shim over bumble, or LoopbackLink (below) for `tiltguard record --sim`.
@@ -13,11 +13,15 @@ import asyncio
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from firmware import config as cfgmod
 from host.samples import RawRecording
+
+if TYPE_CHECKING:
+    from host.simulator.poses import SimulatedPosePod
 
 TICKS_PERIOD = 1 << 30  # the ESP32 port's ticks_us period
 
@@ -41,16 +45,21 @@ class ScaledClock:
 class SimBoard:
     """The `board` the app expects (firmware/app.py docstring), simulated in real time."""
 
-    def __init__(self, rec: RawRecording, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
+    def __init__(self, rec: RawRecording | SimulatedPosePod, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
                  start_us: int = TICKS_PERIOD - 5_000_000) -> None:
         from sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
 
         self.clock = ScaledClock(speed, start_us)  # the tick counter wraps 5 s into the run
         self.speed = speed
-        rows = np.hstack([rec.acc, rec.gyr]).tolist()
-        n = len(rows)
+        sample = getattr(rec, "sample", None)  # a live source (the pose pod) answers sample(k) itself
+        if sample is None:  # a recording plays in a loop
+            rows = np.hstack([rec.acc, rec.gyr]).tolist()
+            n = len(rows)
+
+            def sample(k):
+                return rows[k % n]
         self.i2c = FakeI2C()
-        self.emu = ICM42688Emulator(FunctionSource(lambda k: rows[k % n]), self.clock, odr_error=odr_error)
+        self.emu = ICM42688Emulator(FunctionSource(sample), self.clock, odr_error=odr_error)
         self.i2c.attach(self.emu)
         folder.mkdir(parents=True, exist_ok=True)
         self.config_path = str(folder / "config.json")
@@ -86,7 +95,7 @@ class SimBoard:
 class SimulatedDevice:
     """firmware.app.Device on a SimBoard. `await run()` in the loop that also drives its links."""
 
-    def __init__(self, rec: RawRecording, links, folder: str | Path | None = None, speed: float = 1.0,
+    def __init__(self, rec: RawRecording | SimulatedPosePod, links, folder: str | Path | None = None, speed: float = 1.0,
                  config: dict | None = None) -> None:
         from firmware.app import Device
 
@@ -140,7 +149,7 @@ class DeviceThread:
     """A SimulatedDevice on its own thread and event loop (serial tests and bench: the device side must
     keep running while the host's loop is busy, as a real device would)."""
 
-    def __init__(self, rec: RawRecording, make_links, speed: float = 1.0, config: dict | None = None) -> None:
+    def __init__(self, rec: RawRecording | SimulatedPosePod, make_links, speed: float = 1.0, config: dict | None = None) -> None:
         import threading
 
         self.rec = rec

@@ -52,7 +52,13 @@ def start_simulated_device(scenario: str, minutes: float | None = None, seed: in
     from host.simulator import simulate
 
     rec, _ = simulate(scenario, minutes=minutes, seed=seed)
+    return start_device_on(rec, f"sim:{scenario}:{seed}", speed)
+
+
+def start_device_on(source, address: str, speed: float = 1.0) -> tuple[ThreadedLoopbackTransport, DeviceThread]:
+    """(host transport, running device thread) for the device app fed by a recording or a live sample
+    source (host.simulator.poses.SimulatedPosePod)."""
     link = ThreadedLoopbackLink()
-    transport = ThreadedLoopbackTransport(link, address=f"sim:{scenario}:{seed}")
-    device = DeviceThread(rec, lambda board: [link], speed=speed).start()
+    transport = ThreadedLoopbackTransport(link, address=address)
+    device = DeviceThread(source, lambda board: [link], speed=speed).start()
     return transport, device

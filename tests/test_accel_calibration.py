@@ -1,0 +1,105 @@
+"""The six-position accelerometer calibration end to end: the guided CLI on the simulated pod (the firmware's
+app on CPython, the emulated chip, the wire protocol), kept per device with its time in a SQLite store, and
+applied to the sessions that device records afterwards — never to older ones."""
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from calibration import CalibrationRejected, fit_ellipsoid
+from host.analysis import analyse_recording, analyse_stored_session, stored_recording
+from host.rawcsv import write_raw
+from host.simulator import simulate
+from host.simulator.poses import SimulatedPosePod
+from host.store import SessionStore
+
+G = 9.80665
+
+
+def tiltguard(*args):
+    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_guided_cli_on_the_simulated_pod_recovers_its_bias_and_scale_and_keeps_them(tmp_path):
+    db = tmp_path / "tg.sqlite3"
+    done = tiltguard("calibrate", "accel", "--sim", "--seed", "5", "--speed", "4", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Place the pod") == 6 and "kept as calibration" in done.stdout
+    truth = SimulatedPosePod(seed=5)  # the same pod: its errors are drawn first, from the seed
+    with SessionStore(db) as store:
+        (cal,) = store.calibrations("accel")
+    assert (cal.device_name, cal.device_address) == ("Tiltguard", "sim:pose-pod:5")
+    assert abs(cal.created_at - time.time()) < 120
+    bias, scale = np.array(cal.data["bias"]), np.array(cal.data["scale"])
+    assert np.abs(truth.true_acc_bias).max() > 0.1  # the pod is off by tens of mg ...
+    assert np.abs(bias - truth.true_acc_bias).max() < 0.005  # ... and the fit finds it within 0.5 mg
+    assert np.abs(scale * truth.true_acc_scale - 1).max() < 2e-4  # and its scale within 0.02 %
+    assert len(cal.data["pose_means"]) == 6 and np.abs(cal.data["gyro_at_rest"]).max() < np.radians(2)
+    listed = tiltguard("calibrate", "list", "--db", str(db))
+    assert listed.returncode == 0 and "accel" in listed.stdout and "sim:pose-pod:5" in listed.stdout
+
+
+def test_a_fit_of_readings_in_g_is_refused_with_the_reason():
+    dirs = np.vstack([np.eye(3), -np.eye(3)])
+    with pytest.raises(CalibrationRejected, match="m/s²"):
+        fit_ellipsoid(dirs * 1.0 + 0.01)  # g, not m/s²
+
+
+def test_sessions_are_analysed_with_the_calibration_made_before_them(tmp_path):
+    rec, _ = simulate("easy-run-neutral", minutes=2, rate_hz=200, seed=2)
+    bias, scale = np.array([0.6, -0.4, 0.5]), np.array([1.04, 0.96, 1.03])  # a badly off accelerometer
+    write_raw(tmp_path / "good.csv", rec)
+    write_raw(tmp_path / "off.csv", replace(rec, acc=rec.acc * scale + bias))
+    with SessionStore(tmp_path / "tg.sqlite3") as store:
+        good = store.import_csv(tmp_path / "good.csv", device_name="pod-good")
+        pod = store.device("pod-off", "file")
+        made = store.save_calibration(pod, "accel", {"bias": bias, "scale": 1 / scale, "residual_rms": 0.0},
+                                      created_at=time.time() - 60)
+        off = store.import_csv(tmp_path / "off.csv", device_name="pod-off")
+        store.save_calibration(pod, "accel", {"bias": [0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0],
+                                              "residual_rms": 0.0}, created_at=time.time() + 60)  # made later
+        analyse_stored_session(store, off)
+        assert store.analyses(off)["pelvis"]["accel_calibration"]["id"] == made
+        assert store.analyses(good)["pelvis"]["accel_calibration"] is None
+        tilt_good = analyse_recording(stored_recording(store, good)).angles.tilt
+        tilt_off = analyse_recording(stored_recording(store, off)).angles.tilt
+        tilt_raw = analyse_recording(store.recording(off)).angles.tilt
+        assert np.allclose(store.recording(off).acc, rec.acc * scale + bias, atol=1e-3)  # raw samples untouched
+    calibrated_err = np.degrees(np.nanmax(np.abs(tilt_off - tilt_good)))
+    uncalibrated_err = np.degrees(np.nanmax(np.abs(tilt_raw - tilt_good)))
+    assert calibrated_err < 0.01 and uncalibrated_err > 10 * calibrated_err
+
+
+def test_the_live_view_reads_the_pod_through_its_calibration_and_hands_raw_samples_on(tmp_path):
+    from host.live.link import LiveLink, Source
+
+    db = tmp_path / "tg.sqlite3"
+    with SessionStore(db) as store:
+        pod = store.device("Tiltguard", "sim:easy-run-neutral:0")
+        made = store.save_calibration(pod, "accel", {"bias": [1.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0],
+                                                     "residual_rms": 0.0})
+    raw = []
+    link = LiveLink(Source("sim", "easy-run-neutral", minutes=2, seed=0, speed=4.0), db, record=False,
+                    on_raw=lambda t, acc, gyr: raw.append(acc)).start()
+    deadline = time.monotonic() + 30
+    while sum(map(len, raw)) < 400 and time.monotonic() < deadline and not link.finished.is_set():
+        time.sleep(0.1)
+    link.stop()
+    assert link.join(30)
+    assert link.accel_calibration is not None and link.accel_calibration.id == made
+    rec, _ = simulate("easy-run-neutral", minutes=2, seed=0)
+    first = np.concatenate(raw)[:200].mean(axis=0)
+    assert np.allclose(first, rec.acc[:200].mean(axis=0), atol=0.02)  # on_raw: as the chip measured
+
+
+def test_a_pod_that_cannot_be_reached_is_said_in_one_line_and_nothing_is_kept(tmp_path):
+    done = tiltguard("calibrate", "accel", "--serial", str(tmp_path / "no-such-port"), "--timeout", "2",
+                     "--db", str(tmp_path / "tg.sqlite3"))
+    assert done.returncode == 1
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("calibration not kept: no samples from the pod") and "could not open port" in line
+    with SessionStore(tmp_path / "tg.sqlite3") as store:
+        assert store.calibrations() == []
