@@ -85,7 +85,7 @@ def score(trials: list[dict], method: str, mode: str) -> tuple[float, float, lis
 
 
 RUNNING_SCENARIOS = ("easy-run-neutral", "run-fatigue-creep", "run-sustained-anterior", "run-hill-repeats",
-                     "run-asymmetric-drop", "walk-to-run", "run-turns-stops", "run-street-corners")
+                     "run-asymmetric-drop", "walk-to-run", "run-turns-stops", "run-street-corners", "treadmill-run")
 MOUNTS = {"default": None, "pitch +30": dict(pitch_deg=30.0), "pitch -30": dict(pitch_deg=-30.0),
           "upside down": dict(pitch_deg=-15.0, roll_deg=180.0), "sideways": dict(pitch_deg=-15.0, roll_deg=90.0)}
 

@@ -3,6 +3,8 @@
 1. A ~5-s stand in the wearer's neutral posture gives the vertical (mean specific force points up).
 2. The forward axis comes from the first walking/running bout (direction of travel in the horizontal plane)
    or from a forward hip hinge (the vertical tips backwards in the pelvis frame when the pelvis tips forward).
+   Where there is no travel to tell forward from backward (a treadmill), the steps tell it: every foot
+   strike brakes the body, so the fore-aft acceleration just after each initial contact points backwards.
 Nothing is assumed about how the pod sits, so it may be tilted, sideways or upside down.
 
 The result R_pelvis<-sensor defines the *neutral* pelvis frame: pelvic angles computed with it are relative
@@ -22,6 +24,14 @@ MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
 MIN_HINGE_DEG = 15.0
 MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
+# Braking after each initial contact (treadmill: no travel). The mean fore-aft acceleration over the first half
+# of each step (from the detected contact) must point back, consistently: |t| of the per-step means >= 3.
+# Real lower-back walking (mobgap: two participants, 8-218 s): t = 2.8-9.6 along the true forward axis, except
+# the first 60 s of one free-living recording with many turns (0.7: unclear, so the session waits or asks).
+BRAKING_MIN_STEPS = 20
+BRAKING_MIN_T = 3.0
+BRAKING_WINDOW_S = 120.0  # of the bout
+BRAKING_SHARE_OF_STEP = 0.5  # walking brakes until mid-stance (~0.6 of a step), running until ~0.35
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
 BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5-15 deg/s, a still stand < 1
@@ -90,17 +100,53 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
     return start + bouts[0][0], start + bouts[0][1]
 
 
+class DirectionUnclear(CalibrationRejected):
+    """The forward axis is known but not which way along it is forward (yet: more steps may tell)."""
+
+
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                         bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
+                         bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None) -> np.ndarray:
     """Pelvis forward axis (sensor axes) from the direction of travel of the first bout.
 
     `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
     step-frequency horizontal acceleration (braking/propulsion is fore-aft); sign: the horizontal speed
     gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
-    axes sample by sample (this averages out the per-stride pelvic rotation).
+    axes sample by sample (this averages out the per-stride pelvic rotation). Without speed gained (a
+    treadmill) and with `gyr` given, the sign comes from the braking after each foot strike
+    (`forward_sign_from_braking`); DirectionUnclear if neither tells.
     """
+    def from_steps(axis_sensor):
+        return 0 if gyr is None else forward_sign_from_braking(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
+
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
-                              "start the first walk or run from the stand, not mid-stride")
+                              "start the first walk or run from the stand, not mid-stride; on a treadmill, "
+                              f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps)
+
+
+def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
+                              axis_sensor: np.ndarray, bout: tuple[int, int]) -> int:
+    """+1 if `axis_sensor` points forward, -1 if backward, 0 if the steps do not say so clearly: in walking
+    and running alike the ground brakes the body in the first part of every stance, so the fore-aft
+    acceleration just after each initial contact points backwards. The contacts come from the gait stage's
+    detector (host.gait.contacts), whose timing does not depend on which way the axis points."""
+    from host.gait.body_frame import level_signals
+    from host.gait.contacts import detect_initial_contacts
+
+    a, b = bout
+    b = min(b, a + int(BRAKING_WINDOW_S * rate_hz))
+    acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
+    trial = alignment_from_axes(up_sensor, axis_sensor, "trial").R_pelvis_sensor
+    contacts = np.round(detect_initial_contacts(acc, gyr, rate_hz, sensor_to_pelvis=trial).index).astype(int)
+    fore_aft = sosfiltfilt(butter(2, 15.0, fs=rate_hz, output="sos"), level_signals(acc, gyr, rate_hz, trial).acc[:, 0])
+    w = max(2, int(rate_hz))
+    fore_aft -= np.convolve(fore_aft, np.ones(w) / w, mode="same")  # the swing about this second's level
+    contacts = contacts[(contacts >= 0) & (contacts < len(fore_aft) - w)]
+    if len(contacts) < BRAKING_MIN_STEPS:
+        return 0
+    n = max(2, int(BRAKING_SHARE_OF_STEP * np.median(np.diff(contacts))))
+    per_step = np.array([fore_aft[i:i + n].mean() for i in contacts])
+    t = -per_step.mean() / (per_step.std() / np.sqrt(len(per_step)) + 1e-12)  # > 0: braking along the axis
+    return int(np.sign(t)) if abs(t) >= BRAKING_MIN_T else 0
 
 
 def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
@@ -112,10 +158,12 @@ def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, r
                               "start the first ride (or walk) from the stand")
 
 
-def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice) -> np.ndarray:
+def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,
+                       sign_from_steps=None) -> np.ndarray:
     """The forward axis from the first bout: the major horizontal principal direction of `axis_signal`
     (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
-    first 3 s, then brought into sensor axes sample by sample (averaging out the per-stride rotation)."""
+    first 3 s (else by `sign_from_steps(axis in sensor axes)` -> +1/-1/0), then brought into sensor axes
+    sample by sample (averaging out the per-stride rotation)."""
     from host.orientation import quaternion as Q
 
     a, b = bout
@@ -128,11 +176,15 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     axis = evecs[:, np.argmax(evals)]
     acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])[:, :2]
     dv = acc_e[: int(3.0 * rate_hz) + lead].sum(axis=0) / rate_hz
-    if abs(np.dot(dv, axis)) < MIN_INITIATION_DV:
-        raise CalibrationRejected(f"could not tell forward from backward: {advice}")
-    forward_e = np.r_[axis * np.sign(np.dot(dv, axis)), 0.0]
-    fwd_s = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(forward_e, (b - a, 3))).mean(axis=0)
-    return _horizontal_unit(fwd_s, up_sensor)
+    gained = float(np.dot(dv, axis))
+    axis_s = _horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
+                              .mean(axis=0), up_sensor)
+    if abs(gained) >= MIN_INITIATION_DV:
+        return axis_s * np.sign(gained)
+    sign = sign_from_steps(axis_s) if sign_from_steps is not None else 0
+    if sign == 0:
+        raise DirectionUnclear(f"could not tell forward from backward: {advice}")
+    return axis_s * sign
 
 
 def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, int]:
@@ -197,5 +249,5 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
     a, b = bout
     gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
     check_upright(up, gait_up)
-    fwd = forward_from_walking(acc, quat, rate_hz, up, bout)
+    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr)
     return alignment_from_axes(up, fwd, "walking")

@@ -19,5 +19,6 @@ LABELLED_SCENARIOS: dict[str, set[str]] = {
     "run-street-corners": set(),
     "sensor-upside-down": set(),
     "walk-easy": set(),
+    "treadmill-run": set(),
     "ride-steady": set(),
 }

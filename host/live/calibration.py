@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.alignment import (BOUT_MIN_S, Alignment, alignment_from_axes, check_upright, first_bout,
-                                   first_rocking_bout, forward_from_pedalling, forward_from_walking,
-                                   stand_vertical)
+from calibration.alignment import (BOUT_MIN_S, BRAKING_WINDOW_S, Alignment, DirectionUnclear, alignment_from_axes,
+                                   check_upright, first_bout, first_rocking_bout, forward_from_pedalling,
+                                   forward_from_walking, stand_vertical)
 from calibration.errors import CalibrationRejected
 from host.orientation import quaternion as Q
 
@@ -22,6 +22,7 @@ FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides fo
 RIDE_BOUT_S = 12.0  # pedalling has no steps; its rock axis needs a few more crank revolutions
 MAX_WAIT_S = 120.0  # after the stand, give up waiting for a bout (and say so)
 CHECK_EVERY_S = 0.5
+BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: look again this often (~50 ms)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class LiveCalibration:
         self._quat: list[np.ndarray] = []
         self._n = 0
         self._since_check = 0
+        self._braking_next = 0  # sample count at which the foot strikes may be asked again
 
     # ------------------------------------------------------------------ control
     def start_stand(self) -> None:
@@ -56,6 +58,7 @@ class LiveCalibration:
 
     def _clear(self) -> None:
         self._acc, self._gyr, self._quat, self._n, self._since_check = [], [], [], 0, 0
+        self._braking_next = 0
 
     @property
     def stand_progress(self) -> float:
@@ -106,7 +109,7 @@ class LiveCalibration:
         acc, gyr, quat = self._joined()
         n, rate = len(acc), self.rate_hz
         try:
-            walking, alignment = self._try_walking(acc, quat, n)
+            walking, alignment = self._try_walking(acc, gyr, quat, n)
             if not walking:
                 alignment = self._try_pedalling(acc, gyr, quat)
         except CalibrationRejected as exc:
@@ -126,8 +129,9 @@ class LiveCalibration:
         return [CalibrationEvent("forward_ok", f"Calibrated: forward direction from {alignment.forward_source}.",
                                  t_now, alignment)]
 
-    def _try_walking(self, acc, quat, n) -> tuple[bool, Alignment | None]:
-        """(a walking/running bout has begun, the alignment once enough of it is in)."""
+    def _try_walking(self, acc, gyr, quat, n) -> tuple[bool, Alignment | None]:
+        """(a walking/running bout has begun, the alignment once enough of it is in). On a treadmill no speed
+        is gained, so the foot strikes must tell forward from backward: wait for enough of them."""
         rate = self.rate_hz
         try:
             a, b = first_bout(acc, rate, start=self.stand_n)
@@ -138,7 +142,17 @@ class LiveCalibration:
             return True, None
         gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
         check_upright(self.up, gait_up)
-        return True, alignment_from_axes(self.up, forward_from_walking(acc, quat, rate, self.up, (a, b)), "walking")
+        ongoing = b > n - rate and b - a < BRAKING_WINDOW_S * rate
+        steps_due = n >= self._braking_next or not ongoing
+        if steps_due:
+            self._braking_next = n + int(BRAKING_RETRY_S * rate)
+        try:
+            forward = forward_from_walking(acc, quat, rate, self.up, (a, b), gyr=gyr if steps_due else None)
+        except DirectionUnclear:
+            if ongoing:
+                return True, None  # still going: more steps may tell
+            raise
+        return True, alignment_from_axes(self.up, forward, "walking")
 
     def _try_pedalling(self, acc, gyr, quat) -> Alignment | None:
         rate = self.rate_hz

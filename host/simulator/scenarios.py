@@ -121,6 +121,7 @@ class Scenario:
     amplitude_cv: float = 0.06  # stride-to-stride variability of the angle amplitudes
     rotation_cv: float | None = None  # if set, the rotation swing's own variability (poor rotational control)
     tilt_noise_deg: float = 0.3  # stride-to-stride wander of the mean tilt
+    treadmill: bool = False  # the belt moves, not the runner: no travel over ground (no speed gained either)
     errors: SensorErrors = field(default_factory=SensorErrors)
 
     @property
@@ -257,6 +258,19 @@ def _library() -> dict[str, Scenario]:
                     Segment("run", 60.0, stretch=True),
                 )
             ),
+        ),
+        Scenario(
+            "treadmill-run",
+            "Treadmill: stand by it, walk on the belt, 10-minute run at 1 % incline, walk, stand. No travel over "
+            "ground, so the direction of travel cannot tell forward from backward: the foot strikes must.",
+            (
+                Segment("stand", 10.0),
+                Segment("walk", 30.0),
+                Segment("run", 600.0, stretch=True, grade_pct=1.0),
+                Segment("walk", 30.0),
+                Segment("stand", 8.0),
+            ),
+            treadmill=True,
         ),
         Scenario(
             "stand-tie-shoes",
