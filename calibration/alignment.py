@@ -5,6 +5,8 @@
    or from a forward hip hinge (the vertical tips backwards in the pelvis frame when the pelvis tips forward).
    Where there is no travel to tell forward from backward (a treadmill), the steps tell it: every foot
    strike brakes the body, so the fore-aft acceleration just after each initial contact points backwards.
+   On an indoor trainer the saddle posture tells it: seated on a bike the pelvis is tipped forward of its
+   standing neutral (hands on the bars), which is a forward hinge held for the whole ride.
 Nothing is assumed about how the pod sits, so it may be tilted, sideways or upside down.
 
 The result R_pelvis<-sensor defines the *neutral* pelvis frame: pelvic angles computed with it are relative
@@ -32,6 +34,9 @@ BRAKING_MIN_STEPS = 20
 BRAKING_MIN_T = 3.0
 BRAKING_WINDOW_S = 120.0  # of the bout
 BRAKING_SHARE_OF_STEP = 0.5  # walking brakes until mid-stance (~0.6 of a step), running until ~0.35
+# Seated on a road, gravel, mountain or trainer bike the pelvis sits ~10-30 deg anterior of standing; an
+# upright city bike may not, and a sit-up-and-beg posture can even roll it back: below this, no guess.
+MIN_SADDLE_TILT_DEG = 8.0
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
 BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5-15 deg/s, a still stand < 1
@@ -153,9 +158,27 @@ def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, r
                            up_sensor: np.ndarray, bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
     """Pelvis forward axis (sensor axes) on a bike, where there are no steps: seated pedalling rocks the
     pelvis about its forward axis (obliquity), so the major horizontal principal direction of the
-    crank-frequency angular rate is the forward axis; its sign is the speed gained when setting off."""
+    crank-frequency angular rate is the forward axis; its sign is the speed gained when setting off, or on
+    a trainer (no speed) the saddle posture (`forward_sign_from_saddle`)."""
+    def from_posture(axis_sensor):
+        return forward_sign_from_saddle(acc, up_sensor, axis_sensor, bout)
+
     return _forward_from_bout(acc, gyr, quat, rate_hz, up_sensor, bout, (0.5, 4.0), window_s,
-                              "start the first ride (or walk) from the stand")
+                              "start the first ride (or walk) from the stand; on a trainer, ride with your hands "
+                              "on the bars (or walk a few steps first)", from_posture)
+
+
+def forward_sign_from_saddle(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor: np.ndarray,
+                             bout: tuple[int, int]) -> int:
+    """+1 if `axis_sensor` points forward, -1 if backward, 0 if the ride posture is too close to the stand:
+    seated with the hands on the bars the pelvis is tipped forward of standing, and as it tips forward the
+    measured vertical moves towards the pelvis' back (as in `forward_from_hinge`)."""
+    a, b = bout
+    up_ride = _unit(np.asarray(acc, float)[a:b].mean(axis=0))  # the pedal strokes average out
+    tipped = float(np.dot(_unit(up_sensor) - up_ride, _unit(axis_sensor)))  # ≈ sin(forward tip angle)
+    if abs(tipped) < np.sin(np.radians(MIN_SADDLE_TILT_DEG)):
+        return 0
+    return 1 if tipped > 0 else -1
 
 
 def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,

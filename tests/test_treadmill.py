@@ -1,6 +1,7 @@
-"""On a treadmill nobody travels, so the speed gained when setting off cannot tell forward from backward;
-the foot strikes do (every stance starts by braking). Post-session and live, on the simulated treadmill
-run, and the braking rule itself on real lower-back walking."""
+"""On a treadmill or an indoor trainer nobody travels, so the speed gained when setting off cannot tell
+forward from backward. On the treadmill the foot strikes do (every stance starts by braking), on the
+trainer the saddle posture (the pelvis sits tipped forward of standing). Post-session and live on the
+simulator, and the braking rule itself on real lower-back walking."""
 import numpy as np
 import pytest
 
@@ -78,3 +79,41 @@ def test_braking_never_points_the_wrong_way_on_real_lower_back_walking(mobgap_di
             assert got in (0, sign), r.name  # unclear is allowed, wrong is not
             decided += got != 0
     assert decided >= 2  # and a long enough walk does decide (HA/001's free-living test)
+
+
+@pytest.fixture(scope="module")
+def trainer():
+    return simulate("trainer-ride", minutes=3, seed=4)
+
+
+def test_a_ride_on_an_indoor_trainer_is_aligned_from_the_saddle_posture(trainer):
+    rec, truth = trainer
+    a = analyse_recording(rec)
+    assert a.alignment.forward_source == "pedalling" and forward_error_deg(a.alignment, truth) < 3.0
+    riding = truth.activity == ACTIVITIES.index("riding")
+    assert np.sqrt(np.nanmean(np.degrees(a.angles.tilt - truth.tilt_rel)[riding] ** 2)) < 0.5
+    assert np.degrees(np.nanmean(a.angles.tilt[riding])) == pytest.approx(18.0, abs=1.0)  # forward on the saddle
+
+
+def test_live_on_a_trainer_calibrates_from_the_pedalling(trainer):
+    rec, truth = trainer
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    events = []
+    for i in range(0, int(60 * rec.rate_hz), 10):
+        events += p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10]).calibration
+    assert [e.kind for e in events] == ["stand_ok", "forward_ok"], [e.message for e in events]
+    assert forward_error_deg(events[1].alignment, truth) < 3.0
+
+
+def test_an_upright_trainer_posture_cannot_sign_the_axis_and_says_what_to_do():
+    from dataclasses import replace
+
+    from host.simulator import Segment, get_scenario
+
+    upright = replace(get_scenario("trainer-ride"), segments=(
+        Segment("stand", 10.0), Segment("ride", 120.0, tilt_offset_deg=3.0), Segment("stand", 8.0)))
+    rec, _ = simulate(upright, seed=1)
+    stand = find_neutral_stand(rec.acc, rec.gyr, rec.rate_hz)
+    with pytest.raises(DirectionUnclear, match="on a trainer, ride with your hands on the bars"):
+        calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, stand)

@@ -20,5 +20,6 @@ LABELLED_SCENARIOS: dict[str, set[str]] = {
     "sensor-upside-down": set(),
     "walk-easy": set(),
     "treadmill-run": set(),
+    "trainer-ride": set(),
     "ride-steady": set(),
 }

@@ -274,8 +274,8 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
     # Travel: heading from the turns, horizontal speed, and the height gained on slopes.
     turn_rate = per_segment([np.radians(s.turn_deg) / s.seconds for s in segments])
     splines["heading"] = grid.spline(grid.integral(turn_rate))
-    # On a treadmill the belt carries the runner: the strides are the same, the pelvis travels nowhere.
-    speed = per_segment([s.value("speed_mps") if s.kind in GAIT_KINDS and not scenario.treadmill else 0.0
+    # On a treadmill or a trainer the strides and pedal strokes are the same, the pelvis travels nowhere.
+    speed = per_segment([s.value("speed_mps") if s.kind in GAIT_KINDS and not scenario.stationary else 0.0
                          for s in segments])
     splines["speed"] = grid.spline(speed)
     splines["climb"] = grid.spline(grid.integral(speed * slope))

@@ -121,7 +121,7 @@ class Scenario:
     amplitude_cv: float = 0.06  # stride-to-stride variability of the angle amplitudes
     rotation_cv: float | None = None  # if set, the rotation swing's own variability (poor rotational control)
     tilt_noise_deg: float = 0.3  # stride-to-stride wander of the mean tilt
-    treadmill: bool = False  # the belt moves, not the runner: no travel over ground (no speed gained either)
+    stationary: bool = False  # on a treadmill or an indoor trainer: no travel over ground, no speed gained
     errors: SensorErrors = field(default_factory=SensorErrors)
 
     @property
@@ -270,7 +270,7 @@ def _library() -> dict[str, Scenario]:
                 Segment("walk", 30.0),
                 Segment("stand", 8.0),
             ),
-            treadmill=True,
+            stationary=True,
         ),
         Scenario(
             "stand-tie-shoes",
@@ -322,6 +322,17 @@ def _library() -> dict[str, Scenario]:
                 Segment("ride", 1200.0, stretch=True),
                 Segment("stand", 8.0),
             ),
+        ),
+        Scenario(
+            "trainer-ride",
+            "20 minutes on an indoor trainer at 90 rpm: no travel, so the saddle posture must tell forward "
+            "from backward.",
+            (
+                Segment("stand", 10.0),
+                Segment("ride", 1200.0, stretch=True, cadence=90),
+                Segment("stand", 8.0),
+            ),
+            stationary=True,
         ),
         Scenario(
             "ride-fatigue",
