@@ -210,6 +210,16 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     return axis_s * sign
 
 
+def _never_moved(acc: np.ndarray, gyr: np.ndarray) -> bool:
+    """Nothing in the recording is more than a person shifting their weight: a pod lying on a table, in a bag
+    left alone, or worn by someone who only stood or sat."""
+    if len(acc) == 0:
+        return True
+    turned = np.abs(np.asarray(gyr, float) - np.median(gyr, axis=0)).max()
+    jolted = np.abs(np.linalg.norm(acc, axis=1) - GRAVITY).max()
+    return bool(turned < np.radians(30.0) and jolted < 0.3 * GRAVITY)
+
+
 def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, int]:
     """(first, last) sample of the first stretch of steady pelvic rotation (pedalling) after `start`."""
     rate = np.linalg.norm(np.asarray(gyr, float)[start:], axis=1)
@@ -267,7 +277,14 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         bout = first_bout(acc, rate_hz, start=stand[1])
     except CalibrationRejected:
         # No steps after the stand: a ride. The saddle posture differs from standing, so no upright check.
-        bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
+        try:
+            bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
+        except CalibrationRejected:
+            if _never_moved(acc[stand[1]:], gyr[stand[1]:]):
+                minutes = (len(acc) - stand[1]) / rate_hz / 60
+                raise CalibrationRejected(f"the pod hardly moved in the {minutes:.1f} min after the stand: was it "
+                                          "worn? Clip it to the waistband over the sacrum") from None
+            raise
         return alignment_from_axes(up, forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout), "pedalling")
     a, b = bout
     gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)

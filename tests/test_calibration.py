@@ -129,3 +129,16 @@ def test_a_ride_without_steps_is_aligned_from_the_pedalling_rock():
     expected = Rotation.from_euler("y", truth.neutral_tilt).as_matrix() @ true_mount
     cos = (np.trace(al.R_pelvis_sensor @ expected.T) - 1) / 2
     assert np.degrees(np.arccos(np.clip(cos, -1, 1))) < 3.0
+
+
+def test_a_pod_that_was_never_worn_is_said_so():
+    from calibration.alignment import calibrate_from_session
+    from calibration.stand import find_neutral_stand
+    from host.simulator.poses import SimulatedPosePod
+
+    pod = SimulatedPosePod(seed=2)  # lying on a table, with a real chip's noise and bias
+    rows = np.array([pod.sample(k) for k in range(int(120 * FS))])
+    acc, gyr = rows[:, :3], rows[:, 3:]
+    stand = find_neutral_stand(acc, gyr, FS)
+    with pytest.raises(CalibrationRejected, match="hardly moved in the 1.9 min after the stand: was it worn"):
+        calibrate_from_session(acc, gyr, FS, stand)
