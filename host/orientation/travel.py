@@ -85,7 +85,12 @@ def travel_compensated_acc(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> 
     velocity = _fit_velocity(cell_force, cell_R, cell_turn, at_rest, dt)
     travel = np.diff(velocity, axis=0) / dt
     if UNOBSERVED_S and n_cells * dt > UNOBSERVED_S:
-        slow = sosfiltfilt(butter(2, 1.0 / UNOBSERVED_S / (0.5 / dt), output="sos"), travel, axis=0)
+        # Edges: a recording that starts (or ends) in motion leaves the estimate an unanchored level there.
+        # Mirrored padding as long as the filter's memory keeps that level from ringing into the first
+        # minutes (filtfilt's default short odd padding made an 18° inclination error at such a start).
+        pad = min(len(travel) - 1, int(3 * UNOBSERVED_S / dt))
+        slow = sosfiltfilt(butter(2, 1.0 / UNOBSERVED_S / (0.5 / dt), output="sos"), travel, axis=0,
+                           padtype="even", padlen=pad)
         travel = travel - slow
     # back to every sample: cell centres in the original sample times; the base rotation held per block
     t_cells = ((np.arange(n_cells) + 0.5) * step * k - 0.5) / rate_hz
