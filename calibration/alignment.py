@@ -51,15 +51,21 @@ class Alignment:
     up_sensor: np.ndarray  # pelvis z (up at neutral) in sensor axes
     forward_sensor: np.ndarray  # pelvis x in sensor axes
     forward_source: str  # "walking", "pedalling" or "hinge"
+    neutral_from: str = "stand"  # "stand", or "first bout": no stand, angles relative to the moving posture
+
+    @property
+    def has_neutral(self) -> bool:
+        return self.neutral_from == "stand"
 
     def to_record(self) -> dict:
         return {"R_pelvis_sensor": self.R_pelvis_sensor, "up_sensor": self.up_sensor,
-                "forward_sensor": self.forward_sensor, "forward_source": self.forward_source}
+                "forward_sensor": self.forward_sensor, "forward_source": self.forward_source,
+                "neutral_from": self.neutral_from}
 
     @classmethod
     def from_record(cls, rec: dict) -> "Alignment":
         return cls(np.asarray(rec["R_pelvis_sensor"], float), np.asarray(rec["up_sensor"], float),
-                   np.asarray(rec["forward_sensor"], float), rec["forward_source"])
+                   np.asarray(rec["forward_sensor"], float), rec["forward_source"], rec.get("neutral_from", "stand"))
 
 
 def _unit(v):
@@ -110,7 +116,8 @@ class DirectionUnclear(CalibrationRejected):
 
 
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                         bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None) -> np.ndarray:
+                         bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
+                         from_rest: bool = True) -> np.ndarray:
     """Pelvis forward axis (sensor axes) from the direction of travel of the first bout.
 
     `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
@@ -118,14 +125,16 @@ def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_s
     gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
     axes sample by sample (this averages out the per-stride pelvic rotation). Without speed gained (a
     treadmill) and with `gyr` given, the sign comes from the braking after each foot strike
-    (`forward_sign_from_braking`); DirectionUnclear if neither tells.
+    (`forward_sign_from_braking`); DirectionUnclear if neither tells. `from_rest=False`: the recording
+    starts in motion, the orientation is still settling at the bout's start and the speed gained there means
+    nothing, so only the foot strikes count.
     """
     def from_steps(axis_sensor):
         return 0 if gyr is None else forward_sign_from_braking(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
 
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
                               "start the first walk or run from the stand, not mid-stride; on a treadmill, "
-                              f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps)
+                              f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps, from_rest)
 
 
 def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
@@ -182,7 +191,7 @@ def forward_sign_from_saddle(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor
 
 
 def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,
-                       sign_from_steps=None) -> np.ndarray:
+                       sign_from_steps=None, from_rest: bool = True) -> np.ndarray:
     """The forward axis from the first bout: the major horizontal principal direction of `axis_signal`
     (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
     first 3 s (else by `sign_from_steps(axis in sensor axes)` -> +1/-1/0), then brought into sensor axes
@@ -202,12 +211,40 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     gained = float(np.dot(dv, axis))
     axis_s = _horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
                               .mean(axis=0), up_sensor)
-    if abs(gained) >= MIN_INITIATION_DV:
+    if from_rest and abs(gained) >= MIN_INITIATION_DV:
         return axis_s * np.sign(gained)
     sign = sign_from_steps(axis_s) if sign_from_steps is not None else 0
     if sign == 0:
         raise DirectionUnclear(f"could not tell forward from backward: {advice}")
     return axis_s * sign
+
+
+NO_STAND_POSTURE_S = 60.0  # of the first bout: its mean posture is the reference without a stand
+
+
+def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
+    from host.orientation import quaternion as Q
+
+    def mean_up(a, b):
+        b = min(b, a + int(NO_STAND_POSTURE_S * rate_hz))
+        return _unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0))
+
+    try:
+        bout = first_bout(acc, rate_hz)
+    except CalibrationRejected:
+        first_rocking_bout(gyr, rate_hz)  # raises if there is no ride either
+        # a ride already under way: neither the speed gained (the orientation is still settling) nor the
+        # saddle posture (no stand to compare with) can tell forward from backward
+        raise DirectionUnclear("a ride without a 5-s still stand first: could not tell forward from backward; "
+                               "stand still for 5 s before you set off") from None
+    up = mean_up(*bout)
+    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False)
+    return Alignment(*_axes(up, fwd), "walking", "first bout")
+
+
+def _axes(up, fwd):
+    a = alignment_from_axes(up, fwd, "")
+    return a.R_pelvis_sensor, a.up_sensor, a.forward_sensor
 
 
 def _never_moved(acc: np.ndarray, gyr: np.ndarray) -> bool:
@@ -260,17 +297,23 @@ def alignment_from_axes(up_sensor: np.ndarray, forward_sensor: np.ndarray, sourc
     return Alignment(np.vstack([x, y, z]), z, x, source)
 
 
-def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, stand: tuple[int, int],
+def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, stand: tuple[int, int] | None,
                            quat: np.ndarray | None = None) -> Alignment:
     """Alignment from a session that starts with the neutral stand (samples stand[0]:stand[1]) and then
-    sets off walking or running. `quat` (sensor->earth) is computed in post mode if not given."""
+    sets off walking or running. `quat` (sensor->earth) is computed in post mode if not given.
+
+    `stand=None` (the wearer set off without standing still): the pelvis' mean posture over the first bout
+    stands in for the neutral (`neutral_from="first bout"`), so angles are relative to how they moved, not
+    to how they stand; the forward axis comes from the bout as usual."""
     acc = np.asarray(acc, float)
     gyr = np.asarray(gyr, float)
-    up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
     if quat is None:
         from host.orientation import estimate_orientation
 
         quat = estimate_orientation(acc, gyr, rate_hz, mode="post", travel=True).quat
+    if stand is None:
+        return _calibrate_from_first_bout(acc, gyr, rate_hz, quat)
+    up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
     from host.orientation import quaternion as Q
 
     try:

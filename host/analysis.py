@@ -33,7 +33,7 @@ from host.samples import RawRecording
 class SessionAnalysis:
     rec: RawRecording
     mode: str
-    stand: tuple[int, int]  # samples of the neutral stand
+    stand: tuple[int, int] | None  # samples of the neutral stand; None: there was none (see alignment)
     alignment: Alignment
     angles: PelvicAngles
     activity: ActivitySegments
@@ -53,7 +53,10 @@ class SessionAnalysis:
 def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSettings | None = None,
                       neutral_tilt_deg: float | None = None) -> SessionAnalysis:
     acc, gyr, rate = rec.acc, rec.gyr, rec.rate_hz
-    stand = find_neutral_stand(acc, gyr, rate)
+    try:
+        stand = find_neutral_stand(acc, gyr, rate)
+    except CalibrationRejected:
+        stand = None  # set off without standing still: angles relative to the first bout's posture
     quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
     alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
     to_pelvis = alignment.R_pelvis_sensor
@@ -64,7 +67,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     gait = analyse_gait(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis, angles=angles)
     angles = gait.angles  # rotation now relative to the direction of travel along the strides
     return SessionAnalysis(rec, mode, stand, alignment, angles, gait.activity, gait.contacts, gait.cycles,
-                           detect_flags(gait.cycles, settings), gait)
+                           detect_flags(gait.cycles, settings, neutral=alignment.has_neutral), gait)
 
 
 def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: PelvicAngles,
@@ -97,15 +100,19 @@ def session_summary(a: SessionAnalysis) -> dict:
     out: dict = {"duration_min": round(a.rec.duration_s / 60, 2), "activity_share": shares,
                  "strides": int(np.isin(a.cycles.activity, ("walking", "running")).sum()),
                  "tilt_abs_uncertainty_deg": round(float(np.degrees(a.angles.tilt_abs_sd)), 1),
-                 "forward_axis_from": a.alignment.forward_source}
+                 "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from}
+    if not a.alignment.has_neutral:
+        out["not_assessed"] = {"tilt vs neutral, sustained anterior tilt":
+                               "no 5-s still stand at the start: angles are relative to the first bout's posture"}
     for activity in ("running", "walking", "riding"):
         m = codes == ACTIVITIES.index(activity)
         if m.sum() < 30 * rate:
             continue
         tilt = np.degrees(a.angles.tilt[m])
-        row = {"minutes": round(float(m.sum() / rate / 60), 2), "tilt_mean_deg": round(float(np.nanmean(tilt)), 2),
-               "tilt_sd_deg": round(float(np.nanstd(tilt)), 2),
-               "tilt_abs_mean_deg": round(float(np.degrees(np.nanmean(a.angles.tilt_abs[m]))), 2)}
+        row = {"minutes": round(float(m.sum() / rate / 60), 2), "tilt_sd_deg": round(float(np.nanstd(tilt)), 2)}
+        if a.alignment.has_neutral:  # without a stand the mean tilt is ~0 by construction: not a measurement
+            row["tilt_mean_deg"] = round(float(np.nanmean(tilt)), 2)
+            row["tilt_abs_mean_deg"] = round(float(np.degrees(np.nanmean(a.angles.tilt_abs[m]))), 2)
         cyc = a.cycles.activity == activity
         if activity != "riding" and cyc.any():
             row["cadence_spm"] = round(a.cadence_spm(activity), 1)
@@ -133,7 +140,8 @@ def stored_recording(store, session_id: int) -> RawRecording:
 
 def analyse_stored_session(store, session_id: int) -> dict:
     """The store's analyser: analyse a closed session, keep its summary and flags. A session that cannot
-    be analysed (no neutral stand, too short) keeps the reason instead; its raw frames stay untouched."""
+    be analysed (a ride without a stand, a pod never worn, too short) keeps the reason instead; its raw frames
+    stay untouched."""
     rec = stored_recording(store, session_id)
     try:
         result = analyse_recording(rec)

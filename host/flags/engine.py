@@ -37,9 +37,11 @@ class FlagEvent:
 
 
 class LiveFlagEngine:
-    def __init__(self, settings: FlagSettings | None = None):
+    def __init__(self, settings: FlagSettings | None = None, neutral: bool = True):
+        """`neutral=False`: the angles are not relative to a standing neutral (the session had no stand), so
+        the rules whose thresholds are angles from neutral stay silent."""
         self.settings = settings or FlagSettings()
-        self.rules: list[Rule] = [cls(self.settings) for cls in RULES]
+        self.rules: list[Rule] = [cls(self.settings) for cls in RULES if neutral or not cls.needs_neutral]
         self.open: dict[str, Flag] = {}
         self.last_ongoing: dict[str, float] = {}
         self.flags: list[Flag] = []
@@ -89,9 +91,9 @@ class LiveFlagEngine:
             flag.evidence.update(peak=round(ep.peak, 2), mean=round(ep.mean, 2))
 
 
-def detect_flags(table: CycleTable, settings: FlagSettings | None = None) -> list[Flag]:
-    """Post-session flags of a finished session, in start order."""
-    engine = LiveFlagEngine(settings)
+def detect_flags(table: CycleTable, settings: FlagSettings | None = None, neutral: bool = True) -> list[Flag]:
+    """Post-session flags of a finished session, in start order (`neutral` as for LiveFlagEngine)."""
+    engine = LiveFlagEngine(settings, neutral)
     for r in table.cycles():
         engine.feed(r)
     engine.finish()

@@ -62,6 +62,7 @@ class Rule:
     name = ""
     activities: tuple[str, ...] = GAIT
     unit = "deg"
+    needs_neutral = False  # its threshold is an angle relative to the standing neutral (not a change)
 
     def __init__(self, s: FlagSettings, on: float, off: float, min_s: float):
         self.s = s
@@ -78,6 +79,7 @@ class Rule:
 
 class SustainedAnteriorTilt(Rule):
     name = "sustained_anterior_tilt"
+    needs_neutral = True
 
     def __init__(self, s: FlagSettings):
         super().__init__(s, s.tilt_threshold_deg, s.tilt_threshold_deg - s.tilt_hysteresis_deg, s.tilt_min_s)

@@ -158,7 +158,7 @@ def analyse_unreported(store, profile: UserProfile | None = None) -> list[int]:
         try:
             analysis = analyse_recording(stored_recording(store, info.id), settings=profile.settings())
         except ValueError:
-            continue  # e.g. no neutral stand: nothing to report, the session stays as it is
+            continue  # e.g. a ride without a stand: nothing to report, the session stays as it is
         products = derive(analysis)
         report = build_report(products, session_entry(info), history_medians(store, info.id, products.main_activity,
                                                                  before=info.started_at), profile)

@@ -94,7 +94,8 @@ def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
                    alpha=0.18, lw=0, label=f["label"])
     ax.fill_between(t, np.degrees(s.lo), np.degrees(s.hi), color=SKY, alpha=0.35, lw=0, label="range within a bin")
     ax.plot(t, np.degrees(s.mean), color=BLUE, lw=1.0, label="tilt (bin mean)")
-    ax.set_ylabel("tilt vs neutral (°)\nanterior > 0")
+    reference = "standing neutral" if report["summary"]["neutral_from"] == "stand" else "first-minute posture (no stand)"
+    ax.set_ylabel(f"tilt vs {'neutral' if reference.startswith('standing') else 'early posture'} (°)\nanterior > 0")
     if np.isfinite(p.tilt_abs_offset):
         off = np.degrees(p.tilt_abs_offset)
         sec = ax.secondary_yaxis("right", functions=(lambda x: x + off, lambda x: x - off))
@@ -108,13 +109,14 @@ def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
     sm = report["summary"]
     flagged = [f"{f['label'].lower()} from minute {f['start_min']:g} to {f['end_min']:g}" for f in report["flags"]]
     mean = report["metrics"].get("mean_tilt_deg", report["metrics"].get("saddle_tilt_deg", {})).get("value")
-    alt = (f"Line chart of pelvic tilt relative to standing neutral over the {sm['duration_min']:g}-minute session"
+    alt = (f"Line chart of pelvic tilt relative to {reference} over the {sm['duration_min']:g}-minute session"
            + (f", mean {mean:+.1f}°" if mean is not None else "")
            + f". A green band marks ±{thr:g}° around neutral. "
            + ("Shaded: " + "; ".join(flagged) + "." if flagged else "No flagged interval."))
     return _figure("tilt", "Pelvic tilt over the session", alt,
-                     "Tilt relative to your standing neutral (left axis) and the absolute estimate (right axis). "
-                     "Shaded: flagged intervals. The strip below shows the activity.", fig)
+                     f"Tilt relative to your {reference} (left axis)"
+                     + (" and the absolute estimate (right axis)" if np.isfinite(p.tilt_abs_offset) else "")
+                     + ". Shaded: flagged intervals. The strip below shows the activity.", fig)
 
 
 def _activity_strip(ax, p: SessionProducts) -> None:

@@ -96,7 +96,8 @@ def derive(analysis: SessionAnalysis) -> SessionProducts:
         analysis=analysis, t0=t0, main_activity=main, moving_s=moving_s, strides=strides, bouts=bouts,
         rides=rides, step_curves=step_curves(rec.t, per_sample, gait) if len(gait) >= 2 else None,
         trend=trend_fit(analysis, main, t0), tilt_series=bin_series(rec.t - t0, angles.tilt),
-        tilt_abs_offset=float(np.nanmedian(offset)) if np.isfinite(offset).any() else float("nan"),
+        tilt_abs_offset=(float(np.nanmedian(offset)) if np.isfinite(offset).any() and analysis.alignment.has_neutral
+                         else float("nan")),  # without a stand there is no neutral to add it to
         stored_summary=session_summary(analysis),
     )
 

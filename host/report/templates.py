@@ -94,7 +94,8 @@ REPORT = """<!doctype html>
   {% for key in key_facts %}{% if key in r.metrics %}
   <div><dt>{{ r.metrics[key].label }}</dt><dd>{{ field("metrics." ~ key ~ ".value", sign=key in signed) }} {{ r.metrics[key].unit }}</dd></div>
   {% endif %}{% endfor %}
-  <div><dt>Standing neutral (absolute)</dt><dd>{{ field("summary.neutral_tilt_abs_deg") }} ± {{ field("summary.neutral_tilt_abs_sd_deg") }}°</dd></div>
+  {% if r.summary.neutral_from == "stand" %}<div><dt>Standing neutral (absolute)</dt><dd>{{ field("summary.neutral_tilt_abs_deg") }} ± {{ field("summary.neutral_tilt_abs_sd_deg") }}°</dd></div>
+  {% else %}<div><dt>Standing neutral</dt><dd id="no-neutral">not measured: no 5-s still stand at the start</dd></div>{% endif %}
 </dl>
 {% if r.advice %}
 <h3>What matters most</h3>
@@ -127,7 +128,8 @@ REPORT = """<!doctype html>
 
 <section id="metrics" aria-labelledby="h-metrics">
 <h2 id="h-metrics">Metrics</h2>
-<p>Angles are relative to your standing neutral unless marked absolute. "Your usual" is the median of your last sessions of the same activity.</p>
+{% if r.summary.neutral_from == "stand" %}<p>Angles are relative to your standing neutral unless marked absolute. "Your usual" is the median of your last sessions of the same activity.</p>
+{% else %}<p id="no-neutral-note">This session did not start with a 5-s still stand, so angles are relative to your mean posture in its first minute of movement: drop, rotation, ranges and changes over the session are measured, your tilt compared with standing (and sustained anterior tilt) are not. Stand still for 5 s before you set off next time. "Your usual" is the median of your last sessions of the same activity.</p>{% endif %}
 <div class="table-wrap"><table class="cards">
 <thead><tr><th scope="col">Metric</th><th scope="col" class="num">This session</th><th scope="col" class="num">Your usual</th><th scope="col">Typical range</th></tr></thead>
 <tbody>
