@@ -14,29 +14,19 @@ to the wearer's standing neutral.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
-from .errors import CalibrationRejected
+from .errors import CalibrationRejected, DirectionUnclear
+from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_braking, forward_sign_from_saddle
 from .still import GRAVITY, check_still, true_runs
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
 MIN_HINGE_DEG = 15.0
 MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
-# Braking after each initial contact (treadmill: no travel). The mean fore-aft acceleration over the first half
-# of each step (from the detected contact) must point back, consistently: |t| of the per-step means >= 3.
-# Real lower-back walking (mobgap: two participants, 8-218 s): t = 2.8-9.6 along the true forward axis, except
-# the first 60 s of one free-living recording with many turns (0.7: unclear, so the session waits or asks).
-BRAKING_MIN_STEPS = 20
-BRAKING_MIN_T = 3.0
-BRAKING_WINDOW_S = 120.0  # of the bout
-BRAKING_SHARE_OF_STEP = 0.5  # walking brakes until mid-stance (~0.6 of a step), running until ~0.35
-# Seated on a road, gravel, mountain or trainer bike the pelvis sits ~10-30 deg anterior of standing; an
-# upright city bike may not, and a sit-up-and-beg posture can even roll it back: below this, no guess.
-MIN_SADDLE_TILT_DEG = 8.0
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
 BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5-15 deg/s, a still stand < 1
@@ -111,10 +101,6 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
     return start + bouts[0][0], start + bouts[0][1]
 
 
-class DirectionUnclear(CalibrationRejected):
-    """The forward axis is known but not which way along it is forward (yet: more steps may tell)."""
-
-
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
                          bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
                          from_rest: bool = True) -> np.ndarray:
@@ -137,32 +123,6 @@ def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_s
                               f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps, from_rest)
 
 
-def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                              axis_sensor: np.ndarray, bout: tuple[int, int]) -> int:
-    """+1 if `axis_sensor` points forward, -1 if backward, 0 if the steps do not say so clearly: in walking
-    and running alike the ground brakes the body in the first part of every stance, so the fore-aft
-    acceleration just after each initial contact points backwards. The contacts come from the gait stage's
-    detector (host.gait.contacts), whose timing does not depend on which way the axis points."""
-    from host.gait.body_frame import level_signals
-    from host.gait.contacts import detect_initial_contacts
-
-    a, b = bout
-    b = min(b, a + int(BRAKING_WINDOW_S * rate_hz))
-    acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
-    trial = alignment_from_axes(up_sensor, axis_sensor, "trial").R_pelvis_sensor
-    contacts = np.round(detect_initial_contacts(acc, gyr, rate_hz, sensor_to_pelvis=trial).index).astype(int)
-    fore_aft = sosfiltfilt(butter(2, 15.0, fs=rate_hz, output="sos"), level_signals(acc, gyr, rate_hz, trial).acc[:, 0])
-    w = max(2, int(rate_hz))
-    fore_aft -= np.convolve(fore_aft, np.ones(w) / w, mode="same")  # the swing about this second's level
-    contacts = contacts[(contacts >= 0) & (contacts < len(fore_aft) - w)]
-    if len(contacts) < BRAKING_MIN_STEPS:
-        return 0
-    n = max(2, int(BRAKING_SHARE_OF_STEP * np.median(np.diff(contacts))))
-    per_step = np.array([fore_aft[i:i + n].mean() for i in contacts])
-    t = -per_step.mean() / (per_step.std() / np.sqrt(len(per_step)) + 1e-12)  # > 0: braking along the axis
-    return int(np.sign(t)) if abs(t) >= BRAKING_MIN_T else 0
-
-
 def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
                            up_sensor: np.ndarray, bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
     """Pelvis forward axis (sensor axes) on a bike, where there are no steps: seated pedalling rocks the
@@ -175,19 +135,6 @@ def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, r
     return _forward_from_bout(acc, gyr, quat, rate_hz, up_sensor, bout, (0.5, 4.0), window_s,
                               "start the first ride (or walk) from the stand; on a trainer, ride with your hands "
                               "on the bars (or walk a few steps first)", from_posture)
-
-
-def forward_sign_from_saddle(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor: np.ndarray,
-                             bout: tuple[int, int]) -> int:
-    """+1 if `axis_sensor` points forward, -1 if backward, 0 if the ride posture is too close to the stand:
-    seated with the hands on the bars the pelvis is tipped forward of standing, and as it tips forward the
-    measured vertical moves towards the pelvis' back (as in `forward_from_hinge`)."""
-    a, b = bout
-    up_ride = _unit(np.asarray(acc, float)[a:b].mean(axis=0))  # the pedal strokes average out
-    tipped = float(np.dot(_unit(up_sensor) - up_ride, _unit(axis_sensor)))  # ≈ sin(forward tip angle)
-    if abs(tipped) < np.sin(np.radians(MIN_SADDLE_TILT_DEG)):
-        return 0
-    return 1 if tipped > 0 else -1
 
 
 def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,
@@ -239,12 +186,7 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
                                "stand still for 5 s before you set off") from None
     up = mean_up(*bout)
     fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False)
-    return Alignment(*_axes(up, fwd), "walking", "first bout")
-
-
-def _axes(up, fwd):
-    a = alignment_from_axes(up, fwd, "")
-    return a.R_pelvis_sensor, a.up_sensor, a.forward_sensor
+    return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout")
 
 
 def _never_moved(acc: np.ndarray, gyr: np.ndarray) -> bool:

@@ -1,5 +1,9 @@
-"""The one exception calibration raises when the wearer has to repeat a step."""
+"""The exceptions calibration raises when the wearer has to repeat (or continue) a step."""
 
 
 class CalibrationRejected(ValueError):
     """A calibration recording that cannot be used; the message says why and what to do."""
+
+
+class DirectionUnclear(CalibrationRejected):
+    """The forward axis is known but not which way along it is forward (yet: more steps may tell)."""

@@ -5,7 +5,9 @@ simulator, and the braking rule itself on real lower-back walking."""
 import numpy as np
 import pytest
 
-from calibration.alignment import DirectionUnclear, calibrate_from_session, forward_sign_from_braking
+from calibration.alignment import calibrate_from_session
+from calibration.errors import DirectionUnclear
+from calibration.forward_sign import forward_sign_from_braking
 from calibration.stand import find_neutral_stand
 from host.analysis import analyse_recording
 from host.live.pipeline import LivePipeline

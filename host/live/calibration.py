@@ -11,9 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.alignment import (BOUT_MIN_S, BRAKING_WINDOW_S, Alignment, DirectionUnclear, alignment_from_axes,
-                                   check_upright, first_bout, first_rocking_bout, forward_from_pedalling,
-                                   forward_from_walking, stand_vertical)
+from calibration.alignment import (BOUT_MIN_S, Alignment, alignment_from_axes, check_upright, first_bout,
+                                   first_rocking_bout, forward_from_pedalling, forward_from_walking,
+                                   stand_vertical)
+from calibration.errors import DirectionUnclear
+from calibration.forward_sign import BRAKING_WINDOW_S
 from calibration.errors import CalibrationRejected
 from host.orientation import quaternion as Q
 
