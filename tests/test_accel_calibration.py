@@ -103,3 +103,57 @@ def test_a_pod_that_cannot_be_reached_is_said_in_one_line_and_nothing_is_kept(tm
     assert line.startswith("calibration not kept: no samples from the pod") and "could not open port" in line
     with SessionStore(tmp_path / "tg.sqlite3") as store:
         assert store.calibrations() == []
+
+
+def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
+    """The interactive path: `calibrate accel --serial` on a pty, the firmware app with its SerialLink on the
+    other end, and a 'person' who reads each prompt, turns the pod (once into the wrong pose) and presses Enter."""
+    import os
+    import re
+    import select
+
+    from firmware.serial_link import SerialLink
+    from host.link.simdevice import DeviceThread
+    from host.link.virtual_usb import VirtualUsbCable
+
+    pod = SimulatedPosePod(seed=7)
+    cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
+    inp, out = cable.device_streams()
+    dev = DeviceThread(pod, lambda board: [SerialLink(inp, out, board.ticks_ms, board.ticks_diff)],
+                       speed=2.0).start()  # the device's clock at twice real time: a shorter test
+    db = tmp_path / "tg.sqlite3"
+    proc = subprocess.Popen([sys.executable, "-m", "host.cli", "calibrate", "accel", "--serial", str(cable.port_path),
+                             "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    said, answered, wrong_once = b"", 0, True
+    deadline = time.monotonic() + 120
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            said += os.read(proc.stdout.fileno(), 4096)
+            prompts = re.findall(rb"with its ([+-][xyz] up)[^\n]*press Enter", said)
+            if len(prompts) > answered:
+                pose = prompts[-1].decode()
+                if wrong_once and pose == "-x up":
+                    pod.place("+y up")  # a slip: the person turns it the wrong way first
+                    wrong_once = False
+                else:
+                    pod.place(pose)
+                answered = len(prompts)
+                proc.stdin.write(b"\n")
+                proc.stdin.flush()
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        dev.stop()
+        cable.close()
+    text = said.decode()
+    assert proc.returncode == 0, proc.stderr.read().decode() + text
+    assert "that looked like '+y up', not '-x up'" in text and answered == 7
+    with SessionStore(db) as store:
+        (cal,) = store.calibrations("accel")
+    assert cal.device_address == str(cable.port_path)
+    assert np.abs(np.array(cal.data["bias"]) - pod.true_acc_bias).max() < 0.005
+    assert np.abs(np.array(cal.data["scale"]) * pod.true_acc_scale - 1).max() < 2e-4
