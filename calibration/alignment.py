@@ -189,6 +189,9 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
     return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout")
 
 
+NEVER_WORN_AFTER_S = 60.0  # a short recording that only holds the stand is not evidence of a pod left lying
+
+
 def _never_moved(acc: np.ndarray, gyr: np.ndarray) -> bool:
     """Nothing in the recording is more than a person shifting their weight: a pod lying on a table, in a bag
     left alone, or worn by someone who only stood or sat."""
@@ -265,7 +268,7 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         try:
             bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
         except CalibrationRejected:
-            if _never_moved(acc[stand[1]:], gyr[stand[1]:]):
+            if len(acc) - stand[1] >= NEVER_WORN_AFTER_S * rate_hz and _never_moved(acc[stand[1]:], gyr[stand[1]:]):
                 minutes = (len(acc) - stand[1]) / rate_hz / 60
                 raise CalibrationRejected(f"the pod hardly moved in the {minutes:.1f} min after the stand: was it "
                                           "worn? Clip it to the waistband over the sacrum") from None

@@ -312,6 +312,7 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
         cable.close()
     assert dev.error is None, dev.error
     assert link.status.frames_lost == 0
+    qtbot.waitUntil(lambda: bool(window.last_sessions), timeout=5000)  # the window hears of it after `finished`
     sid = window.last_sessions[-1]
     with SessionStore(tmp_path / "sessions.sqlite3") as store:
         assert store.session(sid).transport == "serial"
@@ -370,6 +371,7 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
     assert link.result.error is None and link.status.frames_lost == 0
     assert link.status.frames_recovered > 0  # the out-of-range stretch came back by resend
     made = pod["device"].device.stats["samples"]
+    qtbot.waitUntil(lambda: bool(window.last_sessions), timeout=5000)  # the window hears of it after `finished`
     with SessionStore(tmp_path / "sessions.sqlite3") as store:
         sid = window.last_sessions[-1]
         assert store.session(sid).transport == "ble"
