@@ -467,3 +467,13 @@ def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
         dlg.start_btn.click()
     dlg.show_event("stand_ok", "Neutral captured.")
     assert dlg.state == "walking"
+
+
+def test_aligned_without_a_stand_the_window_clears_its_hint_and_opens_no_dialog(qtbot, window):
+    from host.live.calibration import CalibrationEvent
+    from host.live.pipeline import LiveUpdate
+
+    window.plots.set_hint("Calibrate: press N and stand still")
+    moving = CalibrationEvent("moving_ok", "No neutral stand: angles are relative to your posture ...", 60.0)
+    window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[moving]))
+    assert window.plots.hint.toPlainText() == "" and not window.calibrate_dialog.isVisible()

@@ -70,3 +70,34 @@ def test_a_recording_that_starts_or_ends_in_motion_keeps_its_inclination(first_s
     err = np.degrees(np.arccos(np.clip(Q.rotate(q, up)[:, 2], -1, 1)))
     edge = err[:2000] if first_s else err[-2000:]  # the 10 s at the cut
     assert edge.mean() < 2.0  # the accelerometer bias alone tips it ~1.4°; the old edge rang to 18°
+
+
+def test_live_without_a_stand_aligns_to_the_moving_posture_then_takes_a_stand_when_one_comes():
+    from host.live.pipeline import LivePipeline
+
+    rec, truth = simulate("run-turns-stops", minutes=8, seed=3)
+    stop = next(s for s in truth.segments if s["kind"] == "stand" and s["start_s"] > 30)
+    start = int(60 * rec.rate_hz)  # the live view was opened on the run: nobody pressed N
+    p = LivePipeline(rec.rate_hz)
+    events, tilt, t = [], [], []
+    for i in range(start, len(rec.t), 10):
+        if rec.t[i] >= stop["start_s"] + 3 and p.calibration.state == "moving":
+            p.request_stand()  # at the crossing the wearer stands still and presses N
+        u = p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
+        events += u.calibration
+        tilt.append(u.tilt)
+        t.append(u.t)
+    kinds = [e.kind for e in events]
+    assert kinds == ["moving_ok", "stand_ok", "forward_ok"], [e.message for e in events]
+    moving, after = events[0], events[2]
+    assert 59.9 <= moving.t - rec.t[start] < 75 and moving.alignment.neutral_from == "first bout"
+    assert after.alignment.has_neutral and p.flags.neutral  # the neutral-relative rules count from here on
+    tilt, t = np.concatenate(tilt), np.concatenate(t)
+    truth_tilt = np.interp(t, truth.t, truth.tilt_rel)
+    running = np.interp(t, truth.t, (truth.activity == RUNNING).astype(float)) > 0.5
+    before = running & (t > moving.t) & (t < stop["start_s"])
+    offset = np.nanmean(tilt[before] - truth_tilt[before])  # relative to the moving posture: a constant apart
+    assert np.sqrt(np.nanmean(np.degrees(tilt[before] - truth_tilt[before] - offset) ** 2)) < 0.5
+    assert np.degrees(offset) < -2.0  # the run's ~3° over standing neutral is not seen against the moving posture
+    late = running & (t > after.t + 5)
+    assert abs(np.degrees(np.nanmean(tilt[late] - truth_tilt[late]))) < 1.0  # ... and is, once a stand was done

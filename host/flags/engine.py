@@ -41,6 +41,7 @@ class LiveFlagEngine:
         """`neutral=False`: the angles are not relative to a standing neutral (the session had no stand), so
         the rules whose thresholds are angles from neutral stay silent."""
         self.settings = settings or FlagSettings()
+        self.neutral = neutral
         self.rules: list[Rule] = [cls(self.settings) for cls in RULES if neutral or not cls.needs_neutral]
         self.open: dict[str, Flag] = {}
         self.last_ongoing: dict[str, float] = {}

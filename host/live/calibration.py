@@ -29,7 +29,7 @@ BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: l
 
 @dataclass
 class CalibrationEvent:
-    kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected'
+    kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected', 'moving_ok' (no stand)
     message: str
     t: float  # stream time
     alignment: Alignment | None = None

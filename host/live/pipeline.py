@@ -26,6 +26,7 @@ from host.gait.streaming import LiveContact, StreamingStepDetector
 from host.orientation.streaming import OrientationStream
 
 from .angles import CausalPelvicAngles
+from .auto_alignment import MovingPostureAlignment
 from .calibration import CalibrationEvent, LiveCalibration
 from .strides import LiveStrides, SampleRing, StrideRecord, ride_window
 
@@ -68,6 +69,7 @@ class LivePipeline:
         self.settings = settings or self.profile.settings()
         self.orientation = OrientationStream(rate_hz, travel=True)  # starts, stops, corners: not tilt
         self.calibration = LiveCalibration(rate_hz)
+        self.auto_alignment = MovingPostureAlignment(rate_hz)  # if no stand is ever done
         self.flags = LiveFlagEngine(self.settings)
         self._requests: deque[str] = deque()  # from other threads: deque append/popleft are atomic
         self._angles: CausalPelvicAngles | None = None
@@ -93,11 +95,11 @@ class LivePipeline:
         """Start (or repeat) the guided neutral stand with the next block of samples."""
         self._requests.append("stand")
 
-    def set_alignment(self, alignment: Alignment, t_now: float | None = None) -> None:
+    def set_alignment(self, alignment: Alignment, t_now: float | None = None) -> list[FlagNotice]:
         """Use a known sensor-to-pelvis alignment (e.g. the one just calibrated) from now on."""
         self.calibration.alignment = alignment
         self.calibration.state = "done"
-        self._start_angles(alignment, self.t_now if t_now is None else t_now)
+        return self._start_angles(alignment, self.t_now if t_now is None else t_now)
 
     @property
     def calibrated(self) -> bool:
@@ -124,9 +126,16 @@ class LivePipeline:
         up = LiveUpdate(t, *(np.full(n, np.nan) for _ in range(3)))
         if self.calibration.state in ("stand", "forward"):
             up.calibration = self.calibration.feed(acc, gyr, quat, self.t_now)
-            for ev in up.calibration:
-                if ev.alignment is not None:
-                    self._start_angles(ev.alignment, float(t[0]))
+        elif self._angles is None:
+            moving = self.auto_alignment.feed(acc, gyr, quat)
+            if moving is not None:
+                self.calibration.alignment, self.calibration.state = moving, "moving"
+                up.calibration = [CalibrationEvent(
+                    "moving_ok", "No neutral stand: angles are relative to your posture over the first minute. "
+                    "Press N and stand still for 5 s to see tilt against standing.", self.t_now, moving)]
+        for ev in up.calibration:
+            if ev.alignment is not None:
+                up.flags += self._start_angles(ev.alignment, float(t[0]))
         self._raw_ring.append(t, *acc.T, *gyr.T)
         if self._angles is None:
             return up
@@ -148,7 +157,15 @@ class LivePipeline:
             self._ride(up)
         return up
 
-    def _start_angles(self, alignment: Alignment, t0: float) -> None:
+    def _start_angles(self, alignment: Alignment, t0: float) -> list[FlagNotice]:
+        """Angles, steps and strides from now on with this alignment; the flags that a change between a
+        standing neutral and none ends (their rules start or stop counting)."""
+        ended = []
+        if self.flags.neutral != alignment.has_neutral:
+            ended = [self._notice(e) for e in self.flags.finish()]
+            closed = self.flags.flags
+            self.flags = LiveFlagEngine(self.settings, neutral=alignment.has_neutral)
+            self.flags.flags = closed  # the session's record keeps what was already flagged
         R = alignment.R_pelvis_sensor
         self._last_contact_t = None
         self._angles = CausalPelvicAngles(R, self.rate_hz)
@@ -156,6 +173,7 @@ class LivePipeline:
         self._strides = LiveStrides(self.rate_hz, self._angle_ring)
         self._next_ride_t = t0 + RIDE_WINDOW_S
         self._next_pedal_t = t0 + RIDE_WINDOW_S
+        return ended
 
     def _activity_at(self, t_mid: float, span_s: float = ACTIVITY_WINDOW_S) -> int:
         v = self._raw_ring.view()

@@ -345,6 +345,9 @@ class LiveWindow(QMainWindow):
             self.plots.add_step(c.t_start, mid, float(deg(s.tilt_left_stance)), True)
             self.plots.add_step(mid, c.t_end, float(deg(s.tilt_right_stance)), False)
         for ev in u.calibration:
+            if ev.kind == "moving_ok":  # aligned without a stand: the status line says so (no dialog, no overlay)
+                self.plots.set_hint("")
+                continue
             self.calibrate_dialog.show_event(ev.kind, ev.message)
             if ev.kind == "forward_ok":
                 self.plots.set_hint("")
@@ -438,8 +441,8 @@ class LiveWindow(QMainWindow):
         frames += (f" · missing {st.holes}" if st.holes else "") + (f" · drops {st.link_drops}" if st.link_drops else "")
         p = link.pipeline
         calib = p.calibration.state if p else "idle"
-        calib_text = {"done": "calibrated", "stand": "calibrating: stand still",
-                      "forward": "calibrating: walk or run"}.get(calib, "not calibrated")
+        calib_text = {"done": "calibrated", "stand": "calibrating: stand still", "forward": "calibrating: walk or run",
+                      "moving": "aligned to your movement (no stand)"}.get(calib, "not calibrated")
         battery = f"battery {st.battery_pct}%" if st.battery_pct is not None else "battery ?"
         signal = f"signal {escape(st.signal)}"
         if st.state == "streaming" and st.on_time_pct is not None:
