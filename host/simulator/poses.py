@@ -24,12 +24,9 @@ HORIZON_S = 6 * 3600.0  # the error model's wander is drawn this far ahead
 def pose_rotation(pose: str, rng: np.random.Generator | None = None) -> Rotation:
     """Sensor -> earth rotation that points the named sensor axis up (plus an unlevel surface and a random
     heading if `rng` is given)."""
-    sign = {"+": 1.0, "-": -1.0}[pose[0]]
-    axis = np.zeros(3)
-    axis["xyz".index(pose[1])] = sign
-    up_in_sensor = axis
-    # the rotation taking the sensor axis onto earth up
-    r, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [up_in_sensor])
+    up_in_sensor = np.zeros(3)
+    up_in_sensor["xyz".index(pose[1])] = {"+": 1.0, "-": -1.0}[pose[0]]
+    r, _ = Rotation.align_vectors([[0.0, 0.0, 1.0]], [up_in_sensor])  # takes that sensor axis onto earth up
     if rng is None:
         return r
     level = Rotation.from_rotvec(np.r_[rng.normal(0.0, np.radians(SURFACE_TILT_DEG), 2), 0.0])
