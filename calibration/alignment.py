@@ -76,6 +76,13 @@ def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarr
     return _unit(np.asarray(acc, float).mean(axis=0))
 
 
+def mean_vertical(quat: np.ndarray) -> np.ndarray:
+    """Earth's up in sensor axes, averaged over these sensor->earth orientations (a posture), unit length."""
+    from host.orientation import quaternion as Q
+
+    return _unit(Q.rotate(Q.conjugate(quat), np.broadcast_to([0.0, 0.0, 1.0], (len(quat), 3))).mean(axis=0))
+
+
 def check_upright(up_sensor: np.ndarray, gait_up_sensor: np.ndarray) -> float:
     """Angle (deg) between the stand's vertical and the mean vertical while walking/running (both in sensor
     axes). A neutral stand is within a few degrees of the gait posture; sitting, lying or bending is not."""
@@ -170,12 +177,6 @@ NO_STAND_POSTURE_S = 60.0  # of the first bout: its mean posture is the referenc
 
 
 def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
-    from host.orientation import quaternion as Q
-
-    def mean_up(a, b):
-        b = min(b, a + int(NO_STAND_POSTURE_S * rate_hz))
-        return _unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0))
-
     try:
         bout = first_bout(acc, rate_hz)
     except CalibrationRejected:
@@ -184,7 +185,8 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
         # saddle posture (no stand to compare with) can tell forward from backward
         raise DirectionUnclear("a ride without a 5-s still stand first: could not tell forward from backward; "
                                "stand still for 5 s before you set off") from None
-    up = mean_up(*bout)
+    a, b = bout
+    up = mean_vertical(quat[a:min(b, a + int(NO_STAND_POSTURE_S * rate_hz))])
     fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False)
     return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout")
 
@@ -259,8 +261,6 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
     if stand is None:
         return _calibrate_from_first_bout(acc, gyr, rate_hz, quat)
     up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
-    from host.orientation import quaternion as Q
-
     try:
         bout = first_bout(acc, rate_hz, start=stand[1])
     except CalibrationRejected:
@@ -275,7 +275,6 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
             raise
         return alignment_from_axes(up, forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout), "pedalling")
     a, b = bout
-    gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
-    check_upright(up, gait_up)
+    check_upright(up, mean_vertical(quat[a:b]))
     fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr)
     return alignment_from_axes(up, fwd, "walking")

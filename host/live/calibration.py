@@ -13,11 +13,9 @@ import numpy as np
 
 from calibration.alignment import (BOUT_MIN_S, Alignment, alignment_from_axes, check_upright, first_bout,
                                    first_rocking_bout, forward_from_pedalling, forward_from_walking,
-                                   stand_vertical)
-from calibration.errors import DirectionUnclear
+                                   mean_vertical, stand_vertical)
+from calibration.errors import CalibrationRejected, DirectionUnclear
 from calibration.forward_sign import BRAKING_WINDOW_S
-from calibration.errors import CalibrationRejected
-from host.orientation import quaternion as Q
 
 STAND_S = 5.0
 FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides for a clear fore-aft axis
@@ -142,8 +140,7 @@ class LiveCalibration:
         # wait for enough of the bout (or its end, if it was short but over)
         if b - a < FORWARD_BOUT_S * rate and b > n - rate:
             return True, None
-        gait_up = Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to([0.0, 0.0, 1.0], (b - a, 3))).mean(axis=0)
-        check_upright(self.up, gait_up)
+        check_upright(self.up, mean_vertical(quat[a:b]))
         ongoing = b > n - rate and b - a < BRAKING_WINDOW_S * rate
         steps_due = n >= self._braking_next or not ongoing
         if steps_due:

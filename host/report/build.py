@@ -88,7 +88,7 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
         "activities_min": {k: rnd(v / 60, 1) for k, v in p.moving_s.items() if v > 0},
         "distance_km": rnd(distance_m / 1000, 2) if distance_m else None,
         "pace_min_per_km": rnd(moving_s / 60 / (distance_m / 1000), 2) if distance_m and main != "riding" else None,
-        "neutral_tilt_abs_deg": rnd(deg(p.tilt_abs_offset), 1) if a.alignment.has_neutral else None,
+        "neutral_tilt_abs_deg": rnd(deg(p.tilt_abs_offset), 1),  # None without a stand (the offset is NaN)
         "neutral_tilt_abs_sd_deg": rnd(deg(a.angles.tilt_abs_sd), 1),
         "neutral_from": a.alignment.neutral_from,
         "flag_count": len(flags),

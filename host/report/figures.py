@@ -94,8 +94,9 @@ def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
                    alpha=0.18, lw=0, label=f["label"])
     ax.fill_between(t, np.degrees(s.lo), np.degrees(s.hi), color=SKY, alpha=0.35, lw=0, label="range within a bin")
     ax.plot(t, np.degrees(s.mean), color=BLUE, lw=1.0, label="tilt (bin mean)")
-    reference = "standing neutral" if report["summary"]["neutral_from"] == "stand" else "first-minute posture (no stand)"
-    ax.set_ylabel(f"tilt vs {'neutral' if reference.startswith('standing') else 'early posture'} (°)\nanterior > 0")
+    stand = report["summary"]["neutral_from"] == "stand"
+    reference = "standing neutral" if stand else "first-minute posture (no stand)"
+    ax.set_ylabel(f"tilt vs {'neutral' if stand else 'early posture'} (°)\nanterior > 0")
     if np.isfinite(p.tilt_abs_offset):
         off = np.degrees(p.tilt_abs_offset)
         sec = ax.secondary_yaxis("right", functions=(lambda x: x + off, lambda x: x - off))

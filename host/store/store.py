@@ -316,13 +316,6 @@ class SessionStore:
                                                     json.dumps(data, default=numpy_default)))
             return cur.lastrowid
 
-    def calibration(self, device_id: int, kind: str) -> dict | None:
-        """The newest calibration of this kind for the device."""
-        with self._lock:
-            row = self.db.execute("SELECT data FROM calibrations WHERE device_id=? AND kind=? ORDER BY id DESC "
-                                  "LIMIT 1", (device_id, kind)).fetchone()
-        return json.loads(row[0]) if row else None
-
     def calibration_for_session(self, session_id: int, kind: str) -> CalibrationInfo | None:
         """The calibration of this kind that applies to a session: its device's newest one made before the
         session started (a calibration made later never changes how an older session reads)."""
