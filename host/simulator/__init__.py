@@ -81,6 +81,7 @@ def simulate(
 _FIELDS = {
     "quat_pelvis": (4, np.float64), "acc_earth": (3, np.float32), "clean_acc": (3, np.float32),
     "clean_gyr": (3, np.float64), "tilt": (1, np.float32), "obliquity": (1, np.float32),
+    "lean": (1, np.float32),
     "rotation": (1, np.float32), "meas_acc": (3, np.float64), "meas_gyr": (3, np.float64),
     "quat_mount": (4, np.float32), "vel_earth": (3, np.float32), "gyro_bias": (3, np.float32),
     "tilt_mean": (1, np.float32), "heading": (1, np.float32), "cadence_spm": (1, np.float32),
@@ -94,7 +95,7 @@ def _allocate(n: int) -> dict[str, np.ndarray]:
 
 def _fill_chunk(out: dict, sl: slice, plan: MotionPlan, sensor: SensorErrorModel, t: np.ndarray, rate_hz: float):
     m = plan.evaluate(t)
-    for name in ("tilt", "tilt_mean", "obliquity", "rotation", "heading", "acc_earth", "vel_earth"):
+    for name in ("tilt", "tilt_mean", "obliquity", "lean", "rotation", "heading", "acc_earth", "vel_earth"):
         out[name][sl] = m[name]
     for name in ("quat_pelvis", "quat_mount"):
         q = m[name]  # scipy x y z w -> w x y z, sign fixed to w >= 0

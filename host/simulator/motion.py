@@ -110,9 +110,13 @@ class MotionPlan:
         rotation = channels["rotation"] + self._s("rotation_offset", t)
         heading = self._s("heading", t)
         yaw = heading + rotation
+        # In a turn the whole body leans in (left > 0) so that gravity and the centripetal force pass
+        # through the feet; the pelvis leans with it. `obliquity` stays the pelvis against the body's lean.
+        lean = self._s("lean", t)
+        roll = obliquity + lean.scaled(-1.0)
 
-        rot_pelvis = rotation_from_angles(yaw.v, obliquity.v, tilt.v)
-        w_pelvis = body_rate_zxy(yaw.v, yaw.d1, obliquity.v, obliquity.d1, tilt.v, tilt.d1)
+        rot_pelvis = rotation_from_angles(yaw.v, roll.v, tilt.v)
+        w_pelvis = body_rate_zxy(yaw.v, yaw.d1, roll.v, roll.d1, tilt.v, tilt.d1)
 
         m_yaw, m_roll, m_pitch = (self._s(f"mount_{a}", t) for a in ("yaw", "roll", "pitch"))
         rot_mount = rotation_from_angles(m_yaw.v, m_roll.v, m_pitch.v)
@@ -126,6 +130,7 @@ class MotionPlan:
             "tilt": tilt.v,
             "tilt_mean": self.splines["tilt_mean"](t),
             "obliquity": obliquity.v,
+            "lean": lean.v,
             "rotation": rotation.v,
             "heading": heading.v,
             "quat_pelvis": rot_pelvis.as_quat(),
@@ -278,6 +283,8 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
     speed = per_segment([s.value("speed_mps") if s.kind in GAIT_KINDS and not scenario.stationary else 0.0
                          for s in segments])
     splines["speed"] = grid.spline(speed)
+    # lean into turns: atan(centripetal / g) with the centripetal v·ψ' of the travel
+    splines["lean"] = grid.spline(np.arctan(speed * turn_rate / GRAVITY))
     splines["climb"] = grid.spline(grid.integral(speed * slope))
 
     mounts = _mounts(scenario, segments)

@@ -158,6 +158,31 @@ def _run_session(main: tuple[Segment, ...]) -> tuple[Segment, ...]:
     )
 
 
+# A standard 400-m track (IAAF, lane 1): two 84.39-m straights and two 115.61-m bends of 36.8-m radius,
+# run anticlockwise (left turns).
+TRACK_STRAIGHT_M = 84.39
+TRACK_BEND_M = 115.61
+
+
+def _on_track(pieces: tuple[tuple[str, float, float, float], ...]) -> tuple[Segment, ...]:
+    """Segments for (kind, metres, speed m/s, cadence) pieces run one after another from the start of a
+    straight, cut where the track changes from straight to bend: a bend turns 180° at a steady rate."""
+    straight, half = round(TRACK_STRAIGHT_M * 1000), round((TRACK_STRAIGHT_M + TRACK_BEND_M) * 1000)
+    out = []
+    at = 0  # millimetres run from the start of the home straight (integers: the edges are exact)
+    for kind, metres, speed, cadence in pieces:
+        left = round(metres * 1000)
+        while left > 0:
+            pos = at % half
+            on_bend = pos >= straight
+            d = min(left, (half if on_bend else straight) - pos)
+            turn = 180.0 * d / (half - straight) if on_bend else 0.0
+            out.append(Segment(kind, d / 1000 / speed, speed_mps=speed, cadence=cadence, turn_deg=turn))
+            at += d
+            left -= d
+    return tuple(out)
+
+
 def _library() -> dict[str, Scenario]:
     run = Segment("run", 600.0, stretch=True)
     hill_block = (
@@ -257,6 +282,20 @@ def _library() -> dict[str, Scenario]:
                     Segment("stand", 12.0),
                     Segment("run", 60.0, stretch=True),
                 )
+            ),
+        ),
+        Scenario(
+            "track-intervals",
+            "400-m track: jog there, a warm-up lap, 4 x 400 m fast (4.8 m/s) with 200-m jogs; the bends are "
+            "long steady turns (7.5 deg/s, centripetal 0.6 m/s^2 at speed) that must not read as tilt.",
+            (
+                Segment("stand", 10.0),
+                Segment("walk", 30.0),
+                Segment("run", 120.0, stretch=True, speed_mps=3.0, cadence=164),  # the jog to the track
+                *_on_track((("run", 400.0, 3.0, 164.0),
+                            *(("run", 400.0, 4.8, 184.0), ("run", 200.0, 2.6, 158.0)) * 4)),
+                Segment("walk", 30.0),
+                Segment("stand", 8.0),
             ),
         ),
         Scenario(

@@ -26,7 +26,9 @@ class Truth:
     quat_mount: np.ndarray  # (N, 4) w x y z, R_pelvis<-sensor (changes only if the pod is re-clipped)
     tilt: np.ndarray  # absolute pelvic tilt, anterior > 0
     tilt_mean: np.ndarray  # stride-averaged absolute tilt (the slow part, no within-stride swing)
-    obliquity: np.ndarray  # left side up > 0
+    obliquity: np.ndarray  # left side up > 0, against the body's lean into turns (the earth's horizontal
+    # when not turning); relative to the earth: obliquity - lean
+    lean: np.ndarray  # the whole body's lean into a turn, left > 0: atan(centripetal / g)
     rotation: np.ndarray  # pelvis turned left > 0, relative to the direction of travel
     heading: np.ndarray  # direction of travel, rad from the initial one (left > 0)
     acc_earth: np.ndarray  # (N, 3) sacrum acceleration, earth frame, m/s²
