@@ -409,7 +409,7 @@ def bench_throughput(hours: float = 2.0, rate_hz: float = 200.0, seed: int = 3) 
     mount = sensor_to_pelvis_matrix(truth)[0]
     t0 = time.perf_counter()
     quat = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post", travel=True).quat
-    angles = pelvic_angles(quat, mount, rec.rate_hz)
+    angles = pelvic_angles(quat, mount, rec.rate_hz, acc=rec.acc)
     t1 = time.perf_counter()
     session = analyse_gait(rec.acc, rec.gyr, rec.rate_hz, rec.t[0], mount, angles)
     t2 = time.perf_counter()

@@ -85,7 +85,8 @@ def score(trials: list[dict], method: str, mode: str) -> tuple[float, float, lis
 
 
 RUNNING_SCENARIOS = ("easy-run-neutral", "run-fatigue-creep", "run-sustained-anterior", "run-hill-repeats",
-                     "run-asymmetric-drop", "walk-to-run", "run-turns-stops", "run-street-corners", "treadmill-run")
+                     "run-asymmetric-drop", "walk-to-run", "run-turns-stops", "run-street-corners", "treadmill-run",
+                     "track-intervals")
 MOUNTS = {"default": None, "pitch +30": dict(pitch_deg=30.0), "pitch -30": dict(pitch_deg=-30.0),
           "upside down": dict(pitch_deg=-15.0, roll_deg=180.0), "sideways": dict(pitch_deg=-15.0, roll_deg=90.0)}
 
@@ -119,7 +120,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
             q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post", travel=True).quat
             stand = (int(1.0 * fs), int(6.5 * fs))  # the scenarios open with a 10-s neutral stand
             al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q)
-            ang = pelvic_angles(q, al.R_pelvis_sensor, fs)
+            ang = pelvic_angles(q, al.R_pelvis_sensor, fs, acc=rec.acc)  # obliquity against the lean into turns
             seconds = time.perf_counter() - t0
             # rotation relative to the direction of travel along the strides: needs the contacts, which the
             # gait stage finds (timed in bench/gait.py); only the heading step is added to the time here
@@ -133,6 +134,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
             live_err = np.degrees(pelvic_angles(q_live, al.R_pelvis_sensor, fs).tilt - truth.tilt_rel)[run]
             turn_rate = np.abs(np.gradient(np.unwrap(truth.heading), truth.t))
             turning = run & (turn_rate > np.radians(5))
+            obl_err = np.degrees(ang.obliquity - truth.obliquity)
             rot_err = np.degrees(ang.rotation - truth.rotation)
             rot_err -= np.median(rot_err[run])  # 6D: the heading's origin is arbitrary
             err = np.degrees(ang.tilt - truth.tilt_rel)[run]
@@ -145,6 +147,9 @@ def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
                        tilt_rmse_deg=float(np.sqrt(np.mean(err**2))), tilt_bias_deg=float(err.mean()),
                        tilt_rmse_live_deg=float(np.sqrt(np.mean(live_err**2))),
                        obliquity_range_err_deg=range_err["obliquity"], rotation_range_err_deg=range_err["rotation"],
+                       obliquity_rmse_deg=float(np.sqrt(np.mean(obl_err[run] ** 2))),
+                       obliquity_rmse_turning_deg=(float(np.sqrt(np.mean(obl_err[turning] ** 2)))
+                                                   if turning.sum() > fs else None),
                        rotation_rmse_deg=float(np.sqrt(np.mean(rot_err[run] ** 2))),
                        rotation_rmse_turning_deg=(float(np.sqrt(np.mean(rot_err[turning] ** 2)))
                                                   if turning.sum() > fs else None),
@@ -166,7 +171,8 @@ def fmt(x: float | None) -> str:
 
 def print_pelvis(rows: list[dict]) -> None:
     head = (f"{'scenario':<24} {'mount':<12} {'tilt RMSE °':>11} {'tilt bias °':>11} {'obl rng err °':>13} "
-            f"{'rot rng err °':>13} {'rot RMSE °':>10} {'in turns °':>10} {'vs default °':>12} {'s':>6} "
+            f"{'rot rng err °':>13} {'obl RMSE °':>10} {'in turns °':>10} {'rot RMSE °':>10} {'in turns °':>10} "
+            f"{'vs default °':>12} {'s':>6} "
             f"{'live tilt RMSE °':>16}")
     print("\nPelvic angles on the simulator, while running (relative to the neutral stand; post mode, and the live\n"
           "tilt from the causal filter)")
@@ -176,6 +182,7 @@ def print_pelvis(rows: list[dict]) -> None:
         diff = r.get("max_rms_diff_to_default_mount_deg")
         print(f"{r['dataset']:<24} {r['mount']:<12} {r['tilt_rmse_deg']:11.2f} {r['tilt_bias_deg']:+11.2f} "
               f"{r['obliquity_range_err_deg']:13.2f} {r['rotation_range_err_deg']:13.2f} "
+              f"{r['obliquity_rmse_deg']:10.2f} {fmt(r['obliquity_rmse_turning_deg']):>10} "
               f"{r['rotation_rmse_deg']:10.2f} {fmt(r['rotation_rmse_turning_deg']):>10} "
               f"{fmt(diff):>12} {r['seconds']:6.2f} {r['tilt_rmse_live_deg']:16.2f}")
 

@@ -60,7 +60,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
     alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
     to_pelvis = alignment.R_pelvis_sensor
-    angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg)
+    angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg, acc=acc)
     periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
     if len(periods) > 1:  # the pod was re-clipped: each period gets its own neutral and forward axis
         angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
@@ -81,7 +81,8 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
         try:
             stand = find_neutral_stand(rec.acc[sl], rec.gyr[sl], rec.rate_hz)
             al = calibrate_from_session(rec.acc[sl], rec.gyr[sl], rec.rate_hz, stand, quat=quat[sl])
-            angles = pelvic_angles(quat[sl], al.R_pelvis_sensor, rec.rate_hz, neutral_tilt_deg=neutral_tilt_deg)
+            angles = pelvic_angles(quat[sl], al.R_pelvis_sensor, rec.rate_hz, neutral_tilt_deg=neutral_tilt_deg,
+                                   acc=rec.acc[sl])
             parts.append({name: getattr(angles, name) for name in _ANGLE_FIELDS})
         except CalibrationRejected:
             parts.append({name: np.full(b - a, np.nan) for name in _ANGLE_FIELDS})
@@ -89,7 +90,7 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
     return PelvicAngles(**joined, tilt_abs_sd=first.tilt_abs_sd)
 
 
-_ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs")
+_ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs", "lean")
 
 
 def session_summary(a: SessionAnalysis) -> dict:

@@ -17,6 +17,7 @@ LABELLED_SCENARIOS: dict[str, set[str]] = {
     "walk-to-run": set(),
     "run-turns-stops": set(),
     "run-street-corners": set(),
+    "track-intervals": set(),
     "sensor-upside-down": set(),
     "walk-easy": set(),
     "treadmill-run": set(),

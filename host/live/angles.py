@@ -14,6 +14,9 @@ mean yaw over each stride: host.pelvis.heading). Live, two causal headings run s
   (simulated street corners: rotation within ~4° at worst, 0.5° RMS while running).
 
 Switching between them is blended over a second so rotation never jumps.
+
+Obliquity is taken against the body's lean into turns as post-session (host.pelvis.lean), with a causal
+low-pass.
 """
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ from scipy.signal import butter, sosfilt, sosfilt_zi
 from host.orientation import quaternion as Q
 from host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy
 from host.pelvis.heading import window_mean
+from host.pelvis.lean import CausalTurnLean
 
 MAX_STRIDE_S = 2.4  # the longest stride the step detector accepts (two 1.2-s steps)
 BLEND_S = 1.0
@@ -42,6 +46,7 @@ class CausalPelvicAngles:
         self._stride: float | None = None  # samples
         self._last_stride: float | None = None
         self._weight = 0.0  # of the stride heading against the low-pass one
+        self._lean = CausalTurnLean(rate_hz, MAX_STRIDE_S)
 
     def set_stride(self, seconds: float | None) -> None:
         """The current stride period (two steps), or None when not stepping."""
@@ -50,9 +55,18 @@ class CausalPelvicAngles:
         if ok:
             self._last_stride = self._stride
 
-    def update(self, q_earth_sensor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(tilt, obliquity, rotation) in rad for a block of sensor->earth quaternions (n, 4)."""
-        yaw, obliquity, tilt = euler_zxy(Q.multiply(np.atleast_2d(q_earth_sensor), self._q_sensor_pelvis))
+    def update(self, q_earth_sensor: np.ndarray, acc: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(tilt, obliquity, rotation) in rad for a block of sensor->earth quaternions (n, 4). With the block's
+        accelerometer samples (sensor frame, m/s²) obliquity is taken against the body's lean into turns."""
+        q_earth_sensor = np.atleast_2d(q_earth_sensor)
+        tilt, obliquity, yaw, heading, (stride, weight) = self._angles_and_heading(q_earth_sensor)
+        if acc is not None:
+            obliquity = obliquity + self._lean.update(q_earth_sensor, acc, heading, stride, weight)
+        return tilt, obliquity, yaw - heading
+
+    def _angles_and_heading(self, q_earth_sensor: np.ndarray):
+        yaw, obliquity, tilt = euler_zxy(Q.multiply(q_earth_sensor, self._q_sensor_pelvis))
         prev = yaw[0] if self._last_yaw is None else self._last_yaw
         yaw = np.unwrap(np.r_[prev, yaw])[1:]  # continue the previous block's unwrapping
         if self._last_yaw is None:  # no past: start the heading at the current yaw, not at 0
@@ -60,15 +74,16 @@ class CausalPelvicAngles:
         self._last_yaw = float(yaw[-1])
         heading, self._zi = sosfilt(self._sos, yaw, zi=self._zi)
         # after the steps stop, the last stride period keeps the stride heading going while it blends out
-        along = self._along_strides(yaw, self._stride or (self._last_stride if self._weight > 0 else None))
+        stride = self._stride or (self._last_stride if self._weight > 0 else None)
+        along = self._along_strides(yaw, stride)
         if along is None:
             self._weight = 0.0
-            return tilt, obliquity, yaw - heading
+            return tilt, obliquity, yaw, heading, (None, 0.0)
         target = 1.0 if self._stride is not None else 0.0
         ramp = self._weight + np.sign(target - self._weight) * np.arange(1, len(yaw) + 1) / (BLEND_S * self.rate_hz)
         w = np.clip(ramp, min(self._weight, target), max(self._weight, target))
         self._weight = float(w[-1])
-        return tilt, obliquity, yaw - (w * along + (1.0 - w) * heading)
+        return tilt, obliquity, yaw, w * along + (1.0 - w) * heading, (stride, w)
 
     def _along_strides(self, yaw: np.ndarray, T: float | None) -> np.ndarray | None:
         """Stride heading of the new samples for a stride of T samples (None without T or 2 strides of

@@ -139,7 +139,7 @@ class LivePipeline:
         self._raw_ring.append(t, *acc.T, *gyr.T)
         if self._angles is None:
             return up
-        up.tilt, up.obliquity, up.rotation = self._angles.update(quat)
+        up.tilt, up.obliquity, up.rotation = self._angles.update(quat, acc)
         self._angle_ring.append(t, up.tilt, up.obliquity, up.rotation)
         if early is not None:
             early(up)

@@ -16,6 +16,7 @@ from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from host.orientation import quaternion as Q
+from host.pelvis.lean import turn_lean
 
 HEADING_CUTOFF_HZ = 0.2  # walking strides ≥ 0.8 Hz, running ≥ 1.2 Hz: their rotation swing stays intact
 # Absolute standing pelvic tilt in healthy adults: 11 ± 4 deg (Levine & Whittle 1996, ASIS–PSIS line).
@@ -28,11 +29,12 @@ class PelvicAngles:
     """Per-sample pelvic angles in rad (degrees only at the user-facing edge)."""
 
     tilt: np.ndarray  # relative to standing neutral, anterior > 0
-    obliquity: np.ndarray  # relative to neutral, left side up > 0
+    obliquity: np.ndarray  # relative to neutral, left side up > 0, against the body's lean into turns
     rotation: np.ndarray  # relative to the direction of travel, left > 0
     heading: np.ndarray  # direction of travel (slow part of yaw, or its mean along the strides), rad, arbitrary origin in 6D
     tilt_abs: np.ndarray  # absolute tilt estimate: neutral tilt + relative tilt
     tilt_abs_sd: float  # 1-sigma uncertainty of tilt_abs, rad (from the neutral's uncertainty)
+    lean: np.ndarray | None = None  # the body's lean into turns, left > 0 (host.pelvis.lean); None if not known
 
 
 def euler_zxy(q_earth_pelvis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -60,15 +62,22 @@ def split_heading(yaw: np.ndarray, rate_hz: float, cutoff_hz: float = HEADING_CU
 
 
 def pelvic_angles(q_earth_sensor: np.ndarray, R_pelvis_sensor: np.ndarray, rate_hz: float,
-                  neutral_tilt_deg: float | None = None, neutral_tilt_sd_deg: float | None = None) -> PelvicAngles:
+                  neutral_tilt_deg: float | None = None, neutral_tilt_sd_deg: float | None = None,
+                  acc: np.ndarray | None = None) -> PelvicAngles:
     """Angles of every sample. `neutral_tilt_deg` is the wearer's absolute standing tilt if measured
-    (e.g. by a clinician with an inclinometer); otherwise the population value and its spread are used."""
+    (e.g. by a clinician with an inclinometer); otherwise the population value and its spread are used.
+    With the accelerometer (`acc`, sensor frame, m/s²) obliquity is taken against the body's lean into turns
+    (host.pelvis.lean); without it, against the earth's horizontal."""
     yaw, obliquity, tilt = euler_zxy(pelvis_quaternion(q_earth_sensor, R_pelvis_sensor))
     heading, rotation = split_heading(yaw, rate_hz)
+    lean = None
+    if acc is not None:
+        lean = turn_lean(q_earth_sensor, acc, heading, rate_hz)
+        obliquity = obliquity + lean
     if neutral_tilt_deg is None:
         neutral_tilt_deg, neutral_tilt_sd_deg = NEUTRAL_TILT_POP_MEAN_DEG, NEUTRAL_TILT_POP_SD_DEG
     sd = np.radians(neutral_tilt_sd_deg if neutral_tilt_sd_deg is not None else 1.0)
-    return PelvicAngles(tilt, obliquity, rotation, heading, tilt + np.radians(neutral_tilt_deg), float(sd))
+    return PelvicAngles(tilt, obliquity, rotation, heading, tilt + np.radians(neutral_tilt_deg), float(sd), lean)
 
 
 def per_stride_ranges(angle: np.ndarray, stride_starts: np.ndarray) -> np.ndarray:

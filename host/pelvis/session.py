@@ -11,7 +11,7 @@ from .angles import PelvicAngles, pelvic_angles
 def analyse_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, R_pelvis_sensor: np.ndarray,
                     gyro_bias: np.ndarray | None = None, mode: str = "post") -> PelvicAngles:
     q = estimate_orientation(acc, gyr, rate_hz, mode=mode, gyro_bias=gyro_bias, travel=True).quat
-    return pelvic_angles(q, R_pelvis_sensor, rate_hz)
+    return pelvic_angles(q, R_pelvis_sensor, rate_hz, acc=acc)
 
 
 def summary(angles: PelvicAngles, stride_starts: np.ndarray | None = None) -> dict:

@@ -1,0 +1,76 @@
+"""The body's lean into a turn, so that pelvic drop is measured against it and not against the horizon.
+
+On a track bend or a street corner a runner leans in by atan(centripetal / g) — 3–4° at interval pace on a
+400-m track, ~10° in a sharp corner — so that gravity and the centripetal force pass through the feet; a rider
+leans with the bike. The pelvis leans with the body. That lean is not pelvic drop: measured against the earth's
+horizontal it would read as a larger drop on the inside and a smaller one on the outside, every bend, the
+same side each lap (a 7° left/right asymmetry at 4.8 m/s on a track — the size of the differences Bramah 2018
+reports between injured and healthy runners).
+
+The stride-averaged specific force points along the apparent vertical (gravity plus the travel acceleration);
+its angle in the frontal plane of the direction of travel is the lean (left > 0). Taken in the orientation
+filter's own earth frame, an inclination error of the filter shows equally in the obliquity and in the lean
+and cancels in obliquity + lean: the result does not depend on how well the filter kept the centripetal
+force out of its vertical. Running straight the lean is ~0 and obliquity is unchanged.
+
+The low-pass (0.3 Hz) removes the lateral sway of each stride (~1 m/s² at the stride
+frequency) and keeps turns, which last seconds.
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
+
+from host.orientation import quaternion as Q
+from host.pelvis.heading import window_mean
+
+LEAN_CUTOFF_HZ = 0.3  # turns last seconds; walking strides are ≥ 0.75 Hz
+# Live: a 4th-order causal low-pass, so that the stride's sway (≥ 0.8 Hz) is cut as well as by the
+# zero-phase 2nd-order filter post-session (which runs twice); its price is ~1.5 s of lag in a bend's entry.
+LIVE_ORDER = 4
+
+
+def _lean(force_earth: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    left = np.column_stack([-np.sin(heading), np.cos(heading)])  # horizontal unit normal, left of travel
+    return np.arctan2(np.sum(force_earth[:, :2] * left, axis=1), force_earth[:, 2])
+
+
+def turn_lean(q_earth_sensor: np.ndarray, acc: np.ndarray, heading: np.ndarray, rate_hz: float) -> np.ndarray:
+    """Lean (rad, left > 0) of every sample, zero-phase (post-session). `acc` is the sensor's specific force
+    (m/s², sensor frame), `heading` the direction of travel in the same earth frame as the quaternions."""
+    force = Q.rotate(np.asarray(q_earth_sensor, float), np.asarray(acc, float))
+    if len(force) > 30:
+        force = sosfiltfilt(butter(2, LEAN_CUTOFF_HZ, fs=rate_hz, output="sos"), force, axis=0)
+    else:  # too short to filter: the mean
+        force = np.broadcast_to(force.mean(axis=0), force.shape)
+    return _lean(force, np.asarray(heading, float))
+
+
+class CausalTurnLean:
+    """The same lean, sample by sample, for the live view (state kept across blocks). While stepping, the
+    specific force is averaged over the last stride instead (a whole stride cancels the sway exactly, and
+    lags half a stride rather than the low-pass's ~1.5 s: street corners are over in 3 s)."""
+
+    def __init__(self, rate_hz: float, max_stride_s: float = 2.4):
+        self._sos = butter(LIVE_ORDER, LEAN_CUTOFF_HZ, fs=rate_hz, output="sos")
+        self._zi: np.ndarray | None = None
+        self._history = np.zeros((0, 3))
+        self._keep = int(np.ceil(max_stride_s * rate_hz)) + 2
+
+    def update(self, q_earth_sensor: np.ndarray, acc: np.ndarray, heading: np.ndarray,
+               stride_samples: float | None = None, weight: np.ndarray | float = 0.0) -> np.ndarray:
+        """Lean of the new samples; `weight` (per sample, 0..1) blends the stride mean (over `stride_samples`)
+        in against the low-pass."""
+        force = Q.rotate(np.atleast_2d(q_earth_sensor), np.atleast_2d(np.asarray(acc, float)))
+        if self._zi is None:  # no past: start from the first sample's force, as if held
+            self._zi = sosfilt_zi(self._sos)[:, :, None] * force[0][None, None, :]
+        low, self._zi = sosfilt(self._sos, force, axis=0, zi=self._zi)
+        x = np.vstack([self._history, force])
+        self._history = x[-self._keep:]
+        heading = np.asarray(heading, float)
+        lean = _lean(low, heading)
+        if stride_samples is None or len(x) < stride_samples + len(force) + 1 or np.all(np.asarray(weight) == 0):
+            return lean
+        k = np.arange(len(x) - len(force), len(x), dtype=float)
+        stride_mean = np.column_stack([window_mean(x[:, j], k - stride_samples, k) for j in range(3)])
+        return weight * _lean(stride_mean, heading) + (1.0 - weight) * lean
