@@ -21,14 +21,15 @@ from scipy.signal import butter, sosfiltfilt
 
 from .errors import CalibrationRejected, DirectionUnclear
 from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_braking, forward_sign_from_saddle
+from .hinge import find_held_hinge, forward_from_hinge
 from .still import GRAVITY, check_still, true_runs
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
-MIN_HINGE_DEG = 15.0
 MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
+RIDE_MIN_S = 12.0  # pedalling has no steps: its rock must go on for a few crank revolutions to count as a ride
 BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5-15 deg/s, a still stand < 1
 # An uncalibrated consumer accelerometer reads up to ~60 mg (3 sigma bias) and 1.5 % scale off; beyond 10 % the
 # wearer was not standing still on the ground (or the sensor needs its 6-position calibration).
@@ -40,7 +41,7 @@ class Alignment:
     R_pelvis_sensor: np.ndarray  # (3, 3): v_pelvis = R @ v_sensor
     up_sensor: np.ndarray  # pelvis z (up at neutral) in sensor axes
     forward_sensor: np.ndarray  # pelvis x in sensor axes
-    forward_source: str  # "walking", "pedalling" or "hinge"
+    forward_source: str  # "walking", "pedalling", "hinge", or "walking/pedalling, signed by the hinge"
     neutral_from: str = "stand"  # "stand", or "first bout": no stand, angles relative to the moving posture
 
     @property
@@ -169,7 +170,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
         return axis_s * np.sign(gained)
     sign = sign_from_steps(axis_s) if sign_from_steps is not None else 0
     if sign == 0:
-        raise DirectionUnclear(f"could not tell forward from backward: {advice}")
+        raise DirectionUnclear(f"could not tell forward from backward: {advice}", axis=axis_s)
     return axis_s * sign
 
 
@@ -205,27 +206,15 @@ def _never_moved(acc: np.ndarray, gyr: np.ndarray) -> bool:
 
 
 def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, int]:
-    """(first, last) sample of the first stretch of steady pelvic rotation (pedalling) after `start`."""
+    """(first, last) sample of the first stretch of steady pelvic rotation (pedalling) after `start`, at least
+    RIDE_MIN_S long: walking, a bend or a fidget rocks the pelvis too, but not for that long without steps."""
     rate = np.linalg.norm(np.asarray(gyr, float)[start:], axis=1)
     w = max(2, int(rate_hz))
     rms = np.sqrt(np.convolve(rate**2, np.ones(w) / w, mode="same"))
-    bouts = true_runs(rms > BOUT_GYR_RMS, int(BOUT_MIN_S * rate_hz))
+    bouts = true_runs(rms > BOUT_GYR_RMS, int(RIDE_MIN_S * rate_hz))
     if not bouts:
         raise CalibrationRejected("no walking, running or pedalling found after the stand")
     return start + bouts[0][0], start + bouts[0][1]
-
-
-def forward_from_hinge(acc_stand: np.ndarray, acc_hinge: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
-    """Pelvis forward axis (sensor axes) from a still forward hip hinge after the stand: as the pelvis tips
-    forward, the measured vertical moves towards the pelvis' back, so forward ∝ up_stand − up_hinge."""
-    u0 = _unit(np.asarray(acc_stand, float).mean(axis=0))
-    u1 = _unit(np.asarray(acc_hinge, float).mean(axis=0))
-    angle = np.degrees(np.arccos(np.clip(np.dot(u0, u1), -1, 1)))
-    if angle < MIN_HINGE_DEG:
-        raise CalibrationRejected(
-            f"the forward hinge tipped the pelvis only {angle:.0f} deg (need {MIN_HINGE_DEG:.0f}); bend further "
-            "forward from the hips, back straight")
-    return _horizontal_unit(u0 - u1, up_sensor)
 
 
 def _horizontal_unit(v: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -261,6 +250,26 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
     if stand is None:
         return _calibrate_from_first_bout(acc, gyr, rate_hz, quat)
     up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
+
+    def hinge_before(first: int) -> tuple[int, int] | None:
+        """A forward hinge held between the stand and `first` (a sit-down is not one: ignored here)."""
+        try:
+            return find_held_hinge(acc, gyr, quat, rate_hz, up, stand[1], first)
+        except CalibrationRejected:
+            return None
+
+    def signed_by_hinge(first: int, forward_from_bout):
+        """The bout's axis (more exact than a bend: calibration/hinge.py), signed by a hinge before the bout
+        when the bout itself cannot tell forward from backward."""
+        try:
+            return forward_from_bout(), None
+        except DirectionUnclear as unclear:
+            hinge = hinge_before(first)
+            if hinge is None or unclear.axis is None:
+                raise
+            hinged = forward_from_hinge(acc[stand[0]:stand[1]], acc[hinge[0]:hinge[1]], up)
+            return unclear.axis * np.sign(np.dot(unclear.axis, hinged)), "hinge"
+
     try:
         bout = first_bout(acc, rate_hz, start=stand[1])
     except CalibrationRejected:
@@ -268,13 +277,18 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         try:
             bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
         except CalibrationRejected:
+            hinge = hinge_before(len(acc))  # drills on the spot: the hinge is all there is
+            if hinge is not None:
+                return alignment_from_axes(up, forward_from_hinge(acc[stand[0]:stand[1]], acc[hinge[0]:hinge[1]],
+                                                                  up), "hinge")
             if len(acc) - stand[1] >= NEVER_WORN_AFTER_S * rate_hz and _never_moved(acc[stand[1]:], gyr[stand[1]:]):
                 minutes = (len(acc) - stand[1]) / rate_hz / 60
                 raise CalibrationRejected(f"the pod hardly moved in the {minutes:.1f} min after the stand: was it "
                                           "worn? Clip it to the waistband over the sacrum") from None
             raise
-        return alignment_from_axes(up, forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout), "pedalling")
+        fwd, by = signed_by_hinge(bout[0], lambda: forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout))
+        return alignment_from_axes(up, fwd, "pedalling" if by is None else "pedalling, signed by the hinge")
     a, b = bout
     check_upright(up, mean_vertical(quat[a:b]))
-    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr)
-    return alignment_from_axes(up, fwd, "walking")
+    fwd, by = signed_by_hinge(a, lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr))
+    return alignment_from_axes(up, fwd, "walking" if by is None else "walking, signed by the hinge")

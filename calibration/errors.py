@@ -6,4 +6,9 @@ class CalibrationRejected(ValueError):
 
 
 class DirectionUnclear(CalibrationRejected):
-    """The forward axis is known but not which way along it is forward (yet: more steps may tell)."""
+    """The forward axis is known but not which way along it is forward (yet: more steps may tell).
+    `axis` is that axis (sensor frame, either sign), for whatever else can tell (a hip hinge)."""
+
+    def __init__(self, message: str, axis=None):
+        super().__init__(message)
+        self.axis = axis

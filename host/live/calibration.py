@@ -1,6 +1,8 @@
-"""Guided calibration for the live view: a 5-s neutral stand gives the pelvis' up axis, then the first
-walking/running (or pedalling) bout gives its forward axis, both with the same checks as the
-post-session calibration (calibration.alignment), so a stand that moved is refused with the reason.
+"""Guided calibration for the live view: a 5-s neutral stand gives the pelvis' up axis, then a forward hip
+hinge held for 1.5 s or the first walking/running (or pedalling) bout gives its forward axis, with the same
+checks as the post-session calibration (calibration.alignment, calibration.hinge), so a stand that moved, or
+a sit-down taken for a hinge, is refused with the reason. The hinge gives angles at once (before any steps;
+on a treadmill or a trainer too), the strides a slightly more exact forward axis.
 
 Everything counts in stream time (samples received), so the countdown is right for a device that runs
 faster than real time, and a stalled link simply pauses it.
@@ -11,15 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.alignment import (BOUT_MIN_S, Alignment, alignment_from_axes, check_upright, first_bout,
+from calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
                                    first_rocking_bout, forward_from_pedalling, forward_from_walking,
                                    mean_vertical, stand_vertical)
 from calibration.errors import CalibrationRejected, DirectionUnclear
 from calibration.forward_sign import BRAKING_WINDOW_S
+from calibration.hinge import find_held_hinge, forward_from_hinge
 
 STAND_S = 5.0
 FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides for a clear fore-aft axis
-RIDE_BOUT_S = 12.0  # pedalling has no steps; its rock axis needs a few more crank revolutions
 MAX_WAIT_S = 120.0  # after the stand, give up waiting for a bout (and say so)
 CHECK_EVERY_S = 0.5
 BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: look again this often (~50 ms)
@@ -27,7 +29,8 @@ BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: l
 
 @dataclass
 class CalibrationEvent:
-    kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected', 'moving_ok' (no stand)
+    kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected', 'hinge_rejected' (still
+    # waiting), 'moving_ok' (no stand)
     message: str
     t: float  # stream time
     alignment: Alignment | None = None
@@ -48,6 +51,7 @@ class LiveCalibration:
         self._n = 0
         self._since_check = 0
         self._braking_next = 0  # sample count at which the foot strikes may be asked again
+        self._hinge_refused = False  # a sit-down was refused (said once; waiting for a hinge or the strides)
 
     # ------------------------------------------------------------------ control
     def start_stand(self) -> None:
@@ -59,6 +63,7 @@ class LiveCalibration:
     def _clear(self) -> None:
         self._acc, self._gyr, self._quat, self._n, self._since_check = [], [], [], 0, 0
         self._braking_next = 0
+        self._hinge_refused = False
 
     @property
     def stand_progress(self) -> float:
@@ -102,16 +107,19 @@ class LiveCalibration:
             self._clear()
             return [CalibrationEvent("stand_rejected", str(exc), t_now)]
         self.state = "forward"
-        return [CalibrationEvent("stand_ok", "Neutral captured. Now set off walking or running: the first "
-                                 "strides set the forward direction.", t_now)]
+        return [CalibrationEvent("stand_ok", "Neutral captured. Now bend forward from the hips and hold for 2 s, "
+                                 "or set off walking or running: either sets the forward direction.", t_now)]
 
     def _forward(self, t_now: float) -> list[CalibrationEvent]:
         acc, gyr, quat = self._joined()
         n, rate = len(acc), self.rate_hz
+        events = []
         try:
-            walking, alignment = self._try_walking(acc, gyr, quat, n)
-            if not walking:
-                alignment = self._try_pedalling(acc, gyr, quat)
+            alignment = self._try_hinge(acc, gyr, quat, n, events)
+            if alignment is None:
+                walking, alignment = self._try_walking(acc, gyr, quat, n)
+                if not walking:
+                    alignment = self._try_pedalling(acc, gyr, quat)
         except CalibrationRejected as exc:
             self.state = "idle"
             self._clear()
@@ -120,14 +128,33 @@ class LiveCalibration:
             if n - self.stand_n > MAX_WAIT_S * rate:
                 self.state = "idle"
                 self._clear()
-                return [CalibrationEvent("forward_rejected", f"no walking, running or pedalling in the "
-                                         f"{MAX_WAIT_S:.0f} s after the stand. Repeat the neutral stand.", t_now)]
-            return []
+                return [CalibrationEvent("forward_rejected", f"no hip hinge, walking, running or pedalling in "
+                                         f"the {MAX_WAIT_S:.0f} s after the stand. Repeat the neutral stand.", t_now)]
+            return [CalibrationEvent("hinge_rejected", f"{e}. Or set off walking or running.", t_now) for e in events]
         self.alignment = alignment
         self.state = "done"
         self._clear()
         return [CalibrationEvent("forward_ok", f"Calibrated: forward direction from {alignment.forward_source}.",
                                  t_now, alignment)]
+
+    def _try_hinge(self, acc, gyr, quat, n, refusals: list[str]) -> Alignment | None:
+        """The alignment from a forward hinge held before any bout; a sit-down is refused once (its reason
+        goes to `refusals`), then the strides may still tell."""
+        try:
+            first = first_bout(acc, self.rate_hz, start=self.stand_n)[0]
+        except CalibrationRejected:
+            first = n
+        try:
+            hold = find_held_hinge(acc, gyr, quat, self.rate_hz, self.up, self.stand_n, first)
+        except CalibrationRejected as exc:
+            if not self._hinge_refused:
+                self._hinge_refused = True
+                refusals.append(str(exc))
+            return None
+        if hold is None:
+            return None
+        forward = forward_from_hinge(acc[:self.stand_n], acc[hold[0]:hold[1]], self.up)
+        return alignment_from_axes(self.up, forward, "hinge")
 
     def _try_walking(self, acc, gyr, quat, n) -> tuple[bool, Alignment | None]:
         """(a walking/running bout has begun, the alignment once enough of it is in). On a treadmill no speed
@@ -159,7 +186,5 @@ class LiveCalibration:
             a, b = first_rocking_bout(gyr, rate, start=self.stand_n)
         except CalibrationRejected:
             return None
-        if b - a < max(RIDE_BOUT_S, BOUT_MIN_S) * rate:
-            return None  # walking rocks the pelvis too: only a long rock without steps is a ride
         return alignment_from_axes(self.up, forward_from_pedalling(acc, gyr, quat, rate, self.up, (a, b)),
                                    "pedalling")

@@ -193,7 +193,7 @@ class CalibrateDialog(QDialog):
             self.state = "walking"
             self.countdown.setText("Go")
             self.progress.setValue(100)
-            self.start_btn.setText("Walking or running ...")
+            self.start_btn.setText("Hip hinge, walking or running ...")
         elif kind == "forward_ok":
             self.state = "done"
             self.countdown.setText("✓")

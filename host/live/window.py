@@ -352,7 +352,9 @@ class LiveWindow(QMainWindow):
             if ev.kind == "forward_ok":
                 self.plots.set_hint("")
             elif ev.kind == "stand_ok":
-                self.plots.set_hint("Now walk or run: the first strides set forward")
+                self.plots.set_hint("Now bend forward from the hips and hold 2 s, or walk or run: either sets forward")
+            elif ev.kind == "hinge_rejected":  # still waiting for a hinge or the strides: nothing to retry
+                self.plots.set_hint("Not a hip hinge: bend forward from the hips and hold, or walk or run")
             else:
                 self.plots.set_hint("Calibration not accepted: press N to retry")
                 self.calibrate_dialog.show()

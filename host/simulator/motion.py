@@ -262,7 +262,8 @@ def plan_motion(scenario: Scenario, segments: tuple[Segment, ...], rng: np.rando
             splines[f"amp_{kind}_{name}"] = grid.spline(amp)
 
     splines["obliquity_offset"] = grid.spline(sum(
-        splines[f"amp_{kind}_obliquity"](tk) * obliquity_offset(kind, scenario.drop_asymmetry) for kind in kinds))
+        (splines[f"amp_{kind}_obliquity"](tk) * obliquity_offset(kind, scenario.drop_asymmetry) for kind in kinds),
+        np.zeros_like(tk)))  # zero for a recording without any gait or riding (standing, bending)
 
     # Mean (stride-averaged) tilt relative to standing neutral.
     offsets = per_segment([s.value("tilt_offset_deg") if s.kind != "stand" else 0.0 for s in segments])

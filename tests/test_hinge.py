@@ -1,0 +1,121 @@
+"""Forward axis from a forward hip hinge after the neutral stand (calibration/hinge.py): live (angles before
+any step, any mounting), post-session (signing a treadmill walk too short for the foot strikes; drills with no
+bout at all), and a sit-down that tips the pelvis back is refused instead of flipping forward and backward."""
+import numpy as np
+import pytest
+
+from calibration import CalibrationRejected, calibrate_from_session, find_held_hinge
+from calibration.errors import DirectionUnclear
+from host.live.calibration import LiveCalibration
+from host.orientation import estimate_orientation
+from host.orientation import quaternion as Q
+from host.samples import GRAVITY
+from host.simulator import Mount, Scenario, Segment, simulate
+
+RATE = 100.0
+STAND = (int(1.0 * RATE), int(6.5 * RATE))
+
+
+def session(*segments, stationary=False, mount=Mount(pitch_deg=-15.0), seed=1):
+    sc = Scenario("hinge-test", "a neutral stand, then what the test needs", tuple(segments), mount=mount,
+                  stationary=stationary)
+    return simulate(sc, rate_hz=RATE, seed=seed)
+
+
+def forward_error_deg(forward_sensor, up_sensor, truth, at_s=3.0):
+    """Angle between a forward axis (sensor axes) and the pelvis' true horizontal forward at the stand."""
+    k = int(at_s * RATE)
+    yaw = truth.heading[k] + truth.rotation[k]
+    true_fwd = Q.rotate(Q.conjugate(truth.quat_sensor[k]), np.array([np.cos(yaw), np.sin(yaw), 0.0]))
+    up = np.asarray(up_sensor) / np.linalg.norm(up_sensor)
+    f = np.asarray(forward_sensor) - np.dot(forward_sensor, up) * up
+    t = true_fwd - np.dot(true_fwd, up) * up
+    return float(np.degrees(np.arccos(np.clip(np.dot(f, t) / np.linalg.norm(f) / np.linalg.norm(t), -1, 1))))
+
+
+@pytest.mark.parametrize("mount", [Mount(pitch_deg=-15.0), Mount(pitch_deg=-15.0, roll_deg=180.0),
+                                   Mount(pitch_deg=-15.0, roll_deg=90.0, yaw_deg=10.0)],
+                         ids=["default", "upside down", "sideways"])
+def test_live_calibration_finishes_on_a_held_hinge_before_any_step(mount):
+    rec, truth = session(Segment("stand", 10.0), Segment("bend", 5.0), Segment("stand", 5.0),
+                         Segment("run", 40.0), stationary=True, mount=mount)
+    quat = estimate_orientation(rec.acc, rec.gyr, RATE, mode="causal").quat
+    cal = LiveCalibration(RATE)
+    cal.start_stand()
+    n0 = STAND[0]
+    events = []
+    for i in range(n0, len(rec.acc), 10):  # the stand starts when the wearer presses N, 1 s in
+        events += [(i / RATE, e) for e in cal.feed(rec.acc[i:i + 10], rec.gyr[i:i + 10], quat[i:i + 10], i / RATE)]
+        if cal.state == "done":
+            break
+    kinds = [e.kind for _, e in events]
+    assert kinds == ["stand_ok", "forward_ok"], [e.message for _, e in events]
+    t_done, done = events[-1]
+    bend_end = 15.0
+    assert t_done < bend_end  # before the bend is even over, let alone the run
+    assert done.alignment.forward_source == "hinge"
+    assert forward_error_deg(done.alignment.forward_sensor, done.alignment.up_sensor, truth) < 2.0
+
+
+def test_a_treadmill_walk_too_short_for_the_foot_strikes_is_signed_by_the_hinge():
+    segments = (Segment("walk", 8.0), Segment("stand", 15.0))
+    rec, truth = session(Segment("stand", 10.0), Segment("bend", 5.0), Segment("stand", 5.0), *segments,
+                         stationary=True)
+    al = calibrate_from_session(rec.acc, rec.gyr, RATE, STAND)
+    assert al.forward_source == "walking, signed by the hinge"
+    assert forward_error_deg(al.forward_sensor, al.up_sensor, truth) < 3.0
+    plain, _ = session(Segment("stand", 20.0), *segments, stationary=True)
+    with pytest.raises(DirectionUnclear):  # the same walk without the hinge cannot be signed
+        calibrate_from_session(plain.acc, plain.gyr, RATE, STAND)
+
+
+def test_drills_on_the_spot_are_aligned_from_the_hinge_alone():
+    rec, truth = session(Segment("stand", 10.0), Segment("bend", 5.0), Segment("stand", 20.0))
+    al = calibrate_from_session(rec.acc, rec.gyr, RATE, STAND)
+    assert al.forward_source == "hinge"
+    assert forward_error_deg(al.forward_sensor, al.up_sensor, truth) < 2.0
+
+
+# --- hand-made: a hinge and a sit-down tip the pelvis the same amount, forward and back ---------------------
+
+def smoothstep(x):
+    x = np.clip(x, 0.0, 1.0)
+    return x**3 * (x * (6 * x - 15) + 10)
+
+
+def posture_change(tilt_deg, drop_m, seconds=12.0, start=6.0, move_s=1.5):
+    """Stand still, then tip the pelvis about its left axis by tilt_deg (anterior > 0) while the sacrum goes
+    drop_m down, then hold: exact specific force and angular rate of a pod on the pelvis (sensor = pelvis)."""
+    t = np.arange(0.0, seconds, 1.0 / RATE)
+    s = smoothstep((t - start) / move_s)
+    angle = np.radians(tilt_deg) * s
+    height = -drop_m * s
+    vel = np.gradient(height, t)
+    acc_z = np.gradient(vel, t)
+    quat = np.stack([Q.from_axis_angle([0, 1, 0], a) for a in angle])
+    acc = Q.rotate(Q.conjugate(quat), np.column_stack([np.zeros_like(t), np.zeros_like(t), acc_z + GRAVITY]))
+    gyr = np.column_stack([np.zeros_like(t), np.gradient(angle, t), np.zeros_like(t)])
+    return acc, gyr, quat
+
+
+def test_a_hinge_is_found_and_a_sit_down_is_refused_with_the_reason():
+    up = np.array([0.0, 0.0, 1.0])
+    acc, gyr, quat = posture_change(40.0, 0.08)  # hips back, soft knees
+    a, b = find_held_hinge(acc, gyr, quat, RATE, up, int(5 * RATE), len(acc))
+    assert 7.0 < a / RATE < 8.0 and b > len(acc) - 0.5 * RATE  # held to the end (the last window is cut)
+    acc, gyr, quat = posture_change(-30.0, 0.42)  # sitting down: the pelvis tips back as far as a bend
+    with pytest.raises(CalibrationRejected, match=r"sitting down .* 42 cm"):
+        find_held_hinge(acc, gyr, quat, RATE, up, int(5 * RATE), len(acc))
+    acc, gyr, quat = posture_change(8.0, 0.0)  # a slouch is not a hinge
+    assert find_held_hinge(acc, gyr, quat, RATE, up, int(5 * RATE), len(acc)) is None
+
+
+def test_live_says_once_that_a_sit_down_is_not_a_hinge_and_keeps_waiting():
+    acc, gyr, quat = posture_change(-30.0, 0.42, seconds=20.0)
+    cal = LiveCalibration(RATE)
+    cal.start_stand()
+    events = []
+    for i in range(0, len(acc), 10):
+        events += cal.feed(acc[i:i + 10], gyr[i:i + 10], quat[i:i + 10], i / RATE)
+    assert [e.kind for e in events] == ["stand_ok", "hinge_rejected"]
+    assert "sitting down" in events[1].message and cal.state == "forward"
