@@ -125,7 +125,7 @@ def test_every_device_module_imports_on_micropython():
 
 
 def test_device_info_reads_the_hello_over_a_serial_pty():
-    serial = pytest.importorskip("serial", reason="pyserial not installed (comes with the 'device' extra)")
+    pytest.importorskip("serial", reason="pyserial not installed (comes with the 'device' extra)")
     import os
     import pty
     import threading

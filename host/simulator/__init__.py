@@ -12,7 +12,6 @@ from dataclasses import asdict
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from host.frames import quat_wxyz
 from host.samples import RawRecording
 from host.simulator.motion import GAIT_KINDS, MotionPlan, plan_motion
 from host.simulator.scenarios import SCENARIOS, Mount, Scenario, Segment, SensorErrors, get_scenario
