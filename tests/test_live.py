@@ -467,6 +467,18 @@ def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
         dlg.start_btn.click()
     dlg.show_event("stand_ok", "Neutral captured.")
     assert dlg.state == "walking"
+    # a sit-down taken for a hip hinge is refused, but the calibration goes on: no retry
+    dlg.show_event("hinge_rejected", "that was sitting down or squatting, not a hip hinge. Or set off walking")
+    assert dlg.state == "walking" and "sitting down" in dlg.message.text() and not dlg.start_btn.isEnabled()
+
+
+def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
+    from host.live.calibration import CalibrationEvent
+    from host.live.pipeline import LiveUpdate
+
+    sat = CalibrationEvent("hinge_rejected", "that was sitting down or squatting, not a hip hinge", 20.0)
+    window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[sat]))
+    assert "hip hinge" in window.plots.hint.toPlainText() and "press N" not in window.plots.hint.toPlainText()
 
 
 def test_aligned_without_a_stand_the_window_clears_its_hint_and_opens_no_dialog(qtbot, window):

@@ -194,6 +194,8 @@ class CalibrateDialog(QDialog):
             self.countdown.setText("Go")
             self.progress.setValue(100)
             self.start_btn.setText("Hip hinge, walking or running ...")
+        elif kind == "hinge_rejected":  # the calibration goes on waiting for a hinge or the strides
+            self.message.setText(f"{message}")
         elif kind == "forward_ok":
             self.state = "done"
             self.countdown.setText("✓")
