@@ -7,6 +7,7 @@ import pytest
 from calibration.alignment import calibrate_from_session
 from calibration.stand import find_neutral_stand
 from host.analysis import analyse_recording
+from host.gait.strides import stride_metrics
 from host.live.pipeline import LivePipeline
 from host.orientation import estimate_orientation
 from host.orientation import quaternion as Q
@@ -70,19 +71,32 @@ def bends_and_straights(truth, t):
     return rate > np.radians(5), rate < np.radians(0.5)
 
 
+def true_drops_deg(truth):
+    """The truth's strides (from its own contacts) and their left/right drops in degrees."""
+    strides = stride_metrics(truth.t, truth.tilt, truth.obliquity, truth.rotation, truth.ic_times,
+                             truth.ic_sides == "L")
+    return strides, np.degrees(strides.drop_left), np.degrees(strides.drop_right)
+
+
 def test_track_session_drops_are_symmetric_in_the_bends(track):
-    """Truth: 5° drop each side, the runner leaning in up to ~3.7° at 4.8 m/s."""
+    """Truth: 5° drop each side (± the stride-to-stride spread), the runner leaning in up to ~3.7° at 4.8 m/s;
+    against the horizon the bends' inside drop would read that much larger."""
     rec, truth = track
     assert np.degrees(truth.lean.max()) > 3.0
     a = analyse_recording(rec)
     running = a.cycles.activity == "running"
     bend, straight = bends_and_straights(truth, (a.cycles.t_start + a.cycles.t_end) / 2)
-    for part in (running & bend, running & straight):
+    true, true_left, true_right = true_drops_deg(truth)
+    true_bend, true_straight = bends_and_straights(truth, true.t_mid)
+    for part, true_part in ((running & bend, true_bend), (running & straight, true_straight)):
         assert part.sum() > 100
         left = np.degrees(np.median(a.cycles.drop_left[part]))
         right = np.degrees(np.median(a.cycles.drop_right[part]))
-        assert left == pytest.approx(5.0, abs=0.35) and right == pytest.approx(5.0, abs=0.35)
-        assert abs(left - right) < 0.3
+        # an uncalibrated accelerometer's bias moves both sides by up to ~0.3° (docs/orientation.md); the
+        # bends' lean, the point here, would move them apart
+        assert left == pytest.approx(np.median(true_left[true_part]), abs=0.5)
+        assert right == pytest.approx(np.median(true_right[true_part]), abs=0.5)
+        assert abs((left - right) - np.median(true_left[true_part] - true_right[true_part])) < 0.3
     err = np.degrees(a.angles.obliquity - truth.obliquity)[truth.activity == 2]
     assert np.sqrt(np.mean(err**2)) < 0.4
 
