@@ -93,9 +93,10 @@ MOUNTS = {"default": None, "pitch +30": dict(pitch_deg=30.0), "pitch -30": dict(
           "upside down": dict(pitch_deg=-15.0, roll_deg=180.0), "sideways": dict(pitch_deg=-15.0, roll_deg=90.0)}
 
 
-def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
+def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = False) -> list[dict]:
     """End-to-end pelvic angles (post orientation, alignment from the session's neutral stand + first bout)
-    against the simulator's truth, while running; plus the same run with other mountings."""
+    against the simulator's truth, while running; plus the same run with other mountings (the first scenario
+    only, or every one with `all_mounts`)."""
     from dataclasses import replace
 
     from calibration import calibrate_from_session
@@ -109,8 +110,10 @@ def pelvis_on_simulator(names, minutes: float, seed: int) -> list[dict]:
     for name in names:
         base = None
         for mount_name, mount in MOUNTS.items():
-            if mount_name != "default" and name != names[0]:
+            if mount_name != "default" and name != names[0] and not all_mounts:
                 continue  # mount equivalence on the first scenario only (keeps the bench short)
+            if mount_name != "default" and any(seg.mount is not None for seg in get_scenario(name).segments):
+                continue  # re-clipped: its own mountings
             sc = get_scenario(name)
             if mount:
                 sc = replace(sc, mount=Mount(**mount))
@@ -234,6 +237,9 @@ def main(argv=None) -> int:
     ap.add_argument("--per-trial", action="store_true", help="also print every trial's RMSE")
     ap.add_argument("--pelvis", action="store_true",
                     help="also score pelvic angles end to end on the running scenarios (+ mountings, 2-h run)")
+    ap.add_argument("--all-mounts", action="store_true",
+                    help="with --pelvis: every running scenario with every mounting (±30° pitch, upside down, "
+                         "sideways; ~5x longer), not just the first")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
 
@@ -268,7 +274,7 @@ def main(argv=None) -> int:
     add_ratios(rows)
     print_table(rows)
     if args.pelvis:
-        pel = pelvis_on_simulator(list(RUNNING_SCENARIOS), args.minutes, args.seed)
+        pel = pelvis_on_simulator(list(RUNNING_SCENARIOS), args.minutes, args.seed, args.all_mounts)
         long_run = pelvis_on_simulator(["easy-run-neutral"], 120.0, args.seed)[0]
         long_run["dataset"] = "easy-run-neutral 2 h"
         pel.append(long_run)
