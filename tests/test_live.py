@@ -479,6 +479,11 @@ def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
     sat = CalibrationEvent("hinge_rejected", "that was sitting down or squatting, not a hip hinge", 20.0)
     window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[sat]))
     assert "hip hinge" in window.plots.hint.toPlainText() and "press N" not in window.plots.hint.toPlainText()
+    # mid-run, after a hinge, the strides re-take the forward axis: said in the dialog, nothing over the plots
+    refined = CalibrationEvent("forward_refined", "Forward direction refined from the strides (1.2° ...)", 40.0)
+    window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[refined]))
+    assert window.plots.hint.toPlainText() == "" and window.calibrate_dialog.state == "done"
+    assert "refined" in window.calibrate_dialog.message.text()
 
 
 def test_aligned_without_a_stand_the_window_clears_its_hint_and_opens_no_dialog(qtbot, window):

@@ -30,14 +30,16 @@ BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: l
 @dataclass
 class CalibrationEvent:
     kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected', 'hinge_rejected' (still
-    # waiting), 'moving_ok' (no stand)
+    # waiting), 'forward_refined' (after a hinge, the strides' axis), 'moving_ok' (no stand)
     message: str
     t: float  # stream time
     alignment: Alignment | None = None
 
 
 class LiveCalibration:
-    """States: idle -> stand (counting down) -> forward (waiting for the first bout) -> done."""
+    """States: idle -> stand (counting down) -> forward (waiting for a hinge or the first bout) -> done; after a
+    hinge: -> refine (angles already shown; the first bout then re-takes the forward axis, which a bend gives
+    less exactly, and catches a backward lean taken for a hinge) -> done."""
 
     def __init__(self, rate_hz: float, stand_s: float = STAND_S) -> None:
         self.rate_hz = float(rate_hz)
@@ -70,7 +72,7 @@ class LiveCalibration:
         """0..1 of the stand collected (1 once it is over)."""
         if self.state == "stand":
             return min(1.0, self._n / self.stand_n)
-        return 1.0 if self.state in ("forward", "done") else 0.0
+        return 1.0 if self.state in ("forward", "refine", "done") else 0.0
 
     @property
     def seconds_left(self) -> float:
@@ -78,7 +80,7 @@ class LiveCalibration:
 
     # ------------------------------------------------------------------ samples
     def feed(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float) -> list[CalibrationEvent]:
-        if self.state not in ("stand", "forward"):
+        if self.state not in ("stand", "forward", "refine"):
             return []
         self._acc.append(acc)
         self._gyr.append(gyr)
@@ -90,7 +92,7 @@ class LiveCalibration:
         if self._since_check < CHECK_EVERY_S * self.rate_hz:
             return []
         self._since_check = 0
-        return self._forward(t_now)
+        return self._refine(t_now) if self.state == "refine" else self._forward(t_now)
 
     def _joined(self):
         acc, gyr, quat = (np.concatenate(x) for x in (self._acc, self._gyr, self._quat))
@@ -132,10 +134,40 @@ class LiveCalibration:
                                          f"the {MAX_WAIT_S:.0f} s after the stand. Repeat the neutral stand.", t_now)]
             return [CalibrationEvent("hinge_rejected", f"{e}. Or set off walking or running.", t_now) for e in events]
         self.alignment = alignment
-        self.state = "done"
-        self._clear()
+        if alignment.forward_source == "hinge":
+            self.state = "refine"  # keep the samples: the first bout will check and refine the bend's axis
+        else:
+            self.state = "done"
+            self._clear()
         return [CalibrationEvent("forward_ok", f"Calibrated: forward direction from {alignment.forward_source}.",
                                  t_now, alignment)]
+
+    def _refine(self, t_now: float) -> list[CalibrationEvent]:
+        """After a hinge: the first bout's forward axis (signed by its own evidence, else by the hinge) replaces
+        the bend's. Nothing is said unless it changes something; a bout that cannot be used keeps the hinge's."""
+        acc, gyr, quat = self._joined()
+        n, rate = len(acc), self.rate_hz
+        hinged = self.alignment.forward_sensor
+        try:
+            walking, alignment = self._try_walking(acc, gyr, quat, n, sign_hint=hinged)
+        except CalibrationRejected:
+            walking, alignment = True, None
+            self.state = "done"
+        if alignment is None:
+            if self.state == "done" or (not walking and n - self.stand_n > MAX_WAIT_S * rate):
+                self.state = "done"
+                self._clear()
+            return []
+        self.state = "done"
+        self._clear()
+        turned = float(np.degrees(np.arccos(np.clip(np.dot(alignment.forward_sensor, hinged), -1.0, 1.0))))
+        self.alignment = alignment
+        if turned > 90.0:
+            message = ("The strides say forward is the other way: the bend was not a forward hinge (a lean back?). "
+                       "Forward direction now from the strides.")
+        else:
+            message = f"Forward direction refined from the strides ({turned:.1f}° from the hinge's)."
+        return [CalibrationEvent("forward_refined", message, t_now, alignment)]
 
     def _try_hinge(self, acc, gyr, quat, n, refusals: list[str]) -> Alignment | None:
         """The alignment from a forward hinge held before any bout; a sit-down is refused once (its reason
@@ -156,9 +188,11 @@ class LiveCalibration:
         forward = forward_from_hinge(acc[:self.stand_n], acc[hold[0]:hold[1]], self.up)
         return alignment_from_axes(self.up, forward, "hinge")
 
-    def _try_walking(self, acc, gyr, quat, n) -> tuple[bool, Alignment | None]:
+    def _try_walking(self, acc, gyr, quat, n, sign_hint: np.ndarray | None = None
+                     ) -> tuple[bool, Alignment | None]:
         """(a walking/running bout has begun, the alignment once enough of it is in). On a treadmill no speed
-        is gained, so the foot strikes must tell forward from backward: wait for enough of them."""
+        is gained, so the foot strikes must tell forward from backward: wait for enough of them, or take the
+        sign of `sign_hint` (a hinge's forward axis) if given."""
         rate = self.rate_hz
         try:
             a, b = first_bout(acc, rate, start=self.stand_n)
@@ -174,7 +208,10 @@ class LiveCalibration:
             self._braking_next = n + int(BRAKING_RETRY_S * rate)
         try:
             forward = forward_from_walking(acc, quat, rate, self.up, (a, b), gyr=gyr if steps_due else None)
-        except DirectionUnclear:
+        except DirectionUnclear as unclear:
+            if sign_hint is not None and unclear.axis is not None:
+                axis = unclear.axis * np.sign(np.dot(unclear.axis, sign_hint))
+                return True, alignment_from_axes(self.up, axis, "walking, signed by the hinge")
             if ongoing:
                 return True, None  # still going: more steps may tell
             raise

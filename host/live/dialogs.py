@@ -185,7 +185,7 @@ class CalibrateDialog(QDialog):
             self.progress.setValue(int(100 * fraction))
 
     def show_event(self, kind: str, message: str) -> None:
-        ok = kind in ("stand_ok", "forward_ok")
+        ok = kind in ("stand_ok", "forward_ok", "forward_refined")
         self.message.setText(message if ok else f"Not accepted: {message}")
         colours = C.CLEAR_BANNER if ok else C.FLAG_BANNER
         self.message.setStyleSheet(f"background:{colours[0]}; color:{colours[1]}; padding:8px;")
@@ -196,7 +196,7 @@ class CalibrateDialog(QDialog):
             self.start_btn.setText("Hip hinge, walking or running ...")
         elif kind == "hinge_rejected":  # the calibration goes on waiting for a hinge or the strides
             self.message.setText(f"{message}")
-        elif kind == "forward_ok":
+        elif kind in ("forward_ok", "forward_refined"):
             self.state = "done"
             self.countdown.setText("✓")
             self.start_btn.setText("Calibrate again (Enter)")

@@ -349,7 +349,7 @@ class LiveWindow(QMainWindow):
                 self.plots.set_hint("")
                 continue
             self.calibrate_dialog.show_event(ev.kind, ev.message)
-            if ev.kind == "forward_ok":
+            if ev.kind in ("forward_ok", "forward_refined"):  # refined: mid-run, corrected already
                 self.plots.set_hint("")
             elif ev.kind == "stand_ok":
                 self.plots.set_hint("Now bend forward from the hips and hold 2 s, or walk or run: either sets forward")
