@@ -21,7 +21,7 @@ from scipy.signal import butter, sosfiltfilt
 
 from .errors import CalibrationRejected, DirectionUnclear
 from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_braking, forward_sign_from_saddle
-from .hinge import find_held_hinge, forward_from_hinge
+from .hinge import forward_from_held_hinge
 from .still import GRAVITY, check_still, true_runs
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
@@ -251,24 +251,8 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         return _calibrate_from_first_bout(acc, gyr, rate_hz, quat)
     up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
 
-    def hinge_before(first: int) -> tuple[int, int] | None:
-        """A forward hinge held between the stand and `first` (a sit-down is not one: ignored here)."""
-        try:
-            return find_held_hinge(acc, gyr, quat, rate_hz, up, stand[1], first)
-        except CalibrationRejected:
-            return None
-
-    def signed_by_hinge(first: int, forward_from_bout):
-        """The bout's axis (more exact than a bend: calibration/hinge.py), signed by a hinge before the bout
-        when the bout itself cannot tell forward from backward."""
-        try:
-            return forward_from_bout(), None
-        except DirectionUnclear as unclear:
-            hinge = hinge_before(first)
-            if hinge is None or unclear.axis is None:
-                raise
-            hinged = forward_from_hinge(acc[stand[0]:stand[1]], acc[hinge[0]:hinge[1]], up)
-            return unclear.axis * np.sign(np.dot(unclear.axis, hinged)), "hinge"
+    def hinged(first: int) -> np.ndarray | None:
+        return forward_from_held_hinge(acc, gyr, quat, rate_hz, stand, up, first)
 
     try:
         bout = first_bout(acc, rate_hz, start=stand[1])
@@ -277,18 +261,30 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
         try:
             bout = first_rocking_bout(gyr, rate_hz, start=stand[1])
         except CalibrationRejected:
-            hinge = hinge_before(len(acc))  # drills on the spot: the hinge is all there is
-            if hinge is not None:
-                return alignment_from_axes(up, forward_from_hinge(acc[stand[0]:stand[1]], acc[hinge[0]:hinge[1]],
-                                                                  up), "hinge")
+            forward = hinged(len(acc))  # drills on the spot: a hinge is all there is
+            if forward is not None:
+                return alignment_from_axes(up, forward, "hinge")
             if len(acc) - stand[1] >= NEVER_WORN_AFTER_S * rate_hz and _never_moved(acc[stand[1]:], gyr[stand[1]:]):
                 minutes = (len(acc) - stand[1]) / rate_hz / 60
                 raise CalibrationRejected(f"the pod hardly moved in the {minutes:.1f} min after the stand: was it "
                                           "worn? Clip it to the waistband over the sacrum") from None
             raise
-        fwd, by = signed_by_hinge(bout[0], lambda: forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout))
-        return alignment_from_axes(up, fwd, "pedalling" if by is None else "pedalling, signed by the hinge")
+        return _from_bout_or_hinge(up, "pedalling", lambda: forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout),
+                                   lambda: hinged(bout[0]))
     a, b = bout
     check_upright(up, mean_vertical(quat[a:b]))
-    fwd, by = signed_by_hinge(a, lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr))
-    return alignment_from_axes(up, fwd, "walking" if by is None else "walking, signed by the hinge")
+    return _from_bout_or_hinge(up, "walking", lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr),
+                               lambda: hinged(a))
+
+
+def _from_bout_or_hinge(up: np.ndarray, source: str, from_bout, from_hinge) -> Alignment:
+    """The bout's forward axis (more exact than a bend: calibration/hinge.py); where the bout cannot tell
+    forward from backward, its axis signed by a hinge held before it (`from_hinge()`, None if there was none)."""
+    try:
+        return alignment_from_axes(up, from_bout(), source)
+    except DirectionUnclear as unclear:
+        hinge_forward = from_hinge() if unclear.axis is not None else None
+        if hinge_forward is None:
+            raise
+        return alignment_from_axes(up, unclear.axis * np.sign(np.dot(unclear.axis, hinge_forward)),
+                                   f"{source}, signed by the hinge")

@@ -95,3 +95,16 @@ def find_held_hinge(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz:
             f"that was sitting down or squatting, not a hip hinge (the pelvis went {drop * 100:.0f} cm down, a "
             f"hinge lowers it less than {MAX_DROP_M * 100:.0f} cm); stand, then bend forward from the hips")
     return start + a, start + b
+
+
+def forward_from_held_hinge(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
+                            stand: tuple[int, int], up_sensor: np.ndarray, stop: int) -> np.ndarray | None:
+    """Forward axis (sensor axes) from the first hinge held between the stand's end and `stop`, or None if
+    there was none (a sit-down is not one: post-session nobody is there to be told, so it is just not used)."""
+    try:
+        hold = find_held_hinge(acc, gyr, quat, rate_hz, up_sensor, stand[1], stop)
+    except CalibrationRejected:
+        return None
+    if hold is None:
+        return None
+    return forward_from_hinge(np.asarray(acc)[stand[0]:stand[1]], np.asarray(acc)[hold[0]:hold[1]], up_sensor)
