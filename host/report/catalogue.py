@@ -61,10 +61,12 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
               {"running": Literature("10–16° (±5–8°)", ("Schache 2000", "Novacheck 1998"), 10.0, 16.0),
                "walking": Literature("about 8° (±4°)", ("Perry & Burnfield 2010",))}),
     MetricDef("drop_left_deg", "Pelvic drop, left side", "°", 1,
-              "Median over strides of the peak drop of the left side while it swings (right-leg stance).",
+              "Median over strides of the peak drop of the left side while it swings (right-leg stance), "
+              "from standing level; in bends against the body's lean into the turn.",
               {"running": _DROP}),
     MetricDef("drop_right_deg", "Pelvic drop, right side", "°", 1,
-              "Median over strides of the peak drop of the right side while it swings (left-leg stance).",
+              "Median over strides of the peak drop of the right side while it swings (left-leg stance), "
+              "from standing level; in bends against the body's lean into the turn.",
               {"running": _DROP}),
     MetricDef("drop_asymmetry_deg", "Drop asymmetry", "°", 1,
               "Right drop minus left drop; > 0 means the right side drops more.", {}),
