@@ -85,12 +85,13 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
                                    acc=rec.acc[sl])
             parts.append({name: getattr(angles, name) for name in _ANGLE_FIELDS})
         except CalibrationRejected:
-            parts.append({name: np.full(b - a, np.nan) for name in _ANGLE_FIELDS})
+            parts.append({name: np.full((b - a,) + np.shape(getattr(first, name))[1:], np.nan)
+                          for name in _ANGLE_FIELDS})
     joined = {name: np.concatenate([p[name] for p in parts]) for name in _ANGLE_FIELDS}
     return PelvicAngles(**joined, tilt_abs_sd=first.tilt_abs_sd)
 
 
-_ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs", "lean")
+_ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs", "lean", "lean_force")
 
 
 def session_summary(a: SessionAnalysis) -> dict:

@@ -16,7 +16,7 @@ from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
 from host.orientation import quaternion as Q
-from host.pelvis.lean import turn_lean
+from host.pelvis.lean import travel_frame_force, turn_lean
 
 HEADING_CUTOFF_HZ = 0.2  # walking strides ≥ 0.8 Hz, running ≥ 1.2 Hz: their rotation swing stays intact
 # Absolute standing pelvic tilt in healthy adults: 11 ± 4 deg (Levine & Whittle 1996, ASIS–PSIS line).
@@ -35,6 +35,7 @@ class PelvicAngles:
     tilt_abs: np.ndarray  # absolute tilt estimate: neutral tilt + relative tilt
     tilt_abs_sd: float  # 1-sigma uncertainty of tilt_abs, rad (from the neutral's uncertainty)
     lean: np.ndarray | None = None  # the body's lean into turns, left > 0 (host.pelvis.lean); None if not known
+    lean_force: np.ndarray | None = None  # (N, 2) [left, up] specific force the lean is taken from, m/s²
 
 
 def euler_zxy(q_earth_pelvis: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -70,14 +71,16 @@ def pelvic_angles(q_earth_sensor: np.ndarray, R_pelvis_sensor: np.ndarray, rate_
     (host.pelvis.lean); without it, against the earth's horizontal."""
     yaw, obliquity, tilt = euler_zxy(pelvis_quaternion(q_earth_sensor, R_pelvis_sensor))
     heading, rotation = split_heading(yaw, rate_hz)
-    lean = None
+    lean = force = None
     if acc is not None:
-        lean = turn_lean(q_earth_sensor, acc, heading, rate_hz)
+        force = travel_frame_force(q_earth_sensor, acc, heading)
+        lean = turn_lean(force, rate_hz)  # along the strides once they are known (host.pelvis.heading)
         obliquity = obliquity + lean
     if neutral_tilt_deg is None:
         neutral_tilt_deg, neutral_tilt_sd_deg = NEUTRAL_TILT_POP_MEAN_DEG, NEUTRAL_TILT_POP_SD_DEG
     sd = np.radians(neutral_tilt_sd_deg if neutral_tilt_sd_deg is not None else 1.0)
-    return PelvicAngles(tilt, obliquity, rotation, heading, tilt + np.radians(neutral_tilt_deg), float(sd), lean)
+    return PelvicAngles(tilt, obliquity, rotation, heading, tilt + np.radians(neutral_tilt_deg), float(sd), lean,
+                        force)
 
 
 def per_stride_ranges(angle: np.ndarray, stride_starts: np.ndarray) -> np.ndarray:

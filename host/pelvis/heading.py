@@ -62,6 +62,24 @@ def _stretches(contacts: np.ndarray, rate_hz: float) -> list[np.ndarray]:
     return [contacts[a : b + 1] for a, b in zip(starts, ends) if b - a >= MIN_STEPS]
 
 
+def stride_windows(n: int, rate_hz: float, contact_index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(weight, width) per sample: how much a one-stride mean counts (1 inside a walking/running stretch found
+    from the contacts, blended to 0 over BLEND_S at its ends) and that stride's length in samples."""
+    weight, width = np.zeros(n), np.ones(n)
+    contacts = np.sort(np.asarray(contact_index, float))
+    contacts = contacts[(contacts >= 0) & (contacts <= n - 1)]
+    if n < 30 or len(contacts) < MIN_STEPS + 1:
+        return weight, width
+    i = np.arange(n, dtype=float)
+    blend = BLEND_S * rate_hz
+    for c in _stretches(contacts, rate_hz):
+        w = np.clip(np.minimum(i - (c[0] - blend), (c[-1] + blend) - i) / blend, 0.0, 1.0)
+        mine = w > weight
+        width[mine] = np.interp(i[mine], c[1:-1], c[2:] - c[:-2])  # the stride around each sample
+        weight[mine] = w[mine]
+    return weight, np.where(weight > 0, width, 1.0)
+
+
 def stride_heading(yaw: np.ndarray, lowpass_heading: np.ndarray, rate_hz: float,
                    contact_index: np.ndarray) -> np.ndarray:
     """Heading (rad) from unwrapped `yaw`: the one-stride mean along walking/running stretches found from
@@ -70,24 +88,12 @@ def stride_heading(yaw: np.ndarray, lowpass_heading: np.ndarray, rate_hz: float,
     yaw = np.asarray(yaw, float)
     n = len(yaw)
     heading = np.asarray(lowpass_heading, float).copy()
-    contacts = np.sort(np.asarray(contact_index, float))
-    contacts = contacts[(contacts >= 0) & (contacts <= n - 1)]
-    if n < 30 or len(contacts) < MIN_STEPS + 1:
-        return heading
-    i = np.arange(n, dtype=float)
-    blend = BLEND_S * rate_hz
-    weight = np.zeros(n)
-    stride = np.ones(n)  # window width in samples where weight > 0
-    for c in _stretches(contacts, rate_hz):
-        w = np.clip(np.minimum(i - (c[0] - blend), (c[-1] + blend) - i) / blend, 0.0, 1.0)
-        mine = w > weight
-        stride[mine] = np.interp(i[mine], c[1:-1], c[2:] - c[:-2])  # the stride around each sample
-        weight[mine] = w[mine]
+    weight, width = stride_windows(n, rate_hz, contact_index)
     if not weight.any():
         return heading
+    i = np.arange(n, dtype=float)
     finite = np.isfinite(yaw)
     filled = np.interp(i, i[finite], yaw[finite]) if finite.any() else yaw
-    width = np.where(weight > 0, stride, 1.0)
     along = centred_mean(filled, width)
     # A stride mean rounds a corner off by T²/24 times the turn's angular acceleration (~1° on a sharp street
     # corner); the same mean one stride either side measures that curvature and takes it back out.
@@ -100,7 +106,15 @@ def stride_heading(yaw: np.ndarray, lowpass_heading: np.ndarray, rate_hz: float,
 
 def follow_strides(angles, rate_hz: float, contact_index: np.ndarray):
     """The same PelvicAngles with heading and rotation taken relative to the stride-averaged direction of
-    travel (tilt and obliquity unchanged)."""
+    travel, and the lean into turns (if known) re-taken over whole strides, obliquity with it (tilt
+    unchanged)."""
     yaw = angles.heading + angles.rotation
     heading = stride_heading(yaw, angles.heading, rate_hz, contact_index)
-    return replace(angles, heading=heading, rotation=yaw - heading)
+    out = replace(angles, heading=heading, rotation=yaw - heading)
+    if angles.lean_force is not None and angles.lean is not None:
+        from host.pelvis.lean import stride_lean
+
+        weight, width = stride_windows(len(yaw), rate_hz, contact_index)
+        lean = stride_lean(angles.lean_force, angles.lean, weight, width, rate_hz)
+        out = replace(out, lean=lean, obliquity=angles.obliquity - angles.lean + lean)
+    return out
