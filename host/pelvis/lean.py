@@ -14,8 +14,10 @@ filter's own earth frame, an inclination error of the filter shows equally in th
 and cancels in obliquity + lean: the result does not depend on how well the filter kept the centripetal
 force out of its vertical. Running straight the lean is ~0 and obliquity is unchanged.
 
-The low-pass (0.3 Hz) removes the lateral sway of each stride (~1 m/s² at the stride
-frequency) and keeps turns, which last seconds.
+The stride's lateral sway (~1 m/s² at the stride frequency) must not count: before the steps are known a
+0.3-Hz low-pass removes it and keeps turns, which last seconds; once they are, the mean over one whole stride
+(host.pelvis.heading.follow_strides post-session, the last stride live) cancels it exactly and follows a
+3-s corner.
 """
 from __future__ import annotations
 
