@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from .axes import horizontal_unit, pelvis_frame, unit
 from .errors import CalibrationRejected, DirectionUnclear
 from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_braking, forward_sign_from_saddle
 from .hinge import forward_from_held_hinge
@@ -59,11 +60,6 @@ class Alignment:
                    np.asarray(rec["forward_sensor"], float), rec["forward_source"], rec.get("neutral_from", "stand"))
 
 
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
 def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     """Pelvis 'up' in sensor axes from the neutral stand; rejects a stand that moved, is short or not 1 g."""
     seconds = len(acc) / rate_hz
@@ -74,20 +70,20 @@ def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarr
         raise CalibrationRejected(
             f"the stand read {rep.acc_norm:.2f} m/s² instead of about {GRAVITY:.2f}: the wearer was moving "
             "(lift, vehicle) or the accelerometer needs its 6-position calibration")
-    return _unit(np.asarray(acc, float).mean(axis=0))
+    return unit(np.asarray(acc, float).mean(axis=0))
 
 
 def mean_vertical(quat: np.ndarray) -> np.ndarray:
     """Earth's up in sensor axes, averaged over these sensor->earth orientations (a posture), unit length."""
     from host.orientation import quaternion as Q
 
-    return _unit(Q.rotate(Q.conjugate(quat), np.broadcast_to([0.0, 0.0, 1.0], (len(quat), 3))).mean(axis=0))
+    return unit(Q.rotate(Q.conjugate(quat), np.broadcast_to([0.0, 0.0, 1.0], (len(quat), 3))).mean(axis=0))
 
 
 def check_upright(up_sensor: np.ndarray, gait_up_sensor: np.ndarray) -> float:
     """Angle (deg) between the stand's vertical and the mean vertical while walking/running (both in sensor
     axes). A neutral stand is within a few degrees of the gait posture; sitting, lying or bending is not."""
-    angle = float(np.degrees(np.arccos(np.clip(np.dot(_unit(up_sensor), _unit(gait_up_sensor)), -1, 1))))
+    angle = float(np.degrees(np.arccos(np.clip(np.dot(unit(up_sensor), unit(gait_up_sensor)), -1, 1))))
     if angle > MAX_UPRIGHT_DEVIATION_DEG:
         raise CalibrationRejected(
             f"the neutral stand was not upright: the pelvis was {angle:.0f} deg away from its walking posture "
@@ -164,7 +160,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])[:, :2]
     dv = acc_e[: int(3.0 * rate_hz) + lead].sum(axis=0) / rate_hz
     gained = float(np.dot(dv, axis))
-    axis_s = _horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
+    axis_s = horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
                               .mean(axis=0), up_sensor)
     if from_rest and abs(gained) >= MIN_INITIATION_DV:
         return axis_s * np.sign(gained)
@@ -217,20 +213,9 @@ def first_rocking_bout(gyr: np.ndarray, rate_hz: float, start: int = 0) -> tuple
     return start + bouts[0][0], start + bouts[0][1]
 
 
-def _horizontal_unit(v: np.ndarray, up: np.ndarray) -> np.ndarray:
-    up = _unit(up)
-    h = v - np.dot(v, up) * up
-    n = np.linalg.norm(h)
-    if n < 1e-6:
-        raise CalibrationRejected("the forward direction is parallel to the vertical; repeat the calibration")
-    return h / n
-
-
 def alignment_from_axes(up_sensor: np.ndarray, forward_sensor: np.ndarray, source: str) -> Alignment:
-    z = _unit(up_sensor)
-    x = _horizontal_unit(np.asarray(forward_sensor, float), z)
-    y = np.cross(z, x)
-    return Alignment(np.vstack([x, y, z]), z, x, source)
+    R = pelvis_frame(up_sensor, forward_sensor)
+    return Alignment(R, R[2], R[0], source)
 
 
 def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, stand: tuple[int, int] | None,

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 
+from .axes import pelvis_frame, unit
+
 # The mean fore-aft acceleration over the first half of each step (from the detected contact) must point
 # back, consistently: |t| of the per-step means >= 3. Real lower-back walking (mobgap: two participants,
 # 8-218 s): t = 2.8-9.6 along the true forward axis, except the first 60 s of one free-living recording with
@@ -27,18 +29,6 @@ BRAKING_SHARE_OF_STEP = 0.5  # walking brakes until mid-stance (~0.6 of a step),
 MIN_SADDLE_TILT_DEG = 8.0
 
 
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
-def _trial_frame(up_sensor: np.ndarray, axis_sensor: np.ndarray) -> np.ndarray:
-    """R_pelvis<-sensor taking `axis_sensor` (made level) as forward."""
-    z = _unit(up_sensor)
-    x = _unit(axis_sensor - np.dot(axis_sensor, z) * z)
-    return np.vstack([x, np.cross(z, x), z])
-
-
 def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
                               axis_sensor: np.ndarray, bout: tuple[int, int]) -> int:
     """Sign of `axis_sensor` from the braking after each foot strike of the bout (its first 120 s). The
@@ -50,7 +40,7 @@ def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, 
     a, b = bout
     b = min(b, a + int(BRAKING_WINDOW_S * rate_hz))
     acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
-    trial = _trial_frame(up_sensor, axis_sensor)
+    trial = pelvis_frame(up_sensor, axis_sensor)
     contacts = np.round(detect_initial_contacts(acc, gyr, rate_hz, sensor_to_pelvis=trial).index).astype(int)
     fore_aft = sosfiltfilt(butter(2, 15.0, fs=rate_hz, output="sos"), level_signals(acc, gyr, rate_hz, trial).acc[:, 0])
     w = max(2, int(rate_hz))
@@ -69,8 +59,8 @@ def forward_sign_from_saddle(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor
     """Sign of `axis_sensor` from how far the ride's posture (the bout) is tipped from the stand's vertical
     `up_sensor` along it; 0 below MIN_SADDLE_TILT_DEG."""
     a, b = bout
-    up_ride = _unit(np.asarray(acc, float)[a:b].mean(axis=0))  # the pedal strokes average out
-    tipped = float(np.dot(_unit(up_sensor) - up_ride, _unit(axis_sensor)))  # ≈ sin(forward tip angle)
+    up_ride = unit(np.asarray(acc, float)[a:b].mean(axis=0))  # the pedal strokes average out
+    tipped = float(np.dot(unit(up_sensor) - up_ride, unit(axis_sensor)))  # ≈ sin(forward tip angle)
     if abs(tipped) < np.sin(np.radians(MIN_SADDLE_TILT_DEG)):
         return 0
     return 1 if tipped > 0 else -1

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .axes import horizontal_unit, unit
 from .errors import CalibrationRejected
-from .still import GRAVITY, MAX_ACC_STD, MAX_GYR_STD, true_runs
+from .reclip import still_mask
+from .still import GRAVITY, true_runs
 
 MIN_HINGE_DEG = 15.0  # a smaller bend leaves the forward direction to the noise and the sway
 MAX_HINGE_DEG = 100.0  # beyond it the wearer is lying or upside down, not hinging
@@ -29,32 +31,17 @@ MAX_DROP_M = 0.25  # a hinge lowers the sacrum ~0.05-0.15 m, sitting down ~0.4 m
 MAX_TRANSITION_S = 5.0  # from the last still upright moment to the hold
 
 
-def _unit(v):
-    v = np.asarray(v, float)
-    return v / np.linalg.norm(v, axis=-1, keepdims=True)
-
-
 def forward_from_hinge(acc_stand: np.ndarray, acc_hinge: np.ndarray, up_sensor: np.ndarray) -> np.ndarray:
     """Pelvis forward axis (sensor axes) from a still forward hip hinge after the stand: as the pelvis tips
     forward, the measured vertical moves towards the pelvis' back, so forward ∝ up_stand − up_hinge."""
-    u0 = _unit(np.asarray(acc_stand, float).mean(axis=0))
-    u1 = _unit(np.asarray(acc_hinge, float).mean(axis=0))
+    u0 = unit(np.asarray(acc_stand, float).mean(axis=0))
+    u1 = unit(np.asarray(acc_hinge, float).mean(axis=0))
     angle = np.degrees(np.arccos(np.clip(np.dot(u0, u1), -1, 1)))
     if angle < MIN_HINGE_DEG:
         raise CalibrationRejected(
             f"the forward hinge tipped the pelvis only {angle:.0f} deg (need {MIN_HINGE_DEG:.0f}); bend further "
             "forward from the hips, back straight")
-    up = _unit(up_sensor)
-    h = (u0 - u1) - np.dot(u0 - u1, up) * up
-    return h / np.linalg.norm(h)
-
-
-def _moving_std(x: np.ndarray, w: int) -> np.ndarray:
-    """Per-sample, per-axis std over a centred window of w samples (largest over the axes)."""
-    kernel = np.ones(w) / w
-    mean = np.stack([np.convolve(x[:, j], kernel, mode="same") for j in range(x.shape[1])], axis=1)
-    sq = np.stack([np.convolve(x[:, j] ** 2, kernel, mode="same") for j in range(x.shape[1])], axis=1)
-    return np.sqrt(np.maximum(sq - mean**2, 0.0)).max(axis=1)
+    return horizontal_unit(u0 - u1, up_sensor)
 
 
 def sacrum_drop(acc: np.ndarray, quat: np.ndarray, rate_hz: float) -> float:
@@ -80,8 +67,8 @@ def find_held_hinge(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz:
     w = max(2, int(WINDOW_S * rate_hz))
     if len(acc) < HOLD_S * rate_hz + w:
         return None
-    still = (_moving_std(gyr, w) <= MAX_GYR_STD) & (_moving_std(acc, w) <= MAX_ACC_STD)
-    angle = np.degrees(np.arccos(np.clip(_unit(acc) @ _unit(up_sensor), -1.0, 1.0)))
+    still = still_mask(acc, gyr, rate_hz, window_s=WINDOW_S)
+    angle = np.degrees(np.arccos(np.clip(unit(acc) @ unit(up_sensor), -1.0, 1.0)))
     holds = true_runs(still & (angle >= MIN_HINGE_DEG) & (angle <= MAX_HINGE_DEG), int(HOLD_S * rate_hz))
     if not holds:
         return None
