@@ -150,16 +150,15 @@ class LiveCalibration:
         hinged = self.alignment.forward_sensor
         try:
             walking, alignment = self._try_walking(acc, gyr, quat, n, sign_hint=hinged)
-        except CalibrationRejected:
-            walking, alignment = True, None
+        except CalibrationRejected:  # e.g. not upright: the hinge's axis stays
+            alignment, gave_up = None, True
+        else:
+            gave_up = not walking and n - self.stand_n > MAX_WAIT_S * rate
+        if alignment is not None or gave_up:
             self.state = "done"
+            self._clear()
         if alignment is None:
-            if self.state == "done" or (not walking and n - self.stand_n > MAX_WAIT_S * rate):
-                self.state = "done"
-                self._clear()
             return []
-        self.state = "done"
-        self._clear()
         turned = float(np.degrees(np.arccos(np.clip(np.dot(alignment.forward_sensor, hinged), -1.0, 1.0))))
         self.alignment = alignment
         if turned > 90.0:

@@ -81,14 +81,14 @@ def stride_windows(n: int, rate_hz: float, contact_index: np.ndarray) -> tuple[n
 
 
 def stride_heading(yaw: np.ndarray, lowpass_heading: np.ndarray, rate_hz: float,
-                   contact_index: np.ndarray) -> np.ndarray:
-    """Heading (rad) from unwrapped `yaw`: the one-stride mean along walking/running stretches found from
-    `contact_index` (fractional sample indices of the initial contacts, either side), `lowpass_heading`
-    elsewhere. NaN yaw (a stretch with unknown mounting) stays NaN."""
+                   windows: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Heading (rad) from unwrapped `yaw`: the one-stride mean along walking/running stretches (`windows`:
+    `stride_windows` of the contacts), `lowpass_heading` elsewhere. NaN yaw (a stretch with unknown mounting)
+    stays NaN."""
     yaw = np.asarray(yaw, float)
     n = len(yaw)
     heading = np.asarray(lowpass_heading, float).copy()
-    weight, width = stride_windows(n, rate_hz, contact_index)
+    weight, width = windows
     if not weight.any():
         return heading
     i = np.arange(n, dtype=float)
@@ -109,12 +109,12 @@ def follow_strides(angles, rate_hz: float, contact_index: np.ndarray):
     travel, and the lean into turns (if known) re-taken over whole strides, obliquity with it (tilt
     unchanged)."""
     yaw = angles.heading + angles.rotation
-    heading = stride_heading(yaw, angles.heading, rate_hz, contact_index)
+    windows = stride_windows(len(yaw), rate_hz, contact_index)  # (contact_index: fractional sample indices)
+    heading = stride_heading(yaw, angles.heading, rate_hz, windows)
     out = replace(angles, heading=heading, rotation=yaw - heading)
     if angles.lean_force is not None and angles.lean is not None:
-        from host.pelvis.lean import stride_lean
+        from host.pelvis.lean import stride_lean  # (lean.py uses this module's window means)
 
-        weight, width = stride_windows(len(yaw), rate_hz, contact_index)
-        lean = stride_lean(angles.lean_force, angles.lean, weight, width, rate_hz)
+        lean = stride_lean(angles.lean_force, angles.lean, *windows, rate_hz)
         out = replace(out, lean=lean, obliquity=angles.obliquity - angles.lean + lean)
     return out
