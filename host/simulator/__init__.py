@@ -70,6 +70,8 @@ def simulate(
         ic_sides=plan.ic_sides,
         neutral_tilt=plan.neutral_tilt,
         segments=_segment_table(plan),
+        acc_bias=sensor.acc_bias.copy(),
+        acc_scale=sensor.acc_scale.copy(),
         **out,
     )
     return rec, truth

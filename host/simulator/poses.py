@@ -35,10 +35,16 @@ def pose_rotation(pose: str, rng: np.random.Generator | None = None) -> Rotation
 
 
 class SimulatedPosePod:
-    def __init__(self, rate_hz: float = 200.0, seed: int = 0, errors: SensorErrors | None = None) -> None:
+    def __init__(self, rate_hz: float = 200.0, seed: int = 0, errors: SensorErrors | None = None,
+                 chip_acc: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """`chip_acc` = (bias, scale) of the accelerometer of a simulated run (Truth.acc_bias, acc_scale):
+        the pod on the table is then the same chip that was worn."""
         self.rate_hz = float(rate_hz)
         self.rng = np.random.default_rng(seed)
         self.errors = SensorErrorModel(errors or SensorErrors(), HORIZON_S, self.rng)
+        if chip_acc is not None:
+            self.errors.acc_bias = np.array(chip_acc[0], float)
+            self.errors.acc_scale = np.array(chip_acc[1], float)
         self.true_acc_bias = self.errors.acc_bias.copy()
         self.true_acc_scale = self.errors.acc_scale.copy()
         self._from = self._to = pose_rotation("+z up", self.rng)  # lying flat, label up
@@ -72,3 +78,20 @@ class SimulatedPosePod:
         u = min(1.0, (k - self._move_k0) / (MOVE_S * self.rate_hz))
         s = 3.0 * u * u - 2.0 * u ** 3
         return self._from * Rotation.from_rotvec(s * (self._from.inv() * self._to).as_rotvec())
+
+
+def six_position_on_table(pod: SimulatedPosePod, still_s: float = 3.0):
+    """The guided six-position calibration done by a simulated user who turns the pod as asked and lets it
+    settle before recording (what `tiltguard calibrate --sim` does over the link, here sample by sample)."""
+    from calibration.accel_six_position import guided_six_position
+
+    k = 0
+
+    def record_still(seconds: float):
+        nonlocal k
+        settle = int((MOVE_S + 0.5) * pod.rate_hz)  # the turn (it starts at the next sample) and letting go
+        rows = np.array([pod.sample(j) for j in range(k, k + settle + int(seconds * pod.rate_hz))])[settle:]
+        k += settle + len(rows)
+        return rows[:, :3], rows[:, 3:]
+
+    return guided_six_position(record_still, still_s, ask=pod.place, say=lambda _msg: None)

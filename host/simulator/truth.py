@@ -43,6 +43,10 @@ class Truth:
     ic_sides: np.ndarray  # 'L' / 'R'
     neutral_tilt: float  # absolute standing tilt, rad
     segments: list[dict]  # the timed scenario segments: kind, start_s, end_s and knobs
+    # the chip's accelerometer errors (raw = true · scale + bias), so a six-position calibration of the same
+    # chip can be simulated (host.simulator.poses.SimulatedPosePod(chip_acc=...))
+    acc_bias: np.ndarray | None = None  # (3,) m/s²
+    acc_scale: np.ndarray | None = None  # (3,)
 
     @property
     def tilt_rel(self) -> np.ndarray:
