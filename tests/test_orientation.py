@@ -172,3 +172,25 @@ def test_travel_model_leaves_a_still_or_short_recording_alone(rate_hz):
     assert np.degrees(inclination_error_rad(live, live_plain)).max() < 0.01
     with pytest.raises(ValueError, match="tiltguard"):
         estimate_orientation(acc, gyr, rate_hz, mode="causal", method="vqf", travel=True)
+
+
+def test_gyro_lag_behind_a_reference_is_measured_to_a_sixteenth_of_a_sample():
+    from host.orientation.metrics import gyro_lag_samples
+    from host.simulator import simulate
+
+    rec, truth = simulate("easy-run-neutral", minutes=1.5, seed=2)
+    assert gyro_lag_samples(rec.gyr, truth.quat_sensor, rec.rate_hz) == 0.0  # the simulator samples on time
+    k = np.arange(len(rec.gyr))
+    for delay in (1.5, -0.75):  # a sensor whose output comes late (a filter's group delay) or early
+        late = np.stack([np.interp(k - delay, k, rec.gyr[:, i]) for i in range(3)], axis=1)
+        assert gyro_lag_samples(late, truth.quat_sensor, rec.rate_hz) == pytest.approx(delay, abs=1 / 16)
+
+
+def test_broad_gyro_lags_its_optical_reference(broad_dir):
+    """The floor under every filter's BROAD score (docs/validation.md): the IMU's rate trails the optical
+    reference's by more than a sample, which no filter can see in the IMU data."""
+    from host.orientation.metrics import gyro_lag_samples
+
+    d = np.load(sorted(broad_dir.glob("*.npz"))[0])
+    lag = gyro_lag_samples(d["imu_gyr"], d["opt_quat"], float(d["sampling_rate"]), d["movement"])
+    assert 1.0 < lag < 2.0
