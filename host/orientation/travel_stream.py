@@ -59,6 +59,7 @@ class TravelStream:
         self._cell = np.zeros(2 + 1 + 6)  # sums of force (2), turn (1), R rows (6)
         self._cell_n = 0
         self._cell_rest = True
+        self._edge_at_rest = False  # this cell's start edge already had its zero-velocity update
         self.x = np.zeros(9)
         self.P = np.diag([SIGMA_START_SPEED**2] * 2 + [0.0] * 2 + [SIGMA_PRIOR**2] * 5)
         self.travel_earth = np.zeros(2)  # the held estimate, m/s² (earth frame, horizontal)
@@ -105,7 +106,7 @@ class TravelStream:
         self.P[A, :] = 0.0
         self.P[:, A] = 0.0
         self.P[A, A] = np.eye(2) * SIGMA_TRAVEL_ACC**2
-        if self._cell_rest:
+        if self._cell_rest and not self._edge_at_rest:  # a rest after motion: its first edge is still
             self._measure(np.eye(9)[V], np.zeros(2), SIGMA_AT_REST)
         c, s = np.cos(turn), np.sin(turn)
         turn_matrix = np.array([[c, -s], [s, c]])
@@ -129,8 +130,9 @@ class TravelStream:
         self.P = F @ self.P @ F.T
         self.P[E, E] += np.eye(2) * SIGMA_BASE_DRIFT**2 * dt
         self.P[B, B] += np.eye(3) * SIGMA_BIAS_DRIFT**2 * dt
-        if self._cell_rest:
+        if self._cell_rest:  # ... and so is its last, which the next cell starts from
             self._measure(np.eye(9)[V], np.zeros(2), SIGMA_AT_REST)
+        self._edge_at_rest = self._cell_rest
         self._cell[:] = 0.0
         self._cell_n = 0
         self._cell_rest = True
