@@ -113,10 +113,11 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
     rows = []
     for name in names:
         base = None
+        reclipped = any(seg.mount is not None for seg in get_scenario(name).segments)
         for mount_name, mount in MOUNTS.items():
             if mount_name != "default" and name != names[0] and not all_mounts:
                 continue  # mount equivalence on the first scenario only (keeps the bench short)
-            if mount_name != "default" and any(seg.mount is not None for seg in get_scenario(name).segments):
+            if mount_name != "default" and reclipped:
                 continue  # re-clipped: its own mountings
             sc = get_scenario(name)
             if mount:
@@ -133,7 +134,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
             q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post", travel=True).quat
             stand = (int(1.0 * fs), int(6.5 * fs))  # the scenarios open with a 10-s neutral stand
             al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q)
-            if any(seg.mount is not None for seg in sc.segments):
+            if reclipped:
                 # re-clipped mid-run: each mounting calibrated at its own stand, as the session analysis does
                 # (timed with its gait stage, so `s` is the whole analysis here)
                 ang = analyse_recording(rec).angles

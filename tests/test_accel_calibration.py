@@ -160,9 +160,6 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
 
 
 def _tilt_while_running(sc, seed, errors, calibrate: bool):
-    from calibration import calibrate_from_session
-    from host.orientation import estimate_orientation
-    from host.pelvis import pelvic_angles
     from host.simulator.poses import six_position_on_table
 
     rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=seed, errors=errors)
@@ -170,10 +167,7 @@ def _tilt_while_running(sc, seed, errors, calibrate: bool):
         cal = six_position_on_table(SimulatedPosePod(seed=seed + 1, chip_acc=(truth.acc_bias, truth.acc_scale)))
         assert np.abs(cal.bias - truth.acc_bias).max() < 0.005
         rec = replace(rec, acc=cal.apply(rec.acc))
-    q = estimate_orientation(rec.acc, rec.gyr, rec.rate_hz, mode="post", travel=True).quat
-    al = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, (200, 1300), quat=q)
-    tilt = pelvic_angles(q, al.R_pelvis_sensor, rec.rate_hz, acc=rec.acc).tilt
-    return np.degrees(tilt[truth.activity == 2])
+    return np.degrees(analyse_recording(rec).angles.tilt[truth.activity == 2])
 
 
 def test_a_calibrated_chip_reads_the_same_tilt_upside_down():
