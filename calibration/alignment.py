@@ -271,5 +271,9 @@ def _from_bout_or_hinge(up: np.ndarray, source: str, from_bout, from_hinge) -> A
         hinge_forward = from_hinge() if unclear.axis is not None else None
         if hinge_forward is None:
             raise
-        return alignment_from_axes(up, unclear.axis * np.sign(np.dot(unclear.axis, hinge_forward)),
-                                   f"{source}, signed by the hinge")
+        return signed_by_hinge(up, unclear.axis, hinge_forward, source)
+
+
+def signed_by_hinge(up: np.ndarray, axis: np.ndarray, hinge_forward: np.ndarray, source: str) -> Alignment:
+    """A bout's fore-aft `axis` (either sign), pointed the way a hip hinge's forward axis points."""
+    return alignment_from_axes(up, axis * np.sign(np.dot(axis, hinge_forward)), f"{source}, signed by the hinge")

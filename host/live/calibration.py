@@ -15,7 +15,7 @@ import numpy as np
 
 from calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
                                    first_rocking_bout, forward_from_pedalling, forward_from_walking,
-                                   mean_vertical, stand_vertical)
+                                   mean_vertical, signed_by_hinge, stand_vertical)
 from calibration.errors import CalibrationRejected, DirectionUnclear
 from calibration.forward_sign import BRAKING_WINDOW_S
 from calibration.hinge import find_held_hinge, forward_from_hinge
@@ -209,8 +209,7 @@ class LiveCalibration:
             forward = forward_from_walking(acc, quat, rate, self.up, (a, b), gyr=gyr if steps_due else None)
         except DirectionUnclear as unclear:
             if sign_hint is not None and unclear.axis is not None:
-                axis = unclear.axis * np.sign(np.dot(unclear.axis, sign_hint))
-                return True, alignment_from_axes(self.up, axis, "walking, signed by the hinge")
+                return True, signed_by_hinge(self.up, unclear.axis, sign_hint, "walking")
             if ongoing:
                 return True, None  # still going: more steps may tell
             raise
