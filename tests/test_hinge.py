@@ -56,6 +56,9 @@ def test_live_calibration_finishes_on_a_held_hinge_before_any_step(mount):
     assert t_done < bend_end  # before the bend is even over, let alone the run
     assert done.alignment.forward_source == "hinge"
     assert forward_error_deg(done.alignment.forward_sensor, done.alignment.up_sensor, truth) < 2.0
+    from host.live.window import calibration_status  # angles are shown from here on: the status line agrees
+
+    assert cal.state == "refine" and calibration_status(cal.state).startswith("calibrated")
 
 
 def test_a_treadmill_walk_too_short_for_the_foot_strikes_is_signed_by_the_hinge():

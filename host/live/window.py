@@ -111,6 +111,13 @@ class Meter:
             x.clear()
 
 
+def calibration_status(state: str) -> str:
+    """The status line's word on host.live.calibration.LiveCalibration's state (or the pipeline's "moving")."""
+    return {"done": "calibrated", "refine": "calibrated (hip hinge; the first strides refine it)",
+            "stand": "calibrating: stand still", "forward": "calibrating: hip hinge, walk or run",
+            "moving": "aligned to your movement (no stand)"}.get(state, "not calibrated")
+
+
 class LiveWindow(QMainWindow):
     def __init__(self, settings: LiveSettings | None = None, db_path: str | None = None,
                  profile: UserProfile | None = None, record: bool | None = None, parent=None) -> None:
@@ -443,8 +450,7 @@ class LiveWindow(QMainWindow):
         frames += (f" · missing {st.holes}" if st.holes else "") + (f" · drops {st.link_drops}" if st.link_drops else "")
         p = link.pipeline
         calib = p.calibration.state if p else "idle"
-        calib_text = {"done": "calibrated", "stand": "calibrating: stand still", "forward": "calibrating: walk or run",
-                      "moving": "aligned to your movement (no stand)"}.get(calib, "not calibrated")
+        calib_text = calibration_status(calib)
         battery = f"battery {st.battery_pct}%" if st.battery_pct is not None else "battery ?"
         signal = f"signal {escape(st.signal)}"
         if st.state == "streaming" and st.on_time_pct is not None:
