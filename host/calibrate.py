@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from calibration.still import is_still
+from calibration.still import GRAVITY, is_still
 
 MAX_JOLT = np.radians(5.0)  # rad/s: no sample of a still window may turn faster than this about its mean
 KEEP_S = 30.0  # samples kept for the still-window search
@@ -166,7 +166,7 @@ def cmd_calibrate_accel(args) -> int:
     print(f"kept as calibration {cid} of {hello.name} ({address}) in {store.path}; sessions this pod records "
           f"from now on are analysed with it")
     if pod is not None:
-        err_mg = (cal.bias - pod.true_acc_bias) / 9.80665 * 1000
+        err_mg = (cal.bias - pod.true_acc_bias) / GRAVITY * 1000
         err_pct = (cal.scale * pod.true_acc_scale - 1) * 100
         print(f"simulated pod's truth: bias error {np.round(err_mg, 2)} mg, scale error {np.round(err_pct, 3)} %")
     return 0
@@ -188,7 +188,7 @@ def cmd_calibrate_list(args) -> int:
 
 def _describe(kind: str, data: dict) -> str:
     if kind == "accel":
-        bias_mg = np.asarray(data["bias"]) / 9.80665 * 1000
+        bias_mg = np.asarray(data["bias"]) / GRAVITY * 1000
         scale_pct = (np.asarray(data["scale"]) - 1) * 100
         return (f"bias {' '.join(f'{b:+.1f}' for b in bias_mg)} mg, scale {' '.join(f'{s:+.2f}' for s in scale_pct)} %, "
                 f"residual {data['residual_rms'] * 1000:.0f} mm/s²")

@@ -195,7 +195,7 @@ class CalibrateDialog(QDialog):
             self.progress.setValue(100)
             self.start_btn.setText("Hip hinge, walking or running ...")
         elif kind == "hinge_rejected":  # the calibration goes on waiting for a hinge or the strides
-            self.message.setText(f"{message}")
+            self.message.setText(message)
         elif kind in ("forward_ok", "forward_refined"):
             self.state = "done"
             self.countdown.setText("✓")
