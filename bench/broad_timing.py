@@ -25,10 +25,10 @@ if str(REPO) not in sys.path:
 
 from bench.options import add_data_options  # noqa: E402
 from bench.orientation import load_broad  # noqa: E402
-from host.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
-from host.orientation import quaternion as Q  # noqa: E402
-from host.orientation.metrics import gyro_lag_samples  # noqa: E402
+from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard.host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
+from tiltguard.host.orientation import quaternion as Q  # noqa: E402
+from tiltguard.host.orientation.metrics import gyro_lag_samples  # noqa: E402
 
 FILTERS = (("tiltguard", "tiltguard", "post", False), ("offlineVQF 6D", "offline_vqf", "post", True),
            ("tiltguard", "tiltguard", "causal", False), ("VQF 6D", "vqf", "causal", True))

@@ -5,11 +5,11 @@ import sys
 import time
 from array import array
 
-from firmware import protocol as P
-from firmware.cadence import CadenceCounter
-from firmware.fusion import Mahony
-from firmware.history import FrameHistory
-from sensors.base import unpack_samples
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.cadence import CadenceCounter
+from tiltguard.firmware.fusion import Mahony
+from tiltguard.firmware.history import FrameHistory
+from tiltguard.sensors.base import unpack_samples
 
 
 def per_call_us(fn, reps):

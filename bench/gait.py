@@ -37,11 +37,11 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.options import add_data_options  # noqa: E402
-from host.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from host.gait.cadence import cadence_spm  # noqa: E402
-from host.gait.contacts import detect_initial_contacts  # noqa: E402
-from host.gait.mobgap_recordings import load_all  # noqa: E402
-from host.gait.scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
+from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
+from tiltguard.host.gait.mobgap_recordings import load_all  # noqa: E402
+from tiltguard.host.gait.scoring import ContactScore, contacts_in_window  # noqa: E402
 
 TOLERANCES_S = (0.25, 0.1)
 MOBGAP_ICD = ("IcdIonescu", "IcdShinImproved", "IcdHKLeeImproved")
@@ -114,9 +114,9 @@ def load_mobgap(folder: Path) -> list[Recording]:
 
 
 def load_scenario(name: str, minutes: float, seed: int) -> Recording:
-    from host.simulator import simulate
+    from tiltguard.host.simulator import simulate
 
-    from host.gait.simulated import scored_bouts, sensor_to_pelvis_matrix
+    from tiltguard.host.gait.simulated import scored_bouts, sensor_to_pelvis_matrix
 
     try:
         rec, truth = simulate(name, minutes=minutes, rate_hz=200, seed=seed)
@@ -150,7 +150,7 @@ def run_tiltguard(rec: Recording, tally: Tally) -> None:
 
 
 def run_streaming(rec: Recording, tally: Tally, latencies: list) -> None:
-    from host.gait.streaming import stream_contacts
+    from tiltguard.host.gait.streaming import stream_contacts
 
     t0 = time.perf_counter()
     live = stream_contacts(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, t0=rec.t[0], chunk=10)
@@ -306,14 +306,14 @@ def _row(name: str, dataset: str, seconds: float, hours: float, **metrics) -> di
 
 
 def bench_activity(rec: Recording) -> dict:
-    from host.gait.activity import segment_activity
+    from tiltguard.host.gait.activity import segment_activity
 
     t0 = time.perf_counter()
     seg = segment_activity(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, rec.t[0])
     seconds = time.perf_counter() - t0
     truth = rec.truth.activity
     per_class = {}
-    from host.activities import ACTIVITIES
+    from tiltguard.host.activities import ACTIVITIES
 
     for code, label in enumerate(ACTIVITIES):
         k = truth == code
@@ -324,17 +324,17 @@ def bench_activity(rec: Recording) -> dict:
 
 
 def _angles(rec: Recording):
-    from host.pelvis import analyse_session
+    from tiltguard.host.pelvis import analyse_session
 
     # the bench's samples are already in the pelvis frame (mounting given), so the angles are absolute
     return analyse_session(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, np.eye(3))
 
 
 def bench_riding(rec: Recording) -> dict:
-    from host.gait.activity import segment_activity
-    from host.gait.body_frame import level_signals
-    from host.gait.contacts import detect_initial_contacts
-    from host.gait.riding import analyse_rides
+    from tiltguard.host.gait.activity import segment_activity
+    from tiltguard.host.gait.body_frame import level_signals
+    from tiltguard.host.gait.contacts import detect_initial_contacts
+    from tiltguard.host.gait.riding import analyse_rides
 
     truth = rec.truth
     angles = _angles(rec)
@@ -370,9 +370,9 @@ def bench_riding(rec: Recording) -> dict:
 
 
 def bench_strides(rec: Recording) -> dict:
-    from host.gait.scoring import match_contacts
-    from host.gait.session import analyse_gait
-    from host.gait.strides import stride_metrics
+    from tiltguard.host.gait.scoring import match_contacts
+    from tiltguard.host.gait.session import analyse_gait
+    from tiltguard.host.gait.strides import stride_metrics
 
     truth = rec.truth
     angles = _angles(rec)
@@ -399,11 +399,11 @@ def bench_strides(rec: Recording) -> dict:
 def bench_throughput(hours: float = 2.0, rate_hz: float = 200.0, seed: int = 3) -> dict:
     """A long simulated session through activity + contacts + per-stride metrics (+ rides, flag cycles);
     orientation and pelvic angles (host.pelvis) timed separately."""
-    from host.gait.session import analyse_gait
-    from host.gait.simulated import sensor_to_pelvis_matrix
-    from host.orientation import estimate_orientation
-    from host.pelvis.angles import pelvic_angles
-    from host.simulator import simulate
+    from tiltguard.host.gait.session import analyse_gait
+    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
+    from tiltguard.host.orientation import estimate_orientation
+    from tiltguard.host.pelvis.angles import pelvic_angles
+    from tiltguard.host.simulator import simulate
 
     rec, truth = simulate("walk-to-run", minutes=60 * hours, rate_hz=rate_hz, seed=seed)
     mount = sensor_to_pelvis_matrix(truth)[0]
@@ -448,7 +448,7 @@ def main(argv=None) -> int:
         print(f"skipping mobgap: {exc}", file=sys.stderr)
     if args.scenarios != "none":
         try:
-            from host.simulator import SCENARIOS
+            from tiltguard.host.simulator import SCENARIOS
         except ImportError as exc:
             print(f"skipping simulator scenarios: {exc}", file=sys.stderr)
         else:

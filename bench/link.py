@@ -33,10 +33,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.options import add_data_options  # noqa: E402
-from host.link.recorder import Recorder  # noqa: E402
-from host.simulator import simulate  # noqa: E402
-from host.store import SessionStore  # noqa: E402
-from host.store.decode import sample_table  # noqa: E402
+from tiltguard.host.link.recorder import Recorder  # noqa: E402
+from tiltguard.host.simulator import simulate  # noqa: E402
+from tiltguard.host.store import SessionStore  # noqa: E402
+from tiltguard.host.store.decode import sample_table  # noqa: E402
 
 
 def _cpu_of_threads(exclude_native_ids: set[int]) -> float:
@@ -78,8 +78,8 @@ def _summary(name, sent, store, sid, recorder, cpu_s, wall_s, extra=None):
 
 
 def bench_sim(rec, seconds, tmp):
-    from host.link.loopback import LoopbackTransport
-    from host.link.simdevice import LoopbackLink, SimulatedDevice
+    from tiltguard.host.link.loopback import LoopbackTransport
+    from tiltguard.host.link.simdevice import LoopbackLink, SimulatedDevice
 
     async def main():
         link = LoopbackLink()
@@ -99,10 +99,10 @@ def bench_sim(rec, seconds, tmp):
 
 
 def bench_serial(rec, seconds, tmp):
-    from firmware.serial_link import SerialLink
-    from host.link.serial import SerialTransport
-    from host.link.simdevice import DeviceThread
-    from host.link.virtual_usb import VirtualUsbCable
+    from tiltguard.firmware.serial_link import SerialLink
+    from tiltguard.host.link.serial import SerialTransport
+    from tiltguard.host.link.simdevice import DeviceThread
+    from tiltguard.host.link.virtual_usb import VirtualUsbCable
 
     cable = VirtualUsbCable(tmp / "ttyBench")
     inp, out = cable.device_streams()
@@ -127,9 +127,9 @@ def bench_serial(rec, seconds, tmp):
 
 def bench_ble(rec, seconds, tmp):
     sys.path.insert(0, str(REPO))
-    from firmware.ble import BleLink
-    from host.link.ble import BleTransport
-    from host.link.simdevice import SimulatedDevice
+    from tiltguard.firmware.ble import BleLink
+    from tiltguard.host.link.ble import BleTransport
+    from tiltguard.host.link.simdevice import SimulatedDevice
     from tests.bumble_link import UUID, VirtualRadio
 
     async def main():

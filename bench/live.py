@@ -54,9 +54,9 @@ def run(seconds: float, show: bool, minutes: float) -> dict:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from host.live.link import Source
-    from host.live.settings import LiveSettings
-    from host.live.window import LiveWindow
+    from tiltguard.host.live.link import Source
+    from tiltguard.host.live.settings import LiveSettings
+    from tiltguard.host.live.window import LiveWindow
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.TemporaryDirectory(prefix="tiltguard-bench-live-")

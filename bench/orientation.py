@@ -23,8 +23,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.options import add_data_options  # noqa: E402
-from host.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
+from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard.host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
 
 # (row name, method, mode, is peer, slow) — slow peers loop in Python (ahrs), ~1 min each on BROAD
 ROWS = [
@@ -60,7 +60,7 @@ def load_broad(folder: Path) -> list[dict]:
 
 def load_scenarios(names: list[str], minutes: float, seed: int) -> dict[str, list[dict]]:
     """Simulated recordings with truth; the reference is the sensor's true orientation."""
-    from host.simulator import simulate
+    from tiltguard.host.simulator import simulate
 
     out = {}
     for name in names:
@@ -102,13 +102,13 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
     analysis does for a device with a stored one."""
     from dataclasses import replace
 
-    from calibration import calibrate_from_session
-    from host.analysis import analyse_recording
-    from host.gait.session import analyse_gait
-    from host.pelvis import pelvic_angles, per_stride_ranges
-    from host.pelvis.heading import follow_strides
-    from host.simulator import Mount, get_scenario, simulate
-    from host.simulator.poses import SimulatedPosePod, six_position_on_table
+    from tiltguard.calibration import calibrate_from_session
+    from tiltguard.host.analysis import analyse_recording
+    from tiltguard.host.gait.session import analyse_gait
+    from tiltguard.host.pelvis import pelvic_angles, per_stride_ranges
+    from tiltguard.host.pelvis.heading import follow_strides
+    from tiltguard.host.simulator import Mount, get_scenario, simulate
+    from tiltguard.host.simulator.poses import SimulatedPosePod, six_position_on_table
 
     rows = []
     for name in names:
@@ -261,7 +261,7 @@ def main(argv=None) -> int:
     except DatasetMissing as exc:
         print(f"skipping BROAD: {exc}", file=sys.stderr)
     if args.scenarios:
-        from host.simulator import SCENARIOS
+        from tiltguard.host.simulator import SCENARIOS
 
         names = list(SCENARIOS) if args.scenarios == "all" else args.scenarios.split(",")
         datasets.update(load_scenarios(names, args.minutes, args.seed))

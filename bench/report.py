@@ -38,12 +38,12 @@ GOAL_S = 10.0
 
 
 def run(minutes: float, repeat: int, pdf: bool) -> dict:
-    from host.analysis import analyse_recording
-    from host.rawcsv import write_raw
-    from host.report import write_report
-    from host.report.chromium import find_chromium, html_to_pdf
-    from host.simulator import simulate
-    from host.store import SessionStore
+    from tiltguard.host.analysis import analyse_recording
+    from tiltguard.host.rawcsv import write_raw
+    from tiltguard.host.report import write_report
+    from tiltguard.host.report.chromium import find_chromium, html_to_pdf
+    from tiltguard.host.simulator import simulate
+    from tiltguard.host.store import SessionStore
 
     rec, _ = simulate(SCENARIO, minutes=minutes, rate_hz=200, seed=1)
     with tempfile.TemporaryDirectory(prefix="tiltguard-bench-report-") as tmp:

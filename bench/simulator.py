@@ -19,7 +19,7 @@ from bench.options import add_data_options  # noqa: E402
 CHILD = r"""
 import json, resource, sys, time
 import numpy, scipy.interpolate, scipy.spatial.transform
-from host.simulator import simulate
+from tiltguard.host.simulator import simulate
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
 rec, truth = simulate(sys.argv[1], minutes=float(sys.argv[2]), rate_hz=float(sys.argv[3]), seed=1)

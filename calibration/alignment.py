@@ -75,7 +75,7 @@ def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarr
 
 def mean_vertical(quat: np.ndarray) -> np.ndarray:
     """Earth's up in sensor axes, averaged over these sensor->earth orientations (a posture), unit length."""
-    from host.orientation import quaternion as Q
+    from tiltguard.host.orientation import quaternion as Q
 
     return unit(Q.rotate(Q.conjugate(quat), np.broadcast_to([0.0, 0.0, 1.0], (len(quat), 3))).mean(axis=0))
 
@@ -147,7 +147,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
     first 3 s (else by `sign_from_steps(axis in sensor axes)` -> +1/-1/0), then brought into sensor axes
     sample by sample (averaging out the per-stride rotation)."""
-    from host.orientation import quaternion as Q
+    from tiltguard.host.orientation import quaternion as Q
 
     a, b = bout
     b = min(b, a + int(window_s * rate_hz))
@@ -229,7 +229,7 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
     acc = np.asarray(acc, float)
     gyr = np.asarray(gyr, float)
     if quat is None:
-        from host.orientation import estimate_orientation
+        from tiltguard.host.orientation import estimate_orientation
 
         quat = estimate_orientation(acc, gyr, rate_hz, mode="post", travel=True).quat
     if stand is None:

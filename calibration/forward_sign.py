@@ -34,8 +34,8 @@ def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, 
     """Sign of `axis_sensor` from the braking after each foot strike of the bout (its first 120 s). The
     contacts come from the gait stage's detector (host.gait.contacts), whose timing does not depend on which
     way the trial axis points."""
-    from host.gait.body_frame import level_signals
-    from host.gait.contacts import detect_initial_contacts
+    from tiltguard.host.gait.body_frame import level_signals
+    from tiltguard.host.gait.contacts import detect_initial_contacts
 
     a, b = bout
     b = min(b, a + int(BRAKING_WINDOW_S * rate_hz))

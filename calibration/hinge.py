@@ -48,7 +48,7 @@ def sacrum_drop(acc: np.ndarray, quat: np.ndarray, rate_hz: float) -> float:
     """How far (m, down > 0) the sacrum went between the first and the last sample, both still: the vertical
     acceleration integrated twice, the velocity brought back to zero at the end (a linear correction: what is
     left of a small bias or inclination error)."""
-    from host.orientation import quaternion as Q
+    from tiltguard.host.orientation import quaternion as Q
 
     vertical = Q.rotate(np.asarray(quat, float), np.asarray(acc, float))[:, 2] - GRAVITY
     dt = 1.0 / rate_hz

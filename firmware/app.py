@@ -15,17 +15,17 @@ from array import array
 try:
     import micropython
 except ImportError:  # CPython
-    from firmware.compat import micropython
+    from tiltguard.firmware.compat import micropython
 
 import asyncio
 
-from firmware import config as cfgmod
-from firmware import protocol as P
-from firmware.cadence import CadenceCounter
-from firmware.cue import Neutral, TiltCue
-from firmware.flashlog import FlashLog
-from firmware.fusion import Mahony
-from firmware.history import FrameHistory
+from tiltguard.firmware import config as cfgmod
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.cadence import CadenceCounter
+from tiltguard.firmware.cue import Neutral, TiltCue
+from tiltguard.firmware.flashlog import FlashLog
+from tiltguard.firmware.fusion import Mahony
+from tiltguard.firmware.history import FrameHistory
 
 MAX_READ = 32  # samples per FIFO burst
 SHORT_PRESS_MS = 1000
@@ -123,7 +123,7 @@ class Device:
 
     # ------------------------------------------------------------------ set-up
     def _start_sensor(self):
-        from sensors import detect
+        from tiltguard.sensors import detect
 
         c = self.cfg
         self.drv = detect(self.board.i2c)

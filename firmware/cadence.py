@@ -8,7 +8,7 @@ sports watch's cadence field.
 try:
     import micropython
 except ImportError:  # CPython
-    from firmware.compat import micropython
+    from tiltguard.firmware.compat import micropython
 
 G = 9.80665
 

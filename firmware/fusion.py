@@ -10,7 +10,7 @@ import math
 try:
     import micropython
 except ImportError:  # CPython
-    from firmware.compat import micropython
+    from tiltguard.firmware.compat import micropython
 
 
 class Mahony:

@@ -1,14 +1,14 @@
-"""Device entry point: `import firmware.main` from the board's /main.py (see `tiltguard device flash`)."""
+"""Device entry point: `import tiltguard.firmware.main` from the board's /main.py (see `tiltguard device flash`)."""
 import sys
 
 import asyncio
 
 
 def run():
-    from firmware.app import Device
-    from firmware.board import Board
-    from firmware.config import VERSION, load
-    from firmware.serial_link import SerialLink
+    from tiltguard.firmware.app import Device
+    from tiltguard.firmware.board import Board
+    from tiltguard.firmware.config import VERSION, load
+    from tiltguard.firmware.serial_link import SerialLink
 
     board = Board()
     cfg = load(board.config_path)
@@ -16,7 +16,7 @@ def run():
     try:
         import bluetooth
 
-        from firmware.ble import BleLink
+        from tiltguard.firmware.ble import BleLink
 
         links.insert(0, BleLink(bluetooth.BLE(), bluetooth.UUID, cfg["name"], firmware=VERSION))
     except ImportError:

@@ -4,7 +4,7 @@ Generated once from INPUTS with the reference encoder and then frozen: both runt
 EXPECTED_HEX from INPUTS and decode EXPECTED_HEX back to INPUTS. Run `check()` on either runtime; it
 returns a list of failures (empty when all pass). Never regenerate to make a failing check pass.
 """
-from firmware import protocol as P
+from tiltguard.firmware import protocol as P
 
 HELLO_INFO = {"session": 0x1234ABCD, "rate_hz": 200, "acc_range_g": 8, "gyr_range_dps": 1000,
               "acc_scale": 0.00048828125, "gyr_scale": 0.000030517578125, "max_frame": 244,

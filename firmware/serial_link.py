@@ -5,7 +5,7 @@ the link with a PING at least once a second. Over a cable the host is trusted li
 access). The REPL's Ctrl-C handling is switched off while the app runs (binary data may contain 0x03);
 the C_EXIT command switches it back on, which `tiltguard device flash` uses before mpremote takes over.
 """
-from firmware import protocol as P
+from tiltguard.firmware import protocol as P
 
 SILENCE_MS = 3000
 

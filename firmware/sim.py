@@ -21,10 +21,10 @@ import sys
 
 import asyncio
 
-from firmware import protocol as P
-from firmware.app import Device
-from firmware import config as cfgmod
-from sensors.emulated import (FakeI2C, FileSource, FunctionSource, ICM42688Emulator, LSM6DS3Emulator,
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.app import Device
+from tiltguard.firmware import config as cfgmod
+from tiltguard.sensors.emulated import (FakeI2C, FileSource, FunctionSource, ICM42688Emulator, LSM6DS3Emulator,
                               LSM6DSOXEmulator, ManualClock, MPU6xxxEmulator)
 
 TICKS_PERIOD = 1 << 30  # the ESP32 port's ticks_us period (the 64-bit unix port's own is 2**62)
@@ -205,7 +205,7 @@ class ScriptedHost:
             s["logs"] = P.decode_log_list(f.data)
             self._next_log()
         elif f.cmd == P.C_LOG_READ and f.status == P.S_OK:
-            from firmware.compat import crc32
+            from tiltguard.firmware.compat import crc32
 
             lid, off, chunk = P.decode_log_chunk(f.data)
             with open("%s/log%05d.bin" % (self.out_dir, lid), "ab") as fh:  # streamed: little RAM here

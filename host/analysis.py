@@ -13,20 +13,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from calibration.accel_six_position import AccelCalibration
-from calibration.alignment import Alignment, calibrate_from_session
-from calibration.errors import CalibrationRejected
-from calibration.reclip import mounting_periods, still_mask
-from calibration.stand import find_neutral_stand
-from host.activities import ACTIVITIES
-from host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
-from host.gait.activity import ActivitySegments
-from host.gait.contacts import InitialContacts
-from host.gait.cycles import CycleTable
-from host.gait.session import GaitSession, analyse_gait
-from host.orientation import estimate_orientation
-from host.pelvis.angles import PelvicAngles, pelvic_angles
-from host.samples import RawRecording
+from tiltguard.calibration.accel_six_position import AccelCalibration
+from tiltguard.calibration.alignment import Alignment, calibrate_from_session
+from tiltguard.calibration.errors import CalibrationRejected
+from tiltguard.calibration.reclip import mounting_periods, still_mask
+from tiltguard.calibration.stand import find_neutral_stand
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
+from tiltguard.host.gait.activity import ActivitySegments
+from tiltguard.host.gait.contacts import InitialContacts
+from tiltguard.host.gait.cycles import CycleTable
+from tiltguard.host.gait.session import GaitSession, analyse_gait
+from tiltguard.host.orientation import estimate_orientation
+from tiltguard.host.pelvis.angles import PelvicAngles, pelvic_angles
+from tiltguard.host.samples import RawRecording
 
 
 @dataclass

@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from calibration.still import GRAVITY, is_still
+from tiltguard.calibration.still import GRAVITY, is_still
 
 MAX_JOLT = np.radians(5.0)  # rad/s: no sample of a still window may turn faster than this about its mean
 KEEP_S = 30.0  # samples kept for the still-window search
@@ -108,14 +108,14 @@ class StillWindows:
 def cmd_calibrate_accel(args) -> int:
     import asyncio
 
-    from calibration import CalibrationRejected, guided_six_position, pose_prompt
-    from host.live.link import LiveLink, Source
-    from host.store import SessionStore
+    from tiltguard.calibration import CalibrationRejected, guided_six_position, pose_prompt
+    from tiltguard.host.live.link import LiveLink, Source
+    from tiltguard.host.store import SessionStore
 
     pod = open_source = ask = None
     if args.sim:
-        from host.live.simlink import start_device_on
-        from host.simulator.poses import SimulatedPosePod
+        from tiltguard.host.live.simlink import start_device_on
+        from tiltguard.host.simulator.poses import SimulatedPosePod
 
         pod = SimulatedPosePod(seed=args.seed)
         source = Source("sim", "pose-pod", seed=args.seed, speed=args.speed)
@@ -173,7 +173,7 @@ def cmd_calibrate_accel(args) -> int:
 
 
 def cmd_calibrate_list(args) -> int:
-    from host.store import SessionStore
+    from tiltguard.host.store import SessionStore
 
     with SessionStore(args.db) as store:
         rows = store.calibrations()

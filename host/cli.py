@@ -7,7 +7,7 @@ import time
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
-    from host.simulator import SCENARIOS
+    from tiltguard.host.simulator import SCENARIOS
 
     for sc in SCENARIOS.values():
         print(f"{sc.name:24} {sc.default_minutes:5.1f} min  {sc.description}")
@@ -15,8 +15,8 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from host.rawcsv import write_raw
-    from host.simulator import simulate
+    from tiltguard.host.rawcsv import write_raw
+    from tiltguard.host.simulator import simulate
 
     t0 = time.perf_counter()
     rec, truth = simulate(args.scenario, minutes=args.minutes, rate_hz=args.rate, seed=args.seed)
@@ -27,14 +27,14 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from host.demo import DEMO_SCENARIO, run_demo
+    from tiltguard.host.demo import DEMO_SCENARIO, run_demo
 
     print(run_demo(args.scenario or DEMO_SCENARIO, minutes=args.minutes, seed=args.seed))
     return 0
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
-    from host.live.app import run_live
+    from tiltguard.host.live.app import run_live
 
     return run_live(args)
 
@@ -77,13 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="session database (default: TILTGUARD_DB, or the user data directory)")
     p.set_defaults(func=_cmd_live)
 
-    from host.record import add_link_commands  # record, scan, sync, sessions, export, import
+    from tiltguard.host.record import add_link_commands  # record, scan, sync, sessions, export, import
 
     add_link_commands(sub)
-    from host.calibrate import add_calibrate_commands  # calibrate accel, calibrate list
+    from tiltguard.host.calibrate import add_calibrate_commands  # calibrate accel, calibrate list
 
     add_calibrate_commands(sub)
-    from host.report.cli import add_report_commands  # report, history
+    from tiltguard.host.report.cli import add_report_commands  # report, history
 
     add_report_commands(sub)
     return ap
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["device"]:  # its own sub-commands and --help live in firmware.deploy
-        from firmware.deploy import main as device_main
+        from tiltguard.firmware.deploy import main as device_main
 
         return device_main(argv[1:])
     args = build_parser().parse_args(argv)

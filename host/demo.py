@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from host.analysis import SessionAnalysis, analyse_recording
-from host.samples import RawRecording
-from host.simulator import ACTIVITIES, Truth, simulate
+from tiltguard.host.analysis import SessionAnalysis, analyse_recording
+from tiltguard.host.samples import RawRecording
+from tiltguard.host.simulator import ACTIVITIES, Truth, simulate
 
 DEMO_SCENARIO = "run-sustained-anterior"
 
@@ -70,7 +70,7 @@ def describe_pelvis(result: SessionAnalysis, truth: Truth) -> list[str]:
 
 def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
     """Activity, cadence and per-stride pelvic metrics from the sensor alone, beside the truth."""
-    from host.gait.strides import stride_metrics
+    from tiltguard.host.gait.strides import stride_metrics
 
     gait = result.gait
     true_strides = stride_metrics(truth.t, truth.tilt_rel, truth.obliquity, truth.rotation, truth.ic_times,
@@ -102,7 +102,7 @@ def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
 
 def describe_flags(result: SessionAnalysis, truth: Truth) -> list[str]:
     """Flags from the sensor alone (post-session engine) and the advice for during and after the run."""
-    from host.flags.advice import AdviceContext, advise
+    from tiltguard.host.flags.advice import AdviceContext, advise
 
     lines = ["Flags from the sensor alone (truth: sustained anterior tilt " +
              (", ".join(f"{_fmt_time(a)}-{_fmt_time(b)}" for a, b in truth.sustained_tilt_intervals()) or "none") + "):"]

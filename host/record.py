@@ -58,7 +58,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _store(args):
-    from host.store import SessionStore
+    from tiltguard.host.store import SessionStore
 
     store = SessionStore(args.db)
     for sid in store.recovered:
@@ -76,18 +76,18 @@ def cmd_record(args) -> int:
 
 
 async def _record(args, store) -> int:
-    from host.link.recorder import Recorder
+    from tiltguard.host.link.recorder import Recorder
 
     device_task = None
     if args.sim:
         transport, device = _sim_device(args)
         device_task = asyncio.ensure_future(device.run())
     elif args.serial:
-        from host.link.serial import SerialTransport
+        from tiltguard.host.link.serial import SerialTransport
 
         transport = SerialTransport(args.serial)
     else:
-        from host.link.ble import BleTransport
+        from tiltguard.host.link.ble import BleTransport
 
         transport = BleTransport(args.ble)
     rec = Recorder(transport, store)
@@ -112,9 +112,9 @@ async def _record(args, store) -> int:
 
 
 def _sim_device(args):
-    from host.link.loopback import LoopbackTransport
-    from host.link.simdevice import LoopbackLink, SimulatedDevice
-    from host.simulator import simulate
+    from tiltguard.host.link.loopback import LoopbackTransport
+    from tiltguard.host.link.simdevice import LoopbackLink, SimulatedDevice
+    from tiltguard.host.simulator import simulate
 
     rec, _ = simulate(args.sim, minutes=args.minutes, seed=args.seed)
     link = LoopbackLink()
@@ -133,7 +133,7 @@ async def _status(rec) -> None:
 
 # ---------------------------------------------------------------------- scan
 def cmd_scan(args) -> int:
-    from host.link.ble import scan
+    from tiltguard.host.link.ble import scan
 
     found = asyncio.run(scan(args.timeout))
     if not found:
@@ -147,14 +147,14 @@ def cmd_scan(args) -> int:
 
 # ---------------------------------------------------------------------- sync
 def cmd_sync(args) -> int:
-    from host.link.sync import sync_device
+    from tiltguard.host.link.sync import sync_device
 
     if args.serial:
-        from host.link.serial import SerialTransport
+        from tiltguard.host.link.serial import SerialTransport
 
         transport = SerialTransport(args.serial)
     else:
-        from host.link.ble import BleTransport
+        from tiltguard.host.link.ble import BleTransport
 
         transport = BleTransport(args.ble)
     def report(s):

@@ -3,7 +3,7 @@
 `detect(i2c)` finds and identifies the IMU on the bus by WHO_AM_I and returns its driver; then
 `configure(rate_hz, acc_range_g, gyr_range_dps)` and `read_fifo(out, max_n)`.
 """
-from sensors.base import ImuError, SensorNotFound, SensorNotResponding, UnknownSensor
+from tiltguard.sensors.base import ImuError, SensorNotFound, SensorNotResponding, UnknownSensor
 
 # (I²C address, WHO_AM_I register) pairs probed, in order
 _PROBES = ((0x68, 0x75), (0x69, 0x75), (0x6A, 0x0F), (0x6B, 0x0F))
@@ -32,17 +32,17 @@ def detect(i2c, addr=None):
         seen.append("0x%02x@0x%02x" % (who, a))
         if reg == 0x75:
             if who == 0x47:
-                from sensors.icm42688 import ICM42688
+                from tiltguard.sensors.icm42688 import ICM42688
 
                 return ICM42688(i2c, a, who)
-            from sensors.mpu6xxx import VARIANTS
+            from tiltguard.sensors.mpu6xxx import VARIANTS
 
             if who in VARIANTS:
-                from sensors.mpu6xxx import MPU6xxx
+                from tiltguard.sensors.mpu6xxx import MPU6xxx
 
                 return MPU6xxx(i2c, a, who)
         elif who in (0x69, 0x6A, 0x6C):
-            from sensors.lsm6ds import make_lsm6ds
+            from tiltguard.sensors.lsm6ds import make_lsm6ds
 
             return make_lsm6ds(i2c, a, who)
     raise UnknownSensor("unsupported IMU (WHO_AM_I %s): supported are MPU-6050/6500/6886, LSM6DS3/DSOX, "

@@ -5,7 +5,7 @@ value of INTF_CONFIG0). The FIFO holds 16-byte "packet 3" records: header, accel
 8-bit temperature, 16-bit timestamp. FIFO_DATA (0x30) does not auto-increment, so one burst drains many
 records; we set FIFO_COUNT_REC so FIFO_COUNT is in records.
 """
-from sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
+from tiltguard.sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
 
 DEVICE_CONFIG = 0x11
 FIFO_CONFIG = 0x16

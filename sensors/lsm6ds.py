@@ -7,7 +7,7 @@ with AN5272. Data little-endian, IF_INC auto-increment. The two generations diff
 * LSM6DSOX: tagged 7-byte words (tag + X/Y/Z) at FIFO_DATA_OUT_TAG; DIFF_FIFO counts words; a burst read
   rolls the address back from 0x7E to 0x78, so one transfer drains many words.
 """
-from sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
+from tiltguard.sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
 
 WHO_AM_I = 0x0F
 CTRL1_XL = 0x10

@@ -6,7 +6,7 @@ auto-increment, so one burst drains many bytes. Packets are 14 bytes in register
 ACCEL_X/Y/Z, TEMP, GYRO_X/Y/Z (the MPU-6886 always adds TEMP when gyro data goes to the FIFO; on the
 6050/6500 we enable TEMP_FIFO_EN so every variant has the same packet).
 """
-from sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
+from tiltguard.sensors.base import ImuDriver, SensorNotResponding, UnknownSensor, nearest, unpack_samples
 
 SMPLRT_DIV = 0x19
 CONFIG = 0x1A

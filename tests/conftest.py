@@ -4,7 +4,7 @@ import tempfile
 
 import pytest
 
-from host.datasets import DatasetMissing, dataset_dir
+from tiltguard.host.datasets import DatasetMissing, dataset_dir
 
 # Nothing a test runs (the live view's calibration lookup, a CLI without --db) may touch the user's own store.
 os.environ.pop("TILTGUARD_DB", None)

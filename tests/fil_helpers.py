@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware import protocol as P
+from tiltguard.firmware import protocol as P
 from tests.mpy_helpers import run_micropython
 
 G = 9.80665
@@ -22,7 +22,7 @@ def run_sim(spec: dict, out: Path, heapsize: str | None = None, timeout: float =
     spec = dict(spec, out=str(out))
     out.mkdir(parents=True, exist_ok=True)
     (out / "run.json").write_text(json.dumps(spec))
-    proc = run_micropython(["-m", "firmware.sim", str(out / "run.json")], heapsize=heapsize, timeout=timeout)
+    proc = run_micropython(["-m", "tiltguard.firmware.sim", str(out / "run.json")], heapsize=heapsize, timeout=timeout)
     return json.loads(proc.stdout.decode().strip().splitlines()[-1])
 
 

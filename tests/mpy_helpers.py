@@ -15,6 +15,20 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def package_path() -> Path:
+    """A folder holding `tiltguard` -> the repository root, as the board holds /tiltguard: MicroPython then
+    imports tiltguard.firmware.* by the same names as on the device."""
+    base = Path(os.environ.get("TMPDIR", "/tmp")) / f"tiltguard-mpy-{os.getuid()}"
+    link = base / "tiltguard"
+    base.mkdir(exist_ok=True)
+    if not (link.is_symlink() and link.resolve() == REPO_ROOT):
+        tmp = base / f".link-{os.getpid()}"
+        tmp.unlink(missing_ok=True)
+        tmp.symlink_to(REPO_ROOT, target_is_directory=True)
+        tmp.replace(link)  # atomic: parallel runs never see a missing link
+    return base
+
+
 def find_micropython() -> list[str] | None:
     """Command prefix that starts the unix port, or None. Looks beside this interpreter first (the venv that
     installed the test extra), then on PATH, then for the importable wrapper module."""
@@ -46,7 +60,7 @@ def run_micropython(args, heapsize: str | None = None, timeout: float = 120, che
     if heapsize:
         cmd += ["-X", "heapsize=" + heapsize]
     env = dict(os.environ)
-    env["MICROPYPATH"] = str(REPO_ROOT) + ":.frozen"  # .frozen keeps the built-in asyncio importable
+    env["MICROPYPATH"] = str(package_path()) + ":.frozen"  # .frozen keeps the built-in asyncio importable
     proc = subprocess.run(cmd + list(args), capture_output=True, timeout=timeout, env=env,
                           cwd=str(cwd or REPO_ROOT))
     if check and proc.returncode != 0:

@@ -9,18 +9,18 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from calibration import CalibrationRejected, fit_ellipsoid
-from host.analysis import analyse_recording, analyse_stored_session, stored_recording
-from host.rawcsv import write_raw
-from host.simulator import simulate
-from host.simulator.poses import SimulatedPosePod
-from host.store import SessionStore
+from tiltguard.calibration import CalibrationRejected, fit_ellipsoid
+from tiltguard.host.analysis import analyse_recording, analyse_stored_session, stored_recording
+from tiltguard.host.rawcsv import write_raw
+from tiltguard.host.simulator import simulate
+from tiltguard.host.simulator.poses import SimulatedPosePod
+from tiltguard.host.store import SessionStore
 
 G = 9.80665
 
 
 def tiltguard(*args):
-    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "tiltguard.host.cli", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_guided_cli_on_the_simulated_pod_recovers_its_bias_and_scale_and_keeps_them(tmp_path):
@@ -74,7 +74,7 @@ def test_sessions_are_analysed_with_the_calibration_made_before_them(tmp_path):
 
 
 def test_the_live_view_reads_the_pod_through_its_calibration_and_hands_raw_samples_on(tmp_path):
-    from host.live.link import LiveLink, Source
+    from tiltguard.host.live.link import LiveLink, Source
 
     db = tmp_path / "tg.sqlite3"
     with SessionStore(db) as store:
@@ -112,9 +112,9 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
     import re
     import select
 
-    from firmware.serial_link import SerialLink
-    from host.link.simdevice import DeviceThread
-    from host.link.virtual_usb import VirtualUsbCable
+    from tiltguard.firmware.serial_link import SerialLink
+    from tiltguard.host.link.simdevice import DeviceThread
+    from tiltguard.host.link.virtual_usb import VirtualUsbCable
 
     pod = SimulatedPosePod(seed=7)
     cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
@@ -122,7 +122,7 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
     dev = DeviceThread(pod, lambda board: [SerialLink(inp, out, board.ticks_ms, board.ticks_diff)],
                        speed=2.0).start()  # the device's clock at twice real time: a shorter test
     db = tmp_path / "tg.sqlite3"
-    proc = subprocess.Popen([sys.executable, "-m", "host.cli", "calibrate", "accel", "--serial", str(cable.port_path),
+    proc = subprocess.Popen([sys.executable, "-m", "tiltguard.host.cli", "calibrate", "accel", "--serial", str(cable.port_path),
                              "--db", str(db)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     said, answered, wrong_once = b"", 0, True
     deadline = time.monotonic() + 120
@@ -160,7 +160,7 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
 
 
 def _tilt_while_running(sc, seed, errors, calibrate: bool):
-    from host.simulator.poses import six_position_on_table
+    from tiltguard.host.simulator.poses import six_position_on_table
 
     rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=seed, errors=errors)
     if calibrate:  # the same chip, turned through the six poses on a table before the run
@@ -174,7 +174,7 @@ def test_a_calibrated_chip_reads_the_same_tilt_upside_down():
     """An accelerometer bias tips the vertical the filter finds, and which way depends on how the pod is
     clipped on: the pelvis's rotation swing then leaks into tilt differently per mounting. Six poses on a
     table before the run take the bias out, and with it the difference."""
-    from host.simulator import Mount, SensorErrors, get_scenario
+    from tiltguard.host.simulator import Mount, SensorErrors, get_scenario
 
     errors = SensorErrors(acc_bias_mg=60.0)  # a chip at the high end of the datasheet's spread
     normal = get_scenario("easy-run-neutral")

@@ -2,8 +2,8 @@
 wearer's own, and a malformed rule file is refused."""
 import pytest
 
-from host.flags import UserProfile, detect_flags
-from host.flags.advice import AdviceContext, AdviceRulesError, advise, load_rules, target_cadence
+from tiltguard.host.flags import UserProfile, detect_flags
+from tiltguard.host.flags.advice import AdviceContext, AdviceRulesError, advise, load_rules, target_cadence
 
 from test_flags import truth_cycles
 

@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from calibration.reclip import mounting_periods, still_mask
-from host.activities import ACTIVITIES
-from host.analysis import analyse_recording
-from host.flags import LiveFlagEngine
-from host.simulator import simulate
+from tiltguard.calibration.reclip import mounting_periods, still_mask
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.analysis import analyse_recording
+from tiltguard.host.flags import LiveFlagEngine
+from tiltguard.host.simulator import simulate
 
 
 def test_sustained_tilt_is_flagged_from_the_sensor_alone_and_live_agrees():

@@ -8,14 +8,14 @@ import asyncio
 import numpy as np
 import pytest
 
-from firmware import protocol as P
-from firmware.app import lipo_percent
-from firmware.ble import BleLink
-from host.link.ble import BleTransport, scan
-from host.link.recorder import Recorder
-from host.link.simdevice import SimulatedDevice
-from host.simulator import simulate
-from host.store import SessionStore
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.app import lipo_percent
+from tiltguard.firmware.ble import BleLink
+from tiltguard.host.link.ble import BleTransport, scan
+from tiltguard.host.link.recorder import Recorder
+from tiltguard.host.link.simdevice import SimulatedDevice
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore
 from tests.bumble_link import UUID, VirtualRadio
 
 pytest.importorskip("bumble")
@@ -73,7 +73,7 @@ def test_every_sample_stored_exactly_once_in_order_despite_two_cuts(ble_run):
     assert produced >= 30 * 200
     stored = store.recording(sid)
     dec = store.decoded(sid)
-    from host.store.decode import sample_table
+    from tiltguard.host.store.decode import sample_table
 
     tab = sample_table(dec)
     assert np.array_equal(tab.index, np.arange(produced))  # each once, in order, none missing

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from calibration import (CalibrationRejected, alignment_from_axes, check_upright, fit_ellipsoid,
+from tiltguard.calibration import (CalibrationRejected, alignment_from_axes, check_upright, fit_ellipsoid,
                          forward_from_hinge, gyro_bias_at_rest, guided_six_position, stand_vertical)
-from host.orientation import quaternion as Q
-from host.store import SessionStore
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.store import SessionStore
 
 G = 9.80665
 FS = 200.0
@@ -99,8 +99,8 @@ def test_store_keeps_every_calibration_per_device_with_its_time(tmp_path):
 
 
 def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():
-    from calibration.stand import find_neutral_stand
-    from host.simulator import simulate
+    from tiltguard.calibration.stand import find_neutral_stand
+    from tiltguard.host.simulator import simulate
 
     rec, truth = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=4)
     a, b = find_neutral_stand(rec.acc, rec.gyr, rec.rate_hz)
@@ -111,12 +111,12 @@ def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():
 
 
 def test_a_ride_without_steps_is_aligned_from_the_pedalling_rock():
-    from calibration.alignment import calibrate_from_session
-    from calibration.stand import find_neutral_stand
-    from host.frames import rotation_from_wxyz
-    from host.simulator import Mount, simulate
+    from tiltguard.calibration.alignment import calibrate_from_session
+    from tiltguard.calibration.stand import find_neutral_stand
+    from tiltguard.host.frames import rotation_from_wxyz
+    from tiltguard.host.simulator import Mount, simulate
     from dataclasses import replace
-    from host.simulator import get_scenario
+    from tiltguard.host.simulator import get_scenario
 
     sc = replace(get_scenario("ride-steady"), mount=Mount(pitch_deg=20.0, roll_deg=180.0, yaw_deg=6.0))
     rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=2)
@@ -132,9 +132,9 @@ def test_a_ride_without_steps_is_aligned_from_the_pedalling_rock():
 
 
 def test_a_pod_that_was_never_worn_is_said_so():
-    from calibration.alignment import calibrate_from_session
-    from calibration.stand import find_neutral_stand
-    from host.simulator.poses import SimulatedPosePod
+    from tiltguard.calibration.alignment import calibrate_from_session
+    from tiltguard.calibration.stand import find_neutral_stand
+    from tiltguard.host.simulator.poses import SimulatedPosePod
 
     pod = SimulatedPosePod(seed=2)  # lying on a table, with a real chip's noise and bias
     rows = np.array([pod.sample(k) for k in range(int(120 * FS))])

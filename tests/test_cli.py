@@ -4,7 +4,7 @@ import sys
 
 
 def tiltguard(*args):
-    return subprocess.run([sys.executable, "-m", "host.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "tiltguard.host.cli", *args], capture_output=True, text=True)
 
 
 def test_device_commands_are_reachable_and_fail_cleanly_without_a_board():

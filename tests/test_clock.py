@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from host.clock import ClockMap, DeviceTime, SeqTracker, index_gaps
+from tiltguard.host.clock import ClockMap, DeviceTime, SeqTracker, index_gaps
 
 
 def test_drift_and_offset_recovered_from_jittery_arrivals():

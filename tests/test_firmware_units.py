@@ -4,10 +4,10 @@ import struct
 
 import pytest
 
-from firmware import ble
-from firmware.app import SampleClock, lipo_percent
-from firmware.flashlog import capacity_hours, parse_log
-from firmware.history import FrameHistory
+from tiltguard.firmware import ble
+from tiltguard.firmware.app import SampleClock, lipo_percent
+from tiltguard.firmware.flashlog import capacity_hours, parse_log
+from tiltguard.firmware.history import FrameHistory
 from tests.mpy_helpers import run_micropython_code
 
 
@@ -31,7 +31,7 @@ def test_rsc_measurement_encoding():
 
 def test_ble_module_imports_on_micropython_without_machine_or_bluetooth():
     out = run_micropython_code(
-        "import sys\nfrom firmware import ble\n"
+        "import sys\nfrom tiltguard.firmware import ble\n"
         "print(ble.adv_payload(name='Tiltguard', services16=(0x1814, 0x180F)).hex())\n"
         "print('machine' in sys.modules, 'bluetooth' in sys.modules)\n")
     hexline, mods = out.strip().splitlines()
@@ -41,8 +41,8 @@ def test_ble_module_imports_on_micropython_without_machine_or_bluetooth():
 
 LOG_SCRIPT = r"""
 import os, json
-from firmware.flashlog import FlashLog, parse_log
-from firmware import protocol as P
+from tiltguard.firmware.flashlog import FlashLog, parse_log
+from tiltguard.firmware import protocol as P
 root = ROOT
 log = FlashLog(root, block_size=1024)
 lid = log.open_new()
@@ -115,11 +115,12 @@ def test_battery_curve():
 
 
 def test_every_device_module_imports_on_micropython():
-    from firmware.deploy import device_files
+    from tiltguard.firmware.deploy import device_module_names
 
-    mods = [p.relative_to(p.parent.parent).with_suffix("").as_posix().replace("/", ".") for p in device_files()]
-    assert "firmware.app" in mods and "sensors.icm42688" in mods and "firmware.sim" not in mods
-    needs_hw = {"firmware.board", "firmware.main"}  # import machine / start the app
+    mods = device_module_names()
+    assert "tiltguard" in mods and "tiltguard.firmware.app" in mods and "tiltguard.sensors.icm42688" in mods
+    assert "tiltguard.firmware.sim" not in mods and "tiltguard.firmware.deploy" not in mods
+    needs_hw = {"tiltguard.firmware.board", "tiltguard.firmware.main"}  # import machine / start the app
     code = "".join("import %s\n" % m for m in mods if m not in needs_hw) + "print('ok')\n"
     assert run_micropython_code(code).strip() == "ok"
 
@@ -130,9 +131,9 @@ def test_device_info_reads_the_hello_over_a_serial_pty():
     import pty
     import threading
 
-    from firmware import protocol as P
-    from firmware import protocol_vectors as V
-    from firmware.deploy import DeployError, info
+    from tiltguard.firmware import protocol as P
+    from tiltguard.firmware import protocol_vectors as V
+    from tiltguard.firmware.deploy import DeployError, info
 
     master, slave = pty.openpty()
     hello = P.encode_hello(3, 0, V.HELLO_INFO)

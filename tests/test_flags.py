@@ -3,11 +3,11 @@ from functools import lru_cache
 
 import pytest
 
-from host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, UserProfile, detect_flags
-from host.flags.labels import LABELLED_SCENARIOS
-from host.flags.sustain import Sustain
-from host.gait.cycles import CycleTable, ride_cycles, stride_cycles
-from host.simulator import simulate
+from tiltguard.host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, UserProfile, detect_flags
+from tiltguard.host.flags.labels import LABELLED_SCENARIOS
+from tiltguard.host.flags.sustain import Sustain
+from tiltguard.host.gait.cycles import CycleTable, ride_cycles, stride_cycles
+from tiltguard.host.simulator import simulate
 
 
 @lru_cache(maxsize=None)

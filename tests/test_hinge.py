@@ -4,14 +4,14 @@ bout at all), and a sit-down that tips the pelvis back is refused instead of fli
 import numpy as np
 import pytest
 
-from calibration import CalibrationRejected, calibrate_from_session, find_held_hinge
-from calibration.errors import DirectionUnclear
-from host.live.calibration import LiveCalibration
-from host.live.pipeline import LivePipeline
-from host.orientation import estimate_orientation
-from host.orientation import quaternion as Q
-from host.samples import GRAVITY
-from host.simulator import Mount, Scenario, Segment, simulate
+from tiltguard.calibration import CalibrationRejected, calibrate_from_session, find_held_hinge
+from tiltguard.calibration.errors import DirectionUnclear
+from tiltguard.host.live.calibration import LiveCalibration
+from tiltguard.host.live.pipeline import LivePipeline
+from tiltguard.host.orientation import estimate_orientation
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.samples import GRAVITY
+from tiltguard.host.simulator import Mount, Scenario, Segment, simulate
 
 RATE = 100.0
 STAND = (int(1.0 * RATE), int(6.5 * RATE))
@@ -56,7 +56,7 @@ def test_live_calibration_finishes_on_a_held_hinge_before_any_step(mount):
     assert t_done < bend_end  # before the bend is even over, let alone the run
     assert done.alignment.forward_source == "hinge"
     assert forward_error_deg(done.alignment.forward_sensor, done.alignment.up_sensor, truth) < 2.0
-    from host.live.window import calibration_status  # angles are shown from here on: the status line agrees
+    from tiltguard.host.live.window import calibration_status  # angles are shown from here on: the status line agrees
 
     assert cal.state == "refine" and calibration_status(cal.state).startswith("calibrated")
 

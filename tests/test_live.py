@@ -9,15 +9,15 @@ from html import escape  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from calibration.alignment import calibrate_from_session  # noqa: E402
-from calibration.stand import find_neutral_stand  # noqa: E402
-from host.flags import FlagSettings  # noqa: E402
-from host.live.angles import CausalPelvicAngles  # noqa: E402
-from host.live.calibration import LiveCalibration  # noqa: E402
-from host.live.pipeline import LivePipeline  # noqa: E402
-from host.orientation import estimate_orientation  # noqa: E402
-from host.pelvis.angles import pelvic_angles  # noqa: E402
-from host.simulator import simulate  # noqa: E402
+from tiltguard.calibration.alignment import calibrate_from_session  # noqa: E402
+from tiltguard.calibration.stand import find_neutral_stand  # noqa: E402
+from tiltguard.host.flags import FlagSettings  # noqa: E402
+from tiltguard.host.live.angles import CausalPelvicAngles  # noqa: E402
+from tiltguard.host.live.calibration import LiveCalibration  # noqa: E402
+from tiltguard.host.live.pipeline import LivePipeline  # noqa: E402
+from tiltguard.host.orientation import estimate_orientation  # noqa: E402
+from tiltguard.host.pelvis.angles import pelvic_angles  # noqa: E402
+from tiltguard.host.simulator import simulate  # noqa: E402
 
 SCENARIO = "run-sustained-anterior"
 DECIDE_WITHIN_S = 10.0  # docs/flags.md: the live engine decides within 10 s of the pattern becoming sustained
@@ -165,7 +165,7 @@ def test_live_rotation_follows_the_strides_through_street_corners():
 
 
 def test_cli_live_refuses_an_unknown_scenario_in_one_line(capsys):
-    from host.cli import main
+    from tiltguard.host.cli import main
 
     assert main(["live", "--sim", "no-such-run"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -178,8 +178,8 @@ pytest.importorskip("pytestqt")
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    from host.live.settings import LiveSettings
-    from host.live.window import LiveWindow
+    from tiltguard.host.live.settings import LiveSettings
+    from tiltguard.host.live.window import LiveWindow
 
     win = LiveWindow(LiveSettings(str(tmp_path / "live.ini")), db_path=str(tmp_path / "sessions.sqlite3"))
     win.opened = []
@@ -194,8 +194,8 @@ def window(qtbot, tmp_path):
 
 
 def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window, tmp_path):
-    from host.live.link import Source
-    from host.store import SessionStore
+    from tiltguard.host.live.link import Source
+    from tiltguard.host.store import SessionStore
 
     _, truth = simulate(SCENARIO, minutes=6, seed=0)
     link = window.connect_source(Source("sim", SCENARIO, minutes=6, seed=0, speed=3.0))
@@ -242,7 +242,7 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
 def test_app_on_a_trainer_shows_the_pedal_cadence_and_the_saddle_tilt(qtbot, window):
     """A rider: calibrated from the pedalling, the cadence readout in rpm and the rpm curve in the cadence
     plot, whose range moves down to it; the tilt readout is the saddle tilt without the running alert."""
-    from host.live.link import Source
+    from tiltguard.host.live.link import Source
 
     _, truth = simulate("ride-steady", minutes=3, seed=0)
     link = window.connect_source(Source("sim", "ride-steady", minutes=3, seed=0, speed=4.0))
@@ -266,11 +266,11 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
     holds every sample the device made up to the stop, once and in order."""
     from PySide6.QtCore import QTimer
 
-    from firmware.serial_link import SerialLink
-    from host.link.simdevice import DeviceThread
-    from host.link.virtual_usb import Noise, VirtualUsbCable
-    from host.live.dialogs import ConnectDialog
-    from host.store import SessionStore
+    from tiltguard.firmware.serial_link import SerialLink
+    from tiltguard.host.link.simdevice import DeviceThread
+    from tiltguard.host.link.virtual_usb import Noise, VirtualUsbCable
+    from tiltguard.host.live.dialogs import ConnectDialog
+    from tiltguard.host.store import SessionStore
 
     rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=4)
     cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
@@ -330,11 +330,11 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
     pytest.importorskip("bumble")
     import asyncio
 
-    from firmware.ble import BleLink
-    from host.link.ble import BleTransport, scan
-    from host.link.simdevice import SimulatedDevice
-    from host.live.link import Source
-    from host.store import SessionStore
+    from tiltguard.firmware.ble import BleLink
+    from tiltguard.host.link.ble import BleTransport, scan
+    from tiltguard.host.link.simdevice import SimulatedDevice
+    from tiltguard.host.live.link import Source
+    from tiltguard.host.store import SessionStore
     from tests.bumble_link import UUID, VirtualRadio
 
     rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=6)
@@ -388,7 +388,7 @@ def test_flag_chimes_rise_at_a_start_and_fall_at_an_end(qapp):
 
     from PySide6.QtMultimedia import QMediaDevices
 
-    from host.live.sound import Chimes, chime_wav
+    from tiltguard.host.live.sound import Chimes, chime_wav
 
     def notes(kind):
         with wave.open(io.BytesIO(chime_wav(kind))) as w:
@@ -418,7 +418,7 @@ def qtbot_left():
 def _check_screenshot(path):
     from PySide6.QtGui import QImage
 
-    from host.live import palette as C
+    from tiltguard.host.live import palette as C
 
     img = QImage(str(path))
     assert img.width() >= 1200 and img.height() >= 800
@@ -428,8 +428,8 @@ def _check_screenshot(path):
 
 
 def test_window_remembers_its_settings(qtbot, tmp_path):
-    from host.live.settings import LiveSettings
-    from host.live.window import LiveWindow
+    from tiltguard.host.live.settings import LiveSettings
+    from tiltguard.host.live.window import LiveWindow
 
     ini = str(tmp_path / "live.ini")
     win = LiveWindow(LiveSettings(ini))
@@ -449,7 +449,7 @@ def test_window_remembers_its_settings(qtbot, tmp_path):
 
 
 def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
-    from host.live.dialogs import CalibrateDialog
+    from tiltguard.host.live.dialogs import CalibrateDialog
 
     dlg = CalibrateDialog()
     qtbot.addWidget(dlg)
@@ -473,8 +473,8 @@ def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
 
 
 def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
-    from host.live.calibration import CalibrationEvent
-    from host.live.pipeline import LiveUpdate
+    from tiltguard.host.live.calibration import CalibrationEvent
+    from tiltguard.host.live.pipeline import LiveUpdate
 
     sat = CalibrationEvent("hinge_rejected", "that was sitting down or squatting, not a hip hinge", 20.0)
     window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[sat]))
@@ -487,8 +487,8 @@ def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
 
 
 def test_aligned_without_a_stand_the_window_clears_its_hint_and_opens_no_dialog(qtbot, window):
-    from host.live.calibration import CalibrationEvent
-    from host.live.pipeline import LiveUpdate
+    from tiltguard.host.live.calibration import CalibrationEvent
+    from tiltguard.host.live.pipeline import LiveUpdate
 
     window.plots.set_hint("Calibrate: press N and stand still")
     moving = CalibrationEvent("moving_ok", "No neutral stand: angles are relative to your posture ...", 60.0)

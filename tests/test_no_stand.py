@@ -8,11 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from host.analysis import analyse_recording, session_summary
-from host.orientation import estimate_orientation
-from host.orientation import quaternion as Q
-from host.report import write_report_for_recording
-from host.simulator import ACTIVITIES, simulate
+from tiltguard.host.analysis import analyse_recording, session_summary
+from tiltguard.host.orientation import estimate_orientation
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.report import write_report_for_recording
+from tiltguard.host.simulator import ACTIVITIES, simulate
 
 RUNNING = ACTIVITIES.index("running")
 
@@ -75,7 +75,7 @@ def test_a_recording_that_starts_or_ends_in_motion_keeps_its_inclination(first_s
 
 
 def test_live_without_a_stand_aligns_to_the_moving_posture_then_takes_a_stand_when_one_comes():
-    from host.live.pipeline import LivePipeline
+    from tiltguard.host.live.pipeline import LivePipeline
 
     rec, truth = simulate("run-turns-stops", minutes=8, seed=3)
     stop = next(s for s in truth.segments if s["kind"] == "stand" and s["start_s"] > 30)

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from host.orientation import (OrientationStream, estimate_orientation, inclination_error_rad,
+from tiltguard.host.orientation import (OrientationStream, estimate_orientation, inclination_error_rad,
                               inclination_rmse_deg)
-from host.orientation import quaternion as Q
+from tiltguard.host.orientation import quaternion as Q
 
 G = 9.80665
 FS = 200.0
@@ -115,9 +115,9 @@ def test_broad_first_trial_is_scored_like_the_benchmark(broad_dir):
 def test_travel_acceleration_no_longer_pulls_tilt_and_obliquity():
     """A city run (corners at 30°/s, a U-turn, two stops at crossings): without the travel model, every
     start, stop and corner reads as tilt/obliquity for seconds; with it, the inclination follows the pelvis."""
-    simulator = pytest.importorskip("host.simulator")
-    from calibration import calibrate_from_session
-    from host.pelvis import pelvic_angles
+    simulator = pytest.importorskip("tiltguard.host.simulator")
+    from tiltguard.calibration import calibrate_from_session
+    from tiltguard.host.pelvis import pelvic_angles
 
     rec, truth = simulator.simulate("run-street-corners", minutes=3, rate_hz=200, seed=4)
     run = truth.activity == 2
@@ -175,8 +175,8 @@ def test_travel_model_leaves_a_still_or_short_recording_alone(rate_hz):
 
 
 def test_gyro_lag_behind_a_reference_is_measured_to_a_sixteenth_of_a_sample():
-    from host.orientation.metrics import gyro_lag_samples
-    from host.simulator import simulate
+    from tiltguard.host.orientation.metrics import gyro_lag_samples
+    from tiltguard.host.simulator import simulate
 
     rec, truth = simulate("easy-run-neutral", minutes=1.5, seed=2)
     assert gyro_lag_samples(rec.gyr, truth.quat_sensor, rec.rate_hz) == 0.0  # the simulator samples on time
@@ -189,7 +189,7 @@ def test_gyro_lag_behind_a_reference_is_measured_to_a_sixteenth_of_a_sample():
 def test_broad_gyro_lags_its_optical_reference(broad_dir):
     """The floor under every filter's BROAD score (docs/validation.md): the IMU's rate trails the optical
     reference's by more than a sample, which no filter can see in the IMU data."""
-    from host.orientation.metrics import gyro_lag_samples
+    from tiltguard.host.orientation.metrics import gyro_lag_samples
 
     d = np.load(sorted(broad_dir.glob("*.npz"))[0])
     lag = gyro_lag_samples(d["imu_gyr"], d["opt_quat"], float(d["sampling_rate"]), d["movement"])

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from host.orientation import quaternion as Q
-from host.pelvis import pelvic_angles, split_heading
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.pelvis import pelvic_angles, split_heading
 
 FS = 100.0
 
@@ -56,7 +56,7 @@ def test_a_street_corner_leaves_rotation_once_the_strides_set_the_heading():
     """90° left in ~3 s (30°/s at its peak) while running with the cadence rising 160 -> 180 steps/min: the
     low-pass heading lags the corner and rotation reads part of it; the heading along the strides (mean yaw
     over each local stride, from the contacts) keeps rotation within a fraction of a degree of the swing."""
-    from host.pelvis.heading import follow_strides
+    from tiltguard.host.pelvis.heading import follow_strides
 
     fs = 200.0
     t = np.arange(int(40 * fs)) / fs
@@ -79,7 +79,7 @@ def test_a_street_corner_leaves_rotation_once_the_strides_set_the_heading():
 
 
 def test_without_steps_the_heading_stays_the_low_pass():
-    from host.pelvis.heading import follow_strides
+    from tiltguard.host.pelvis.heading import follow_strides
 
     fs = 200.0
     t = np.arange(int(20 * fs)) / fs
@@ -97,11 +97,11 @@ def test_absolute_tilt_carries_its_uncertainty():
 
 @pytest.mark.parametrize("mount", [None, dict(pitch_deg=-15.0, roll_deg=180.0)])
 def test_simulated_run_end_to_end(mount):
-    simulator = pytest.importorskip("host.simulator")
+    simulator = pytest.importorskip("tiltguard.host.simulator")
     from dataclasses import replace
 
-    from calibration import calibrate_from_session
-    from host.orientation import estimate_orientation
+    from tiltguard.calibration import calibrate_from_session
+    from tiltguard.host.orientation import estimate_orientation
 
     sc = simulator.get_scenario("easy-run-neutral")
     if mount:

@@ -4,8 +4,8 @@ import struct
 
 import pytest
 
-from firmware import protocol as P
-from firmware import protocol_vectors as V
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware import protocol_vectors as V
 from tests.mpy_helpers import run_micropython_code
 
 
@@ -15,7 +15,7 @@ def test_vectors_pass_on_cpython():
 
 def test_vectors_pass_on_micropython():
     out = run_micropython_code(
-        "from firmware import protocol_vectors as V\n"
+        "from tiltguard.firmware import protocol_vectors as V\n"
         "f = V.check()\n"
         "print('FAILURES', len(f))\n"
         "for x in f: print(x)\n"
@@ -33,7 +33,7 @@ def test_micropython_encodes_the_same_bytes_for_random_sample_frames():
         q = [rng.uniform(-1, 1) for _ in range(4)] if rng.random() < 0.5 else None
         cases.append((rng.randrange(2**32), rng.randrange(2**32), rng.randrange(2**32),
                       rng.randint(1000000, 20000000), rng.randint(-4000, 8000), raw, n, q))
-    code = ("from firmware import protocol as P\nimport binascii\nfor c in %r:\n"
+    code = ("from tiltguard.firmware import protocol as P\nimport binascii\nfor c in %r:\n"
             "    print(binascii.hexlify(P.encode_samples(*c)).decode())\n" % (cases,))
     lines = run_micropython_code(code).split()
     assert lines == [bytes(P.encode_samples(*c)).hex() for c in cases]

@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from host.rawcsv import RawFormatError, read_raw, write_raw
-from host.simulator import simulate
+from tiltguard.host.rawcsv import RawFormatError, read_raw, write_raw
+from tiltguard.host.simulator import simulate
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +118,7 @@ def test_missing_and_binary_files(tmp_path):
 
 def test_cli_simulate_writes_a_readable_file_and_refuses_bad_input(tmp_path):
     out = tmp_path / "sim.csv"
-    cmd = [sys.executable, "-m", "host.cli", "simulate", "ride-steady", "-o", str(out), "--minutes", "2",
+    cmd = [sys.executable, "-m", "tiltguard.host.cli", "simulate", "ride-steady", "-o", str(out), "--minutes", "2",
            "--rate", "100", "--seed", "3"]
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
     assert "wrote" in done.stdout
@@ -132,9 +132,9 @@ def test_cli_simulate_writes_a_readable_file_and_refuses_bad_input(tmp_path):
 
 
 def test_cli_lists_scenarios_and_runs_the_demo():
-    listing = subprocess.run([sys.executable, "-m", "host.cli", "scenarios"], capture_output=True, text=True,
+    listing = subprocess.run([sys.executable, "-m", "tiltguard.host.cli", "scenarios"], capture_output=True, text=True,
                              check=True).stdout
     assert len(listing.strip().splitlines()) >= 10 and "run-fatigue-creep" in listing
-    demo = subprocess.run([sys.executable, "-m", "host.cli", "demo"], capture_output=True, text=True, check=True).stdout
+    demo = subprocess.run([sys.executable, "-m", "tiltguard.host.cli", "demo"], capture_output=True, text=True, check=True).stdout
     assert "running cadence 16" in demo and "sustained anterior tilt: 1 interval" in demo
     assert "Flags from the sensor alone" in demo and "Shorten your stride: aim for 176-185 steps/min" in demo

@@ -17,12 +17,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from host.report import write_history, write_report, write_report_for_recording
-from host.report.build import rnd
-from host.report.chromium import find_chromium, run_headless
-from host.rawcsv import write_raw
-from host.simulator import simulate
-from host.store import SessionStore
+from tiltguard.host.report import write_history, write_report, write_report_for_recording
+from tiltguard.host.report.build import rnd
+from tiltguard.host.report.chromium import find_chromium, run_headless
+from tiltguard.host.rawcsv import write_raw
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore
 
 SESSIONS = {"easy": ("easy-run-neutral", 5.0), "run": ("run-fatigue-creep", 45.0), "ride": ("ride-fatigue", 20.0)}
 
@@ -197,7 +197,7 @@ def test_page_structure_and_alt_texts(reports):
 
 
 def test_history(reports, tmp_path, capsys):
-    from host.cli import main
+    from tiltguard.host.cli import main
 
     store = reports["store"]
     paths = write_history(store, tmp_path)
@@ -219,7 +219,7 @@ def test_history(reports, tmp_path, capsys):
 
 
 def test_report_of_a_raw_csv_file_and_bad_input(reports, tmp_path, capsys):
-    from host.cli import main
+    from tiltguard.host.cli import main
 
     rc = main(["report", str(reports["root"] / "easy.csv"), "-o", str(tmp_path / "easy")])
     out = capsys.readouterr().out
@@ -358,7 +358,7 @@ def test_usable_on_a_phone(reports, chromium, key, tmp_path):
 
 
 def test_pdf_from_the_same_html(reports, chromium, tmp_path):
-    from host.report.pdf import write_pdf
+    from tiltguard.host.report.pdf import write_pdf
 
     paths = reports["paths"]["ride"]
     pdf, how = write_pdf(paths.html, tmp_path / "report.pdf", paths.report, [])

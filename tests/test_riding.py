@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from host.gait.activity import ActivitySegments, Bout, segment_activity
-from host.gait.body_frame import level_signals
-from host.gait.riding import analyse_ride, analyse_rides, pedal_phase
+from tiltguard.host.gait.activity import ActivitySegments, Bout, segment_activity
+from tiltguard.host.gait.body_frame import level_signals
+from tiltguard.host.gait.riding import analyse_ride, analyse_rides, pedal_phase
 
 
 def test_phase_cadence_resolves_a_fraction_of_an_rpm():
@@ -29,9 +29,9 @@ def test_phase_cadence_resolves_a_fraction_of_an_rpm():
 
 
 def test_simulated_ride_cadence_rock_and_tilt():
-    sim = pytest.importorskip("host.simulator")
-    from host.gait.simulated import sensor_to_pelvis_matrix
-    from host.pelvis import analyse_session
+    sim = pytest.importorskip("tiltguard.host.simulator")
+    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
+    from tiltguard.host.pelvis import analyse_session
 
     rec, truth = sim.simulate("ride-steady", minutes=2.0, rate_hz=100, seed=3)
     mount = sensor_to_pelvis_matrix(truth)[0]

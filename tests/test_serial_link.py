@@ -8,13 +8,13 @@ import asyncio
 import numpy as np
 import pytest
 
-from firmware.serial_link import SerialLink
-from host.link.recorder import Recorder
-from host.link.serial import SerialTransport
-from host.link.simdevice import DeviceThread
-from host.link.virtual_usb import Noise, VirtualUsbCable
-from host.simulator import simulate
-from host.store import SessionStore
+from tiltguard.firmware.serial_link import SerialLink
+from tiltguard.host.link.recorder import Recorder
+from tiltguard.host.link.serial import SerialTransport
+from tiltguard.host.link.simdevice import DeviceThread
+from tiltguard.host.link.virtual_usb import Noise, VirtualUsbCable
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,8 @@ Rᵀ(a − g), its acceleration is the derivative of its velocity, and foot stri
 import numpy as np
 import pytest
 
-from host.samples import GRAVITY
-from host.simulator import ACTIVITIES, SensorErrors, simulate
+from tiltguard.host.samples import GRAVITY
+from tiltguard.host.simulator import ACTIVITIES, SensorErrors, simulate
 
 IDEAL = SensorErrors.none()
 

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from firmware import protocol as P
-from firmware.flashlog import block_bytes
-from host.link.synthetic import recording_frames
-from host.rawcsv import RawFormatError, read_raw
-from host.simulator import simulate
-from host.store import SessionStore, SessionWriter
-from host.store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.flashlog import block_bytes
+from tiltguard.host.link.synthetic import recording_frames
+from tiltguard.host.rawcsv import RawFormatError, read_raw
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore, SessionWriter
+from tiltguard.host.store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def test_migrations_from_every_older_version_reach_the_current_schema(tmp_path):
     # a file at version 1 (as an older Tiltguard left it) with a session in it
     path = tmp_path / "old.sqlite3"
     db = sqlite3.connect(path, isolation_level=None)
-    from host.store.schema import _statements
+    from tiltguard.host.store.schema import _statements
 
     for stmt in _statements(MIGRATIONS[0]):
         db.execute(stmt)
@@ -148,7 +148,7 @@ def test_flash_log_import_keeps_complete_blocks_and_is_idempotent(tmp_path, run_
 
 
 def _frames_in(block):
-    from firmware.flashlog import parse_log
+    from tiltguard.firmware.flashlog import parse_log
 
     return parse_log(block)[0]
 
@@ -157,7 +157,7 @@ def test_kill_9_mid_recording_loses_at_most_a_second_and_is_recovered(tmp_path):
     db = tmp_path / "kill.sqlite3"
     env = dict(os.environ, PYTHONPATH=str(REPO))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "host.cli", "record", "--sim", "easy-run-neutral", "--minutes", "1.5", "--db", str(db)],
+        [sys.executable, "-m", "tiltguard.host.cli", "record", "--sim", "easy-run-neutral", "--minutes", "1.5", "--db", str(db)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO, text=True)
     try:
         for line in proc.stdout:  # status lines, one a second

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from host.rawcsv import write_raw
-from host.simulator import simulate
-from host.store import SessionStore
+from tiltguard.host.rawcsv import write_raw
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore
 
 
 def test_imported_session_gets_its_pelvic_summary_and_flags(tmp_path):

@@ -7,14 +7,14 @@ import time
 
 import numpy as np
 
-from firmware.serial_link import SerialLink
-from host.link.serial import SerialTransport
-from host.link.simdevice import DeviceThread
-from host.link.sync import sync_device
-from host.link.virtual_usb import VirtualUsbCable
-from host.simulator import simulate
-from host.store import SessionStore
-from host.store.decode import sample_table
+from tiltguard.firmware.serial_link import SerialLink
+from tiltguard.host.link.serial import SerialTransport
+from tiltguard.host.link.simdevice import DeviceThread
+from tiltguard.host.link.sync import sync_device
+from tiltguard.host.link.virtual_usb import VirtualUsbCable
+from tiltguard.host.simulator import simulate
+from tiltguard.host.store import SessionStore
+from tiltguard.host.store.decode import sample_table
 
 
 def test_sync_downloads_stores_then_deletes_the_flash_log(tmp_path):

@@ -5,14 +5,14 @@ simulator, and the braking rule itself on real lower-back walking."""
 import numpy as np
 import pytest
 
-from calibration.alignment import calibrate_from_session
-from calibration.errors import DirectionUnclear
-from calibration.forward_sign import forward_sign_from_braking
-from calibration.stand import find_neutral_stand
-from host.analysis import analyse_recording
-from host.live.pipeline import LivePipeline
-from host.orientation import quaternion as Q
-from host.simulator import ACTIVITIES, simulate
+from tiltguard.calibration.alignment import calibrate_from_session
+from tiltguard.calibration.errors import DirectionUnclear
+from tiltguard.calibration.forward_sign import forward_sign_from_braking
+from tiltguard.calibration.stand import find_neutral_stand
+from tiltguard.host.analysis import analyse_recording
+from tiltguard.host.live.pipeline import LivePipeline
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.simulator import ACTIVITIES, simulate
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ def test_live_calibration_waits_for_enough_foot_strikes_then_reads_the_tilt(trea
 
 
 def test_braking_never_points_the_wrong_way_on_real_lower_back_walking(mobgap_dir):
-    from host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all
+    from tiltguard.host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all
 
     decided = 0
     for r in load_all(mobgap_dir):
@@ -111,7 +111,7 @@ def test_live_on_a_trainer_calibrates_from_the_pedalling(trainer):
 def test_an_upright_trainer_posture_cannot_sign_the_axis_and_says_what_to_do():
     from dataclasses import replace
 
-    from host.simulator import Segment, get_scenario
+    from tiltguard.host.simulator import Segment, get_scenario
 
     upright = replace(get_scenario("trainer-ride"), segments=(
         Segment("stand", 10.0), Segment("ride", 120.0, tilt_offset_deg=3.0), Segment("stand", 8.0)))

@@ -4,16 +4,16 @@ truth. Measured against the horizon, the bends would read as a larger left drop 
 import numpy as np
 import pytest
 
-from calibration.alignment import calibrate_from_session
-from calibration.stand import find_neutral_stand
-from host.analysis import analyse_recording
-from host.gait.strides import stride_metrics
-from host.live.pipeline import LivePipeline
-from host.orientation import estimate_orientation
-from host.orientation import quaternion as Q
-from host.pelvis import pelvic_angles
-from host.samples import GRAVITY
-from host.simulator import simulate
+from tiltguard.calibration.alignment import calibrate_from_session
+from tiltguard.calibration.stand import find_neutral_stand
+from tiltguard.host.analysis import analyse_recording
+from tiltguard.host.gait.strides import stride_metrics
+from tiltguard.host.live.pipeline import LivePipeline
+from tiltguard.host.orientation import estimate_orientation
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.pelvis import pelvic_angles
+from tiltguard.host.samples import GRAVITY
+from tiltguard.host.simulator import simulate
 
 FS = 100.0
 N = 600

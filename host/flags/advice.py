@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from host.activities import ACTIVITIES
+from tiltguard.host.activities import ACTIVITIES
 
 from .engine import Flag
 from .rules import FLAG_TYPES

@@ -7,7 +7,7 @@ from collections import deque
 
 import numpy as np
 
-from host.gait.cycles import Cycle
+from tiltguard.host.gait.cycles import Cycle
 from .settings import FlagSettings
 from .sustain import Episode, Sustain
 

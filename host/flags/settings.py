@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from host.simulator.truth import SUSTAINED_TILT_MIN_S, SUSTAINED_TILT_THRESHOLD_DEG
+from tiltguard.host.simulator.truth import SUSTAINED_TILT_MIN_S, SUSTAINED_TILT_THRESHOLD_DEG
 
 
 @dataclass(frozen=True)

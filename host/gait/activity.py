@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from host.activities import ACTIVITIES
-from host.samples import GRAVITY
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.samples import GRAVITY
 
 from .body_frame import LevelSignals, level_signals
 from .rhythm import StridePeriod, stride_period

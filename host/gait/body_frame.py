@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import sosfilt
 
-from host.samples import GRAVITY
+from tiltguard.host.samples import GRAVITY
 
 from .filters import butter_sos, filtfilt
 

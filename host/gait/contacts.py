@@ -24,7 +24,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
 
-from host.activities import ACTIVITIES
+from tiltguard.host.activities import ACTIVITIES
 
 from .activity import RIDING, RUNNING, STILL, WALKING, ActivitySegments, segment_level_signals
 from .body_frame import LevelSignals, level_signals

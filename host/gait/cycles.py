@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.activities import ACTIVITIES
+from tiltguard.host.activities import ACTIVITIES
 
 MAX_STRIDE_S = 2.0  # longer: a stop or a missed contact, not a stride
 RIDE_WINDOW_S = 10.0

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from host.samples import GRAVITY, RawRecording
+from tiltguard.host.samples import GRAVITY, RawRecording
 
 # Rows are the pelvis axes (x forward, y left, z up) expressed in the sensor frame (x up, y right, z forward).
 SENSOR_TO_PELVIS = np.array([[0.0, 0.0, 1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])

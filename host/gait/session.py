@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.pelvis.angles import PelvicAngles
-from host.pelvis.heading import follow_strides
+from tiltguard.host.pelvis.angles import PelvicAngles
+from tiltguard.host.pelvis.heading import follow_strides
 
 from .activity import ActivitySegments, segment_level_signals
 from .body_frame import level_signals

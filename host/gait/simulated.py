@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from host.frames import rotation_from_wxyz
+from tiltguard.host.frames import rotation_from_wxyz
 
 from .cadence import cadence_spm
 

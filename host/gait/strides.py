@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from host.activities import ACTIVITIES, GAIT_ACTIVITIES
+from tiltguard.host.activities import ACTIVITIES, GAIT_ACTIVITIES
 
 from .sequence import MAX_STEP_S, MIN_STEP_S
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
 
-from firmware.ble import CONTROL_UUID, SERVICE_UUID, STREAM_UUID
-from host.link.transport import LinkDown, Transport
+from tiltguard.firmware.ble import CONTROL_UUID, SERVICE_UUID, STREAM_UUID
+from tiltguard.host.link.transport import LinkDown, Transport
 
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 CONNECT_ATTEMPTS = 4

@@ -1,8 +1,8 @@
 """Host end of the in-process link to a SimulatedDevice (`tiltguard record --sim`)."""
 from __future__ import annotations
 
-from host.link.simdevice import LoopbackLink
-from host.link.transport import LinkDown, Transport
+from tiltguard.host.link.simdevice import LoopbackLink
+from tiltguard.host.link.transport import LinkDown, Transport
 
 
 class LoopbackTransport(Transport):

@@ -16,10 +16,10 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from firmware import protocol as P
-from host.clock import ClockMap, DeviceTime, SeqTracker
-from host.link.transport import LinkDown, Transport
-from host.store import SessionStore, SessionWriter
+from tiltguard.firmware import protocol as P
+from tiltguard.host.clock import ClockMap, DeviceTime, SeqTracker
+from tiltguard.host.link.transport import LinkDown, Transport
+from tiltguard.host.store import SessionStore, SessionWriter
 
 log = logging.getLogger(__name__)
 

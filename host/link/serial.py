@@ -13,8 +13,8 @@ import time
 
 import serial
 
-from firmware import protocol as P
-from host.link.transport import LinkDown, Transport
+from tiltguard.firmware import protocol as P
+from tiltguard.host.link.transport import LinkDown, Transport
 
 
 class SerialTransport(Transport):

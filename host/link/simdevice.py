@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from firmware import config as cfgmod
-from host.samples import RawRecording
+from tiltguard.firmware import config as cfgmod
+from tiltguard.host.samples import RawRecording
 
 if TYPE_CHECKING:
-    from host.simulator.poses import SimulatedPosePod
+    from tiltguard.host.simulator.poses import SimulatedPosePod
 
 TICKS_PERIOD = 1 << 30  # the ESP32 port's ticks_us period
 
@@ -47,7 +47,7 @@ class SimBoard:
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
                  start_us: int = TICKS_PERIOD - 5_000_000) -> None:
-        from sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
+        from tiltguard.sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
 
         self.clock = ScaledClock(speed, start_us)  # the tick counter wraps 5 s into the run
         self.speed = speed
@@ -97,7 +97,7 @@ class SimulatedDevice:
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, links, folder: str | Path | None = None, speed: float = 1.0,
                  config: dict | None = None) -> None:
-        from firmware.app import Device
+        from tiltguard.firmware.app import Device
 
         self._tmp = None
         if folder is None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from firmware import protocol as P
-from firmware.compat import crc32
-from host.link.recorder import Recorder
-from host.link.transport import Transport
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.compat import crc32
+from tiltguard.host.link.recorder import Recorder
+from tiltguard.host.link.transport import Transport
 
 READ_CHUNK = 4096  # asked per C_LOG_READ; the device trims it to its link's frame size
 

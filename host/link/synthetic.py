@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from firmware import protocol as P
-from host.samples import GRAVITY, RawRecording
+from tiltguard.firmware import protocol as P
+from tiltguard.host.samples import GRAVITY, RawRecording
 
 
 def scales(acc_range_g: int = 8, gyr_range_dps: int = 1000) -> tuple[float, float]:

@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
 
-from host.orientation import quaternion as Q
-from host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy
-from host.pelvis.heading import window_mean
-from host.pelvis.lean import CausalTurnLean
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.pelvis.angles import HEADING_CUTOFF_HZ, euler_zxy
+from tiltguard.host.pelvis.heading import window_mean
+from tiltguard.host.pelvis.lean import CausalTurnLean
 
 MAX_STRIDE_S = 2.4  # the longest stride the step detector accepts (two 1.2-s steps)
 BLEND_S = 1.0

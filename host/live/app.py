@@ -9,7 +9,7 @@ from .link import Source
 
 def source_from_args(args) -> Source | None:
     if getattr(args, "sim", None):
-        from host.simulator import SCENARIOS
+        from tiltguard.host.simulator import SCENARIOS
 
         if args.sim not in SCENARIOS:
             raise ValueError(f"unknown scenario {args.sim!r} (see `tiltguard scenarios`)")

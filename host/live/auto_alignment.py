@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from calibration.alignment import Alignment, calibrate_from_session, first_bout
-from calibration.errors import CalibrationRejected
+from tiltguard.calibration.alignment import Alignment, calibrate_from_session, first_bout
+from tiltguard.calibration.errors import CalibrationRejected
 
 AFTER_S = 60.0  # of one walking/running bout
 KEEP_S = 150.0  # samples kept while waiting (the bout's first minute plus the steps that sign it)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
+from tiltguard.calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
                                    first_rocking_bout, forward_from_pedalling, forward_from_walking,
                                    mean_vertical, signed_by_hinge, stand_vertical)
-from calibration.errors import CalibrationRejected, DirectionUnclear
-from calibration.forward_sign import BRAKING_WINDOW_S
-from calibration.hinge import find_held_hinge, forward_from_hinge
+from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
+from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S
+from tiltguard.calibration.hinge import find_held_hinge, forward_from_hinge
 
 STAND_S = 5.0
 FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides for a clear fore-aft axis

@@ -39,8 +39,8 @@ class ConnectDialog(QDialog):
         self.ble = QRadioButton("Bluetooth LE")
         for i, b in enumerate((self.sim, self.serial, self.ble)):
             self.kind.addButton(b, i)
-        from host.demo import DEMO_SCENARIO
-        from host.simulator import SCENARIOS
+        from tiltguard.host.demo import DEMO_SCENARIO
+        from tiltguard.host.simulator import SCENARIOS
 
         self.scenario = QComboBox()
         self.scenario.addItems(sorted(SCENARIOS))
@@ -95,7 +95,7 @@ class ConnectDialog(QDialog):
 
         def work():
             try:
-                from host.link.ble import scan
+                from tiltguard.host.link.ble import scan
 
                 found = asyncio.run(scan(5.0))
                 results.done.emit(found, "")

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from firmware import protocol as P
-from host.clock import DeviceTime
-from host.flags import UserProfile
+from tiltguard.firmware import protocol as P
+from tiltguard.host.clock import DeviceTime
+from tiltguard.host.flags import UserProfile
 
 from .pipeline import FlagNotice, LivePipeline, LiveUpdate
 
@@ -161,8 +161,8 @@ class LiveLink:
                 self.on_finished()
 
     async def _run(self) -> None:
-        from host.link.recorder import Recorder
-        from host.store import SessionStore
+        from tiltguard.host.link.recorder import Recorder
+        from tiltguard.host.store import SessionStore
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
@@ -230,11 +230,11 @@ class LiveLink:
 
             return start_simulated_device(s.target, s.minutes, s.seed, s.speed)
         if s.kind == "serial":
-            from host.link.serial import SerialTransport
+            from tiltguard.host.link.serial import SerialTransport
 
             return SerialTransport(s.target), None
         if s.kind == "ble":
-            from host.link.ble import BleTransport
+            from tiltguard.host.link.ble import BleTransport
 
             return BleTransport(s.target), None
         raise ValueError(f"unknown source kind {s.kind!r}")
@@ -330,8 +330,8 @@ class LiveLink:
     def _load_accel_calibration(self, name: str, address: str) -> None:
         """The pod's newest accelerometer calibration from the user's store (also when only watching), so the
         live view reads the samples as the post-session analysis will."""
-        from calibration.accel_six_position import AccelCalibration
-        from host.store import SessionStore
+        from tiltguard.calibration.accel_six_position import AccelCalibration
+        from tiltguard.host.store import SessionStore
 
         try:
             with SessionStore(self.db_path, recover=False, analyse=None) as store:

@@ -15,15 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from calibration.alignment import Alignment
-from host.activities import ACTIVITIES
-from host.flags import Flag, FlagEvent, FlagSettings, LiveFlagEngine, UserProfile
-from host.flags.advice import AdviceContext, advise
-from host.gait.activity import segment_activity
-from host.gait.cycles import RIDE_WINDOW_S
-from host.gait.riding import CRANK_BAND_HZ, cadence_rpm
-from host.gait.streaming import LiveContact, StreamingStepDetector
-from host.orientation.streaming import OrientationStream
+from tiltguard.calibration.alignment import Alignment
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.flags import Flag, FlagEvent, FlagSettings, LiveFlagEngine, UserProfile
+from tiltguard.host.flags.advice import AdviceContext, advise
+from tiltguard.host.gait.activity import segment_activity
+from tiltguard.host.gait.cycles import RIDE_WINDOW_S
+from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
+from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
+from tiltguard.host.orientation.streaming import OrientationStream
 
 from .angles import CausalPelvicAngles
 from .auto_alignment import MovingPostureAlignment

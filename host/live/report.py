@@ -16,10 +16,10 @@ def write_session_report(db_path: str | None, session_id: int, out_dir: str | Pa
                          profile=None) -> Path | None:
     """Path of the report file written for the session, or None when there is no report writer."""
     try:
-        from host.report import write_report
+        from tiltguard.host.report import write_report
     except ImportError:
         return None
-    from host.store import SessionStore
+    from tiltguard.host.store import SessionStore
 
     out = Path(out_dir) if out_dir else Path(db_path).with_name("reports") / f"session-{session_id}"
     out.mkdir(parents=True, exist_ok=True)

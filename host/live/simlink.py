@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
-from host.link.loopback import LoopbackTransport
-from host.link.simdevice import DeviceThread, LoopbackLink
+from tiltguard.host.link.loopback import LoopbackTransport
+from tiltguard.host.link.simdevice import DeviceThread, LoopbackLink
 
 
 class ThreadedLoopbackLink(LoopbackLink):
@@ -49,7 +49,7 @@ class ThreadedLoopbackTransport(LoopbackTransport):
 def start_simulated_device(scenario: str, minutes: float | None = None, seed: int = 0,
                            speed: float = 1.0) -> tuple[ThreadedLoopbackTransport, DeviceThread]:
     """(host transport, running device thread) for a simulator scenario; stop the thread with .stop()."""
-    from host.simulator import simulate
+    from tiltguard.host.simulator import simulate
 
     rec, _ = simulate(scenario, minutes=minutes, seed=seed)
     return start_device_on(rec, f"sim:{scenario}:{seed}", speed)

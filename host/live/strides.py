@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.activities import ACTIVITIES
-from host.gait.cycles import Cycle, ride_cycles, stride_cycles
-from host.gait.streaming import LiveContact
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.gait.cycles import Cycle, ride_cycles, stride_cycles
+from tiltguard.host.gait.streaming import LiveContact
 
 CADENCE_STEPS = 6  # median over the last 6 step intervals: steady without hiding a change for long
 MIN_STEP_S, MAX_STEP_S = 0.25, 1.2  # 240 .. 50 steps/min; outside: a pause or a missed contact

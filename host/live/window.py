@@ -11,7 +11,7 @@ from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QFont, QKeySe
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar,
                                QVBoxLayout, QWidget)
 
-from host.flags import UserProfile
+from tiltguard.host.flags import UserProfile
 
 from . import palette as C
 from .dialogs import CalibrateDialog, ConnectDialog

@@ -73,7 +73,7 @@ def travel_compensated_acc(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> 
     cell_R = Q.to_matrix(q[:used])[:, :2, :].reshape(n_cells, step, 2, 3).mean(axis=1)
     # standing still (a person sways, so VQF's rest detector, made for a sensor lying still, misses many
     # stands): the calibration's stillness test (on the block means), or VQF's rest
-    from calibration.reclip import still_mask
+    from tiltguard.calibration.reclip import still_mask
 
     still = still_mask(acc_base, gyr_base, base_hz) | base["restDetected"].astype(bool)
     rest_cells = still[:used].reshape(n_cells, step).all(axis=1)

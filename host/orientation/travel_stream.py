@@ -92,7 +92,7 @@ class TravelStream:
 
     def _standing_still(self) -> bool:
         """The calibration's stillness test over the last second (a person sways; VQF's rest misses that)."""
-        from calibration.still import is_still
+        from tiltguard.calibration.still import is_still
 
         return len(self._recent) == self._second and is_still(self._recent[:, :3], self._recent[:, 3:])
 

@@ -15,8 +15,8 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
 
-from host.orientation import quaternion as Q
-from host.pelvis.lean import travel_frame_force, turn_lean
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.pelvis.lean import travel_frame_force, turn_lean
 
 HEADING_CUTOFF_HZ = 0.2  # walking strides ≥ 0.8 Hz, running ≥ 1.2 Hz: their rotation swing stays intact
 # Absolute standing pelvic tilt in healthy adults: 11 ± 4 deg (Levine & Whittle 1996, ASIS–PSIS line).

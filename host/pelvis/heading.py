@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from host.gait.filters import butter_sos, filtfilt
+from tiltguard.host.gait.filters import butter_sos, filtfilt
 
 STEP_RANGE_S = (0.25, 1.2)  # 50–240 steps/min: a longer gap ends the stretch
 BLEND_S = 1.0  # from the low-pass heading to the stride heading at the ends of a stretch
@@ -113,7 +113,7 @@ def follow_strides(angles, rate_hz: float, contact_index: np.ndarray):
     heading = stride_heading(yaw, angles.heading, rate_hz, windows)
     out = replace(angles, heading=heading, rotation=yaw - heading)
     if angles.lean_force is not None and angles.lean is not None:
-        from host.pelvis.lean import stride_lean  # (lean.py uses this module's window means)
+        from tiltguard.host.pelvis.lean import stride_lean  # (lean.py uses this module's window means)
 
         lean = stride_lean(angles.lean_force, angles.lean, *windows, rate_hz)
         out = replace(out, lean=lean, obliquity=angles.obliquity - angles.lean + lean)

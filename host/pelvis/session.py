@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from host.orientation import estimate_orientation
+from tiltguard.host.orientation import estimate_orientation
 
 from .angles import PelvicAngles, pelvic_angles
 

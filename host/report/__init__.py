@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host.flags import UserProfile
+from tiltguard.host.flags import UserProfile
 
 from .build import build_report
 from .history import REPORT_KIND, collect_history, history_figures, history_medians
@@ -55,7 +55,7 @@ def write_report(store, session_id: int, out_dir: str | Path, fmt: str = "html",
     t = time.perf_counter()
     rec = None
     if analysis is None:
-        from host.analysis import stored_recording
+        from tiltguard.host.analysis import stored_recording
 
         rec = stored_recording(store, session_id)
         timings["load_s"] = time.perf_counter() - t
@@ -81,7 +81,7 @@ def write_report_for_recording(rec, out_dir: str | Path, fmt: str = "html", stor
 
 
 def _write(rec, analysis, out_dir, fmt, profile, session, store, history_for, timings, save) -> ReportPaths:
-    from host.analysis import analyse_recording
+    from tiltguard.host.analysis import analyse_recording
 
     from .figures import render_figures
     from .session_data import derive
@@ -145,7 +145,7 @@ def write_history(store, out_dir: str | Path, analyse_missing: bool = False) -> 
 def analyse_unreported(store, profile: UserProfile | None = None) -> list[int]:
     """Compute and save the report numbers of every closed session that has none yet (oldest first, so each
     one's "your usual" column sees the sessions before it)."""
-    from host.analysis import analyse_recording, stored_recording
+    from tiltguard.host.analysis import analyse_recording, stored_recording
 
     from .session_data import derive
 

@@ -11,8 +11,8 @@ import time
 
 import numpy as np
 
-from host.flags import FlagSettings, UserProfile
-from host.flags.advice import AdviceContext, advise
+from tiltguard.host.flags import FlagSettings, UserProfile
+from tiltguard.host.flags.advice import AdviceContext, advise
 
 from .catalogue import GAIT_METRICS, METRICS, REFERENCES, RIDE_METRICS
 from .drills import DRILLS_BY_ADVICE

@@ -29,8 +29,8 @@ def add_report_commands(sub) -> None:
 
 
 def _open_store(db: str | None, create: bool = True):
-    from host.store import SessionStore
-    from host.store.paths import default_db_path
+    from tiltguard.host.store import SessionStore
+    from tiltguard.host.store.paths import default_db_path
 
     path = Path(db) if db else default_db_path()
     if not create and not path.exists():
@@ -39,7 +39,7 @@ def _open_store(db: str | None, create: bool = True):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from host.report import write_report, write_report_for_recording
+    from tiltguard.host.report import write_report, write_report_for_recording
 
     t0 = time.perf_counter()
     source = Path(args.session)
@@ -48,7 +48,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with _open_store(args.db) as store:
             paths = write_report(store, sid, args.output or f"tiltguard-report-{sid}", fmt=args.format)
     elif source.is_file():
-        from host.rawcsv import read_raw
+        from tiltguard.host.rawcsv import read_raw
 
         rec = read_raw(source)
         store = _open_store(args.db, create=bool(args.db))  # history only from an existing store
@@ -72,7 +72,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from host.report import write_history
+    from tiltguard.host.report import write_history
 
     with _open_store(args.db) as store:
         paths = write_history(store, args.output, analyse_missing=args.analyse)

@@ -17,7 +17,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from host.activities import ACTIVITIES
+from tiltguard.host.activities import ACTIVITIES
 
 from .session_data import SessionProducts, TrendFit, cycle_mask
 

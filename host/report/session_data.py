@@ -12,10 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from host.activities import ACTIVITIES
-from host.analysis import SessionAnalysis, session_summary
-from host.gait.riding import Ride
-from host.gait.strides import ANGLES, BoutGait, StrideTable
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.analysis import SessionAnalysis, session_summary
+from tiltguard.host.gait.riding import Ride
+from tiltguard.host.gait.strides import ANGLES, BoutGait, StrideTable
 
 MOVING = ("running", "walking", "riding")
 SERIES_BINS = 1500  # points of the session-long plots (a few per screen pixel)

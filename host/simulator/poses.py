@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from host.samples import GRAVITY
-from host.simulator.scenarios import SensorErrors
-from host.simulator.sensor_errors import SensorErrorModel
+from tiltguard.host.samples import GRAVITY
+from tiltguard.host.simulator.scenarios import SensorErrors
+from tiltguard.host.simulator.sensor_errors import SensorErrorModel
 
 MOVE_S = 2.0  # a hand turns the pod over in about two seconds
 SURFACE_TILT_DEG = 2.0  # 1-sigma: a table or shelf is rarely level
@@ -83,7 +83,7 @@ class SimulatedPosePod:
 def six_position_on_table(pod: SimulatedPosePod, still_s: float = 3.0):
     """The guided six-position calibration done by a simulated user who turns the pod as asked and lets it
     settle before recording (what `tiltguard calibrate --sim` does over the link, here sample by sample)."""
-    from calibration.accel_six_position import guided_six_position
+    from tiltguard.calibration.accel_six_position import guided_six_position
 
     k = 0
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.interpolate import CubicSpline
 
-from host.samples import GRAVITY
-from host.simulator.scenarios import SensorErrors
+from tiltguard.host.samples import GRAVITY
+from tiltguard.host.simulator.scenarios import SensorErrors
 
 INT16_FULL_SCALE = 32768
 AMBIENT_C = 24.0

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from host.activities import ACTIVITIES
-from host.frames import quat_wxyz, rotation_from_wxyz
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.frames import quat_wxyz, rotation_from_wxyz
 
 # Defaults for "sustained anterior tilt" (the flag engine shares them): the stride-averaged tilt must
 # stay this far above the wearer's standing neutral for at least this long while walking or running.

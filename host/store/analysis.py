@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from firmware import protocol as P
-from host.clock import ClockMap, DeviceTime, index_gaps
-from host.store.decode import sample_table
+from tiltguard.firmware import protocol as P
+from tiltguard.host.clock import ClockMap, DeviceTime, index_gaps
+from tiltguard.host.store.decode import sample_table
 
 
 def analyse_link(store, session_id: int) -> dict:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from firmware import protocol as P
-from host.samples import RawRecording
+from tiltguard.firmware import protocol as P
+from tiltguard.host.samples import RawRecording
 
 WRAP_US = 1 << 32
 

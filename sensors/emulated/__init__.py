@@ -8,6 +8,6 @@ Not modelled: the analogue front end and digital low-pass filters (their registe
 read back), self-test, interrupts pins, wake-on-motion.
 Everything here runs on MicroPython as well as CPython.
 """
-from sensors.emulated.bus import FakeI2C, FileSource, FunctionSource, ListSource, ManualClock
-from sensors.emulated.invensense import ICM42688Emulator, MPU6xxxEmulator
-from sensors.emulated.st import LSM6DS3Emulator, LSM6DSOXEmulator
+from tiltguard.sensors.emulated.bus import FakeI2C, FileSource, FunctionSource, ListSource, ManualClock
+from tiltguard.sensors.emulated.invensense import ICM42688Emulator, MPU6xxxEmulator
+from tiltguard.sensors.emulated.st import LSM6DS3Emulator, LSM6DSOXEmulator

@@ -1,7 +1,7 @@
 """Emulated InvenSense MPU-6050/6500/6886 and TDK ICM-42688-P (register map + FIFO), per their datasheets."""
 import struct
 
-from sensors.emulated.chip import DEG, G, ChipEmulator, quantise
+from tiltguard.sensors.emulated.chip import DEG, G, ChipEmulator, quantise
 
 # ---------------------------------------------------------------- MPU-6050 / 6500 / 6886
 

@@ -1,7 +1,7 @@
 """Emulated ST LSM6DS3 (pattern FIFO) and LSM6DSOX (tagged FIFO), per their datasheets."""
 import struct
 
-from sensors.emulated.chip import DEG, G, ChipEmulator, quantise
+from tiltguard.sensors.emulated.chip import DEG, G, ChipEmulator, quantise
 
 ST_ODR = {1: 12.5, 2: 26, 3: 52, 4: 104, 5: 208, 6: 416, 7: 833, 8: 1660, 9: 3330, 10: 6660}
 XL_MG_PER_LSB = {0: 0.061, 1: 0.488, 2: 0.122, 3: 0.244}  # FS_XL code -> mg/LSB (code 01 is ±16 g)

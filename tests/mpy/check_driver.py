@@ -5,8 +5,8 @@ import json
 import math
 import sys
 
-from sensors import SensorNotFound, SensorNotResponding, UnknownSensor, detect
-from sensors.emulated import (FakeI2C, FunctionSource, ICM42688Emulator, LSM6DS3Emulator, LSM6DSOXEmulator,
+from tiltguard.sensors import SensorNotFound, SensorNotResponding, UnknownSensor, detect
+from tiltguard.sensors.emulated import (FakeI2C, FunctionSource, ICM42688Emulator, LSM6DS3Emulator, LSM6DSOXEmulator,
                               ManualClock, MPU6xxxEmulator)
 
 G = 9.80665
