@@ -3,7 +3,7 @@
     python bench/broad_timing.py [--broad DIR] [--json out.json]
 
 Estimator-free: the reference's own angular rate (from consecutive optical orientations) against the gyro
-(host.orientation.metrics.gyro_lag_samples). A lag between an IMU and its reference is paid by every
+(tiltguard_eval.orientation_metrics.gyro_lag_samples). A lag between an IMU and its reference is paid by every
 orientation filter alike and cannot be seen in the IMU data; this bench measures it so the orientation
 bench's BROAD numbers can be read against it. It then scores Tiltguard and its peers (offlineVQF post, VQF
 causal; same run) twice: as the benchmark does, and with the reference moved by the trial's
@@ -23,12 +23,16 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tiltguard.host.orientation import quaternion as Q  # noqa: E402
+from tiltguard_eval.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard_eval.orientation_filters import run_filter  # noqa: E402
+from tiltguard_eval.orientation_metrics import (
+    gyro_lag_samples,  # noqa: E402
+    inclination_rmse_deg,  # noqa: E402
+)
+
 from bench.options import add_data_options  # noqa: E402
 from bench.orientation import load_broad  # noqa: E402
-from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from tiltguard.host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
-from tiltguard.host.orientation import quaternion as Q  # noqa: E402
-from tiltguard.host.orientation.metrics import gyro_lag_samples  # noqa: E402
 
 FILTERS = (("tiltguard", "tiltguard", "post", False), ("offlineVQF 6D", "offline_vqf", "post", True),
            ("tiltguard", "tiltguard", "causal", False), ("VQF 6D", "vqf", "causal", True))
@@ -79,7 +83,7 @@ def main(argv=None) -> int:
     for name, method, mode, peer in FILTERS:
         plain, moved = [], []
         for tr, lag in zip(trials, lags):
-            q = estimate_orientation(tr["acc"], tr["gyr"], tr["rate_hz"], mode=mode, method=method).quat
+            q = run_filter(tr["acc"], tr["gyr"], tr["rate_hz"], mode=mode, method=method).quat
             plain.append(inclination_rmse_deg(q, tr["q_ref"], tr["mask"]))
             moved.append(inclination_rmse_deg(q, reference_moved(tr["q_ref"], lag - INTEGRATION_LEAD), tr["mask"]))
         rows.append(dict(name=name, peer=peer, mode=mode, dataset="broad",

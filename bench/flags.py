@@ -19,13 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.options import add_data_options  # noqa: E402
 from tiltguard.host.analysis import analyse_recording  # noqa: E402
 from tiltguard.host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, detect_flags  # noqa: E402
-from tiltguard.host.flags.labels import LABELLED_SCENARIOS  # noqa: E402
-from tiltguard.host.flags.scoring import FlagScore, score_intervals  # noqa: E402
 from tiltguard.host.gait.cycles import CycleTable, ride_cycles, stride_cycles  # noqa: E402
 from tiltguard.host.simulator import simulate  # noqa: E402
+from tiltguard_eval.flag_labels import LABELLED_SCENARIOS  # noqa: E402
+from tiltguard_eval.flag_scoring import FlagScore, score_intervals  # noqa: E402
+
+from bench.options import add_data_options  # noqa: E402
 
 MIN_DURATION = {  # the rule's minimum, for the live onset
     "sustained_anterior_tilt": "tilt_min_s", "tilt_creep": "creep_min_s", "excess_pelvic_drop": "drop_min_s",

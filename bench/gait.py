@@ -8,7 +8,7 @@ mobgap recordings (../shared/data/mobgap, Mobilise-D example data, INDIP referen
 walking bouts. Tiltguard looks at the whole recording and its contacts inside [start − tol, end + tol] of a
 bout are matched; the peers (mobgap 1.2.0: IcdIonescu, IcdShinImproved, IcdHKLeeImproved with LrcMcCamley or
 LrcUllrich, default parameters) run on each reference bout alone, as Mobilise-D evaluates them. Matching
-(host.gait.scoring) is one-to-one, mutually nearest, within the tolerance; counts are pooled over all bouts.
+(tiltguard_eval.gait_scoring) is one-to-one, mutually nearest, within the tolerance; counts are pooled over all bouts.
 Median timing error and laterality are over the matches at 0.25 s. Cadence error: mean |cadence −
 reference| over the straight-walk (Test5) bouts, every detector's contacts through the same estimator
 (host.gait.cadence, the Mobilise-D definition: mean over strides of 120 / stride time).
@@ -36,12 +36,13 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.options import add_data_options  # noqa: E402
-from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
-from tiltguard.host.gait.mobgap_recordings import load_all  # noqa: E402
-from tiltguard.host.gait.scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard_eval.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard_eval.mobgap_recordings import load_all  # noqa: E402
+
+from bench.options import add_data_options  # noqa: E402
 
 TOLERANCES_S = (0.25, 0.1)
 MOBGAP_ICD = ("IcdIonescu", "IcdShinImproved", "IcdHKLeeImproved")
@@ -115,8 +116,7 @@ def load_mobgap(folder: Path) -> list[Recording]:
 
 def load_scenario(name: str, minutes: float, seed: int) -> Recording:
     from tiltguard.host.simulator import simulate
-
-    from tiltguard.host.gait.simulated import scored_bouts, sensor_to_pelvis_matrix
+    from tiltguard_eval.simulated_gait import scored_bouts, sensor_to_pelvis_matrix
 
     try:
         rec, truth = simulate(name, minutes=minutes, rate_hz=200, seed=seed)
@@ -370,9 +370,9 @@ def bench_riding(rec: Recording) -> dict:
 
 
 def bench_strides(rec: Recording) -> dict:
-    from tiltguard.host.gait.scoring import match_contacts
-    from tiltguard.host.gait.session import analyse_gait
+    from tiltguard.host.analysis import analyse_gait
     from tiltguard.host.gait.strides import stride_metrics
+    from tiltguard_eval.gait_scoring import match_contacts
 
     truth = rec.truth
     angles = _angles(rec)
@@ -399,11 +399,11 @@ def bench_strides(rec: Recording) -> dict:
 def bench_throughput(hours: float = 2.0, rate_hz: float = 200.0, seed: int = 3) -> dict:
     """A long simulated session through activity + contacts + per-stride metrics (+ rides, flag cycles);
     orientation and pelvic angles (host.pelvis) timed separately."""
-    from tiltguard.host.gait.session import analyse_gait
-    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
+    from tiltguard.host.analysis import analyse_gait
     from tiltguard.host.orientation import estimate_orientation
     from tiltguard.host.pelvis.angles import pelvic_angles
     from tiltguard.host.simulator import simulate
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
 
     rec, truth = simulate("walk-to-run", minutes=60 * hours, rate_hz=rate_hz, seed=seed)
     mount = sensor_to_pelvis_matrix(truth)[0]

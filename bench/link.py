@@ -32,11 +32,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.options import add_data_options  # noqa: E402
 from tiltguard.host.link.recorder import Recorder  # noqa: E402
 from tiltguard.host.simulator import simulate  # noqa: E402
 from tiltguard.host.store import SessionStore  # noqa: E402
 from tiltguard.host.store.decode import sample_table  # noqa: E402
+
+from bench.options import add_data_options  # noqa: E402
 
 
 def _cpu_of_threads(exclude_native_ids: set[int]) -> float:
@@ -102,7 +103,7 @@ def bench_serial(rec, seconds, tmp):
     from tiltguard.firmware.serial_link import SerialLink
     from tiltguard.host.link.serial import SerialTransport
     from tiltguard.host.link.simdevice import DeviceThread
-    from tiltguard.host.link.virtual_usb import VirtualUsbCable
+    from tiltguard_eval.virtual_usb import VirtualUsbCable
 
     cable = VirtualUsbCable(tmp / "ttyBench")
     inp, out = cable.device_streams()
@@ -130,6 +131,7 @@ def bench_ble(rec, seconds, tmp):
     from tiltguard.firmware.ble import BleLink
     from tiltguard.host.link.ble import BleTransport
     from tiltguard.host.link.simdevice import SimulatedDevice
+
     from tests.bumble_link import UUID, VirtualRadio
 
     async def main():

@@ -22,9 +22,12 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from tiltguard.host.orientation import estimate_orientation  # noqa: E402
+from tiltguard_eval.datasets import DatasetMissing, dataset_dir  # noqa: E402
+from tiltguard_eval.orientation_filters import run_filter  # noqa: E402
+from tiltguard_eval.orientation_metrics import inclination_rmse_deg  # noqa: E402
+
 from bench.options import add_data_options  # noqa: E402
-from tiltguard.host.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from tiltguard.host.orientation import estimate_orientation, inclination_rmse_deg  # noqa: E402
 
 # (row name, method, mode, is peer, slow) — slow peers loop in Python (ahrs), ~1 min each on BROAD
 ROWS = [
@@ -77,7 +80,7 @@ def score(trials: list[dict], method: str, mode: str) -> tuple[float, float, lis
     errors, n_samples, seconds = [], 0, 0.0
     for tr in trials:
         t0 = time.perf_counter()
-        result = estimate_orientation(tr["acc"], tr["gyr"], tr["rate_hz"], mode=mode, method=method)
+        result = run_filter(tr["acc"], tr["gyr"], tr["rate_hz"], mode=mode, method=method)
         seconds += time.perf_counter() - t0
         n_samples += len(tr["acc"])
         errors.append(inclination_rmse_deg(result.quat, tr["q_ref"], tr["mask"]))
@@ -102,13 +105,13 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
     analysis does for a device with a stored one."""
     from dataclasses import replace
 
-    from tiltguard.calibration import calibrate_from_session
-    from tiltguard.host.analysis import analyse_recording
-    from tiltguard.host.gait.session import analyse_gait
+    from tiltguard.calibration.alignment import calibrate_from_session
+    from tiltguard.host.analysis import analyse_gait, analyse_recording
     from tiltguard.host.pelvis import pelvic_angles, per_stride_ranges
     from tiltguard.host.pelvis.heading import follow_strides
     from tiltguard.host.simulator import Mount, get_scenario, simulate
-    from tiltguard.host.simulator.poses import SimulatedPosePod, six_position_on_table
+    from tiltguard.host.simulator.poses import SimulatedPosePod
+    from tiltguard_eval.six_position_sim import six_position_on_table
 
     rows = []
     for name in names:

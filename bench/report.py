@@ -40,8 +40,8 @@ GOAL_S = 10.0
 def run(minutes: float, repeat: int, pdf: bool) -> dict:
     from tiltguard.host.analysis import analyse_recording
     from tiltguard.host.rawcsv import write_raw
-    from tiltguard.host.report import write_report
     from tiltguard.host.report.chromium import find_chromium, html_to_pdf
+    from tiltguard.host.report.write import write_report
     from tiltguard.host.simulator import simulate
     from tiltguard.host.store import SessionStore
 

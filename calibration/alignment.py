@@ -5,6 +5,8 @@
    or from a forward hip hinge (the vertical tips backwards in the pelvis frame when the pelvis tips forward).
    Where there is no travel to tell forward from backward (a treadmill), the steps tell it: every foot
    strike brakes the body, so the fore-aft acceleration just after each initial contact points backwards.
+   That evidence needs the foot contacts, a later stage (host.gait.direction): the pipeline hands it in
+   as `step_sign`; without it a treadmill bout is DirectionUnclear.
    On an indoor trainer the saddle posture tells it: seated on a bike the pelvis is tipped forward of its
    standing neutral (hands on the bars), which is a forward hinge held for the whole ride.
 Nothing is assumed about how the pod sits, so it may be tilted, sideways or upside down.
@@ -15,15 +17,19 @@ to the wearer's standing neutral.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Callable
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
+from tiltguard.host.orientation import estimate_orientation
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.signal.stillness import true_runs
 
 from .axes import horizontal_unit, pelvis_frame, unit
 from .errors import CalibrationRejected, DirectionUnclear
-from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_braking, forward_sign_from_saddle
+from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_saddle
 from .hinge import forward_from_held_hinge
-from .still import GRAVITY, check_still, true_runs
+from .still import GRAVITY, check_still
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
@@ -35,6 +41,11 @@ BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5
 # An uncalibrated consumer accelerometer reads up to ~60 mg (3 sigma bias) and 1.5 % scale off; beyond 10 % the
 # wearer was not standing still on the ground (or the sensor needs its 6-position calibration).
 MAX_NORM_DEVIATION = 0.10
+
+
+# step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout) -> +1 / -1 / 0: the steps' evidence of which way
+# `axis_sensor` points (host.gait.direction.forward_sign_from_braking), handed in by the pipeline.
+StepSign = Callable[[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, tuple], int]
 
 
 @dataclass
@@ -75,8 +86,6 @@ def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarr
 
 def mean_vertical(quat: np.ndarray) -> np.ndarray:
     """Earth's up in sensor axes, averaged over these sensor->earth orientations (a posture), unit length."""
-    from tiltguard.host.orientation import quaternion as Q
-
     return unit(Q.rotate(Q.conjugate(quat), np.broadcast_to([0.0, 0.0, 1.0], (len(quat), 3))).mean(axis=0))
 
 
@@ -107,20 +116,20 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
 
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
                          bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
-                         from_rest: bool = True) -> np.ndarray:
+                         from_rest: bool = True, step_sign: StepSign | None = None) -> np.ndarray:
     """Pelvis forward axis (sensor axes) from the direction of travel of the first bout.
 
     `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
     step-frequency horizontal acceleration (braking/propulsion is fore-aft); sign: the horizontal speed
     gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
     axes sample by sample (this averages out the per-stride pelvic rotation). Without speed gained (a
-    treadmill) and with `gyr` given, the sign comes from the braking after each foot strike
-    (`forward_sign_from_braking`); DirectionUnclear if neither tells. `from_rest=False`: the recording
+    treadmill) and with `gyr` and `step_sign` given, the sign comes from the steps (the braking after each
+    foot strike, host.gait.direction); DirectionUnclear if neither tells. `from_rest=False`: the recording
     starts in motion, the orientation is still settling at the bout's start and the speed gained there means
     nothing, so only the foot strikes count.
     """
     def from_steps(axis_sensor):
-        return 0 if gyr is None else forward_sign_from_braking(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
+        return 0 if gyr is None or step_sign is None else step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
 
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
                               "start the first walk or run from the stand, not mid-stride; on a treadmill, "
@@ -147,8 +156,6 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
     first 3 s (else by `sign_from_steps(axis in sensor axes)` -> +1/-1/0), then brought into sensor axes
     sample by sample (averaging out the per-stride rotation)."""
-    from tiltguard.host.orientation import quaternion as Q
-
     a, b = bout
     b = min(b, a + int(window_s * rate_hz))
     lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step or stroke
@@ -173,7 +180,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
 NO_STAND_POSTURE_S = 60.0  # of the first bout: its mean posture is the reference without a stand
 
 
-def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
+def _calibrate_from_first_bout(acc, gyr, rate_hz, quat, step_sign) -> Alignment:
     try:
         bout = first_bout(acc, rate_hz)
     except CalibrationRejected:
@@ -184,7 +191,7 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat) -> Alignment:
                                "stand still for 5 s before you set off") from None
     a, b = bout
     up = mean_vertical(quat[a:min(b, a + int(NO_STAND_POSTURE_S * rate_hz))])
-    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False)
+    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False, step_sign=step_sign)
     return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout")
 
 
@@ -219,21 +226,20 @@ def alignment_from_axes(up_sensor: np.ndarray, forward_sensor: np.ndarray, sourc
 
 
 def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, stand: tuple[int, int] | None,
-                           quat: np.ndarray | None = None) -> Alignment:
+                           quat: np.ndarray | None = None, step_sign: StepSign | None = None) -> Alignment:
     """Alignment from a session that starts with the neutral stand (samples stand[0]:stand[1]) and then
     sets off walking or running. `quat` (sensor->earth) is computed in post mode if not given.
 
     `stand=None` (the wearer set off without standing still): the pelvis' mean posture over the first bout
     stands in for the neutral (`neutral_from="first bout"`), so angles are relative to how they moved, not
-    to how they stand; the forward axis comes from the bout as usual."""
+    to how they stand; the forward axis comes from the bout as usual. `step_sign`: the steps' evidence of
+    direction for a bout that gains no speed (a treadmill), from the pipeline."""
     acc = np.asarray(acc, float)
     gyr = np.asarray(gyr, float)
     if quat is None:
-        from tiltguard.host.orientation import estimate_orientation
-
         quat = estimate_orientation(acc, gyr, rate_hz, mode="post", travel=True).quat
     if stand is None:
-        return _calibrate_from_first_bout(acc, gyr, rate_hz, quat)
+        return _calibrate_from_first_bout(acc, gyr, rate_hz, quat, step_sign)
     up = stand_vertical(acc[stand[0]:stand[1]], gyr[stand[0]:stand[1]], rate_hz)
 
     def hinged(first: int) -> np.ndarray | None:
@@ -258,7 +264,8 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
                                    lambda: hinged(bout[0]))
     a, b = bout
     check_upright(up, mean_vertical(quat[a:b]))
-    return _from_bout_or_hinge(up, "walking", lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr),
+    return _from_bout_or_hinge(up, "walking", lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr,
+                                                                                step_sign=step_sign),
                                lambda: hinged(a))
 
 

@@ -1,57 +1,24 @@
-"""Which way along the pelvis' fore-aft axis is forward, when the wearer gains no speed to show it.
+"""Which way along the pelvis' fore-aft axis is forward on an indoor trainer, where nobody travels.
 
-The usual sign is the speed gained when setting off from the stand (calibration.alignment). On a treadmill or
-an indoor trainer nobody travels, so:
-- steps: in walking and running alike the ground brakes the body in the first part of every stance, so the
-  fore-aft acceleration just after each initial contact points backwards;
-- pedalling: seated with the hands on the bars the pelvis sits tipped forward of its standing neutral, a
-  forward hinge held for the whole ride, and as it tips forward the measured vertical moves towards the
-  pelvis' back.
+The usual sign is the speed gained when setting off from the stand (calibration.alignment). Seated with the
+hands on the bars the pelvis sits tipped forward of its standing neutral, a forward hinge held for the whole
+ride, and as it tips forward the measured vertical moves towards the pelvis' back. The steps' evidence (a
+treadmill) needs the foot contacts, so it is a later stage: host.gait.direction.
 Each answers +1 (the axis points forward), -1 (backward) or 0 (cannot tell: ask, or wait for more steps).
 """
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import butter, sosfiltfilt
 
-from .axes import pelvis_frame, unit
+from .axes import unit
 
-# The mean fore-aft acceleration over the first half of each step (from the detected contact) must point
-# back, consistently: |t| of the per-step means >= 3. Real lower-back walking (mobgap: two participants,
-# 8-218 s): t = 2.8-9.6 along the true forward axis, except the first 60 s of one free-living recording with
-# many turns (0.7: unclear, so the session waits or asks).
+# How many steps the steps' evidence (host.gait.direction) needs, and over how much of a bout it looks: the
+# alignment's advice and the live calibration's wait use them.
 BRAKING_MIN_STEPS = 20
-BRAKING_MIN_T = 3.0
-BRAKING_WINDOW_S = 120.0  # of the bout
-BRAKING_SHARE_OF_STEP = 0.5  # walking brakes until mid-stance (~0.6 of a step), running until ~0.35
+BRAKING_WINDOW_S = 120.0
 # Seated on a road, gravel, mountain or trainer bike the pelvis sits ~10-30 deg anterior of standing; an
 # upright city bike may not, and a sit-up-and-beg posture can even roll it back: below this, no guess.
 MIN_SADDLE_TILT_DEG = 8.0
-
-
-def forward_sign_from_braking(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                              axis_sensor: np.ndarray, bout: tuple[int, int]) -> int:
-    """Sign of `axis_sensor` from the braking after each foot strike of the bout (its first 120 s). The
-    contacts come from the gait stage's detector (host.gait.contacts), whose timing does not depend on which
-    way the trial axis points."""
-    from tiltguard.host.gait.body_frame import level_signals
-    from tiltguard.host.gait.contacts import detect_initial_contacts
-
-    a, b = bout
-    b = min(b, a + int(BRAKING_WINDOW_S * rate_hz))
-    acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
-    trial = pelvis_frame(up_sensor, axis_sensor)
-    contacts = np.round(detect_initial_contacts(acc, gyr, rate_hz, sensor_to_pelvis=trial).index).astype(int)
-    fore_aft = sosfiltfilt(butter(2, 15.0, fs=rate_hz, output="sos"), level_signals(acc, gyr, rate_hz, trial).acc[:, 0])
-    w = max(2, int(rate_hz))
-    fore_aft -= np.convolve(fore_aft, np.ones(w) / w, mode="same")  # the swing about this second's level
-    contacts = contacts[(contacts >= 0) & (contacts < len(fore_aft) - w)]
-    if len(contacts) < BRAKING_MIN_STEPS:
-        return 0
-    n = max(2, int(BRAKING_SHARE_OF_STEP * np.median(np.diff(contacts))))
-    per_step = np.array([fore_aft[i:i + n].mean() for i in contacts])
-    t = -per_step.mean() / (per_step.std() / np.sqrt(len(per_step)) + 1e-12)  # > 0: braking along the axis
-    return int(np.sign(t)) if abs(t) >= BRAKING_MIN_T else 0
 
 
 def forward_sign_from_saddle(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor: np.ndarray,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import CalibrationRejected
 from .still import check_still
 
 MIN_SECONDS = 2.0
@@ -10,8 +11,6 @@ MIN_SECONDS = 2.0
 
 def gyro_bias_at_rest(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     """Mean angular rate (rad/s) of a still block; raises CalibrationRejected if it moved or is too short."""
-    from .errors import CalibrationRejected
-
     if len(gyr) < MIN_SECONDS * rate_hz:
         raise CalibrationRejected(
             f"gyro bias needs at least {MIN_SECONDS:g} s of stillness, got {len(gyr) / rate_hz:.1f} s")

@@ -17,11 +17,12 @@ give the axis and the hinge only decides its sign when nothing else can.
 from __future__ import annotations
 
 import numpy as np
+from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.signal.stillness import still_mask, true_runs
 
 from .axes import horizontal_unit, unit
 from .errors import CalibrationRejected
-from .reclip import still_mask
-from .still import GRAVITY, true_runs
+from .still import GRAVITY
 
 MIN_HINGE_DEG = 15.0  # a smaller bend leaves the forward direction to the noise and the sway
 MAX_HINGE_DEG = 100.0  # beyond it the wearer is lying or upside down, not hinging
@@ -48,8 +49,6 @@ def sacrum_drop(acc: np.ndarray, quat: np.ndarray, rate_hz: float) -> float:
     """How far (m, down > 0) the sacrum went between the first and the last sample, both still: the vertical
     acceleration integrated twice, the velocity brought back to zero at the end (a linear correction: what is
     left of a small bias or inclination error)."""
-    from tiltguard.host.orientation import quaternion as Q
-
     vertical = Q.rotate(np.asarray(quat, float), np.asarray(acc, float))[:, 2] - GRAVITY
     dt = 1.0 / rate_hz
     v = np.cumsum(vertical) * dt

@@ -8,23 +8,10 @@ with the later stand as its neutral.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
-
-from .still import MAX_ACC_STD, MAX_GYR_STD, true_runs
+from tiltguard.host.signal.stillness import true_runs
 
 RECLIP_DEG = 6.0  # standing posture repeats within ~2-3 deg; a re-clipped pod moves far more
 MIN_STILL_S = 5.0
-
-
-def still_mask(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, window_s: float = 1.0) -> np.ndarray:
-    """Samples whose surrounding second is as still as a calibration stand (same limits as calibration)."""
-    w = max(2, int(window_s * rate_hz))
-
-    def moving_std(x):
-        mean = uniform_filter1d(x, w, axis=0, mode="nearest")
-        return np.sqrt(np.maximum(uniform_filter1d(x * x, w, axis=0, mode="nearest") - mean * mean, 0)).max(axis=1)
-
-    return (moving_std(np.asarray(gyr, float)) <= MAX_GYR_STD) & (moving_std(np.asarray(acc, float)) <= MAX_ACC_STD)
 
 
 def still_stands(still: np.ndarray, rate_hz: float, min_s: float = MIN_STILL_S) -> list[tuple[int, int]]:

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import numpy as np
+from tiltguard.host.signal.stillness import MAX_ACC_STD, MAX_GYR_STD
 
 from .errors import CalibrationRejected
-from .still import GRAVITY, MAX_ACC_STD, MAX_GYR_STD
+from .still import GRAVITY
 
 SEARCH_S = 60.0  # the stand is asked for at the start; look no further
 STAND_S = 5.0

@@ -1,7 +1,7 @@
 """A whole recorded session through the pipeline, in data-flow order:
 
-samples → neutral stand → orientation → sensor-to-pelvis alignment → pelvic angles → activity → initial
-contacts → per-stride / per-ride-window cycles → flags.
+samples → neutral stand → orientation → sensor-to-pelvis alignment → pelvic angles → gait events (activity,
+initial contacts) → rotation along the strides' heading → per-stride / per-ride-window cycles → flags.
 
 `mode="post"` is the report's best estimate (looks ahead and back); `mode="causal"` uses only the past at
 every step where the stage has a causal variant (orientation), as the live view would see it.
@@ -12,21 +12,24 @@ import json
 from dataclasses import dataclass, replace
 
 import numpy as np
-
 from tiltguard.calibration.accel_six_position import AccelCalibration
 from tiltguard.calibration.alignment import Alignment, calibrate_from_session
 from tiltguard.calibration.errors import CalibrationRejected
-from tiltguard.calibration.reclip import mounting_periods, still_mask
+from tiltguard.calibration.reclip import mounting_periods
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
 from tiltguard.host.gait.activity import ActivitySegments
 from tiltguard.host.gait.contacts import InitialContacts
 from tiltguard.host.gait.cycles import CycleTable
-from tiltguard.host.gait.session import GaitSession, analyse_gait
+from tiltguard.host.gait.direction import forward_sign_from_braking
+from tiltguard.host.gait.events import detect_gait_events
+from tiltguard.host.gait.session import GaitSession, analyse_strides
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.pelvis.angles import PelvicAngles, pelvic_angles
+from tiltguard.host.pelvis.heading import follow_strides
 from tiltguard.host.samples import RawRecording
+from tiltguard.host.signal.stillness import still_mask
 
 
 @dataclass
@@ -50,6 +53,16 @@ class SessionAnalysis:
         return float(np.median(120.0 / (self.cycles.t_end[m] - self.cycles.t_start[m])))
 
 
+def analyse_gait(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0.0,
+                 sensor_to_pelvis: np.ndarray | None = None, angles: PelvicAngles | None = None) -> GaitSession:
+    """Gait events, then (with angles) rotation re-taken along the strides' heading, then the strides stage.
+    The session's angles come back in `GaitSession.angles` with that rotation."""
+    events = detect_gait_events(acc, gyr, rate_hz, t0, sensor_to_pelvis)
+    if angles is not None:
+        angles = follow_strides(angles, rate_hz, events.contacts.index)
+    return analyse_strides(events, rate_hz, angles)
+
+
 def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSettings | None = None,
                       neutral_tilt_deg: float | None = None) -> SessionAnalysis:
     acc, gyr, rate = rec.acc, rec.gyr, rec.rate_hz
@@ -58,7 +71,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     except CalibrationRejected:
         stand = None  # set off without standing still: angles relative to the first bout's posture
     quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
-    alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat)
+    alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=forward_sign_from_braking)
     to_pelvis = alignment.R_pelvis_sensor
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg, acc=acc)
     periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
@@ -80,7 +93,8 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
         sl = slice(a, b)
         try:
             stand = find_neutral_stand(rec.acc[sl], rec.gyr[sl], rec.rate_hz)
-            al = calibrate_from_session(rec.acc[sl], rec.gyr[sl], rec.rate_hz, stand, quat=quat[sl])
+            al = calibrate_from_session(rec.acc[sl], rec.gyr[sl], rec.rate_hz, stand, quat=quat[sl],
+                                        step_sign=forward_sign_from_braking)
             angles = pelvic_angles(quat[sl], al.R_pelvis_sensor, rec.rate_hz, neutral_tilt_deg=neutral_tilt_deg,
                                    acc=rec.acc[sl])
             parts.append({name: getattr(angles, name) for name in _ANGLE_FIELDS})

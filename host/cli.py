@@ -5,8 +5,14 @@ import argparse
 import sys
 import time
 
+# Each command's module only declares its arguments; what a command runs is imported when it runs.
+from tiltguard.host.calibrate import add_calibrate_commands
+from tiltguard.host.record import add_link_commands
+from tiltguard.host.report.cli import add_report_commands
+
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.simulator import SCENARIOS
 
     for sc in SCENARIOS.values():
@@ -15,6 +21,7 @@ def _cmd_scenarios(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.rawcsv import write_raw
     from tiltguard.host.simulator import simulate
 
@@ -27,6 +34,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.demo import DEMO_SCENARIO, run_demo
 
     print(run_demo(args.scenario or DEMO_SCENARIO, minutes=args.minutes, seed=args.seed))
@@ -34,6 +42,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_live(args: argparse.Namespace) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.live.app import run_live
 
     return run_live(args)
@@ -77,21 +86,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help="session database (default: TILTGUARD_DB, or the user data directory)")
     p.set_defaults(func=_cmd_live)
 
-    from tiltguard.host.record import add_link_commands  # record, scan, sync, sessions, export, import
-
-    add_link_commands(sub)
-    from tiltguard.host.calibrate import add_calibrate_commands  # calibrate accel, calibrate list
-
-    add_calibrate_commands(sub)
-    from tiltguard.host.report.cli import add_report_commands  # report, history
-
-    add_report_commands(sub)
+    add_link_commands(sub)  # record, scan, sync, sessions, export, import
+    add_calibrate_commands(sub)  # calibrate accel, calibrate list
+    add_report_commands(sub)  # report, history
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["device"]:  # its own sub-commands and --help live in firmware.deploy
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.firmware.deploy import main as device_main
 
         return device_main(argv[1:])

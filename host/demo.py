@@ -6,8 +6,9 @@ analysis recovers from the sensor alone.
 from __future__ import annotations
 
 import numpy as np
-
 from tiltguard.host.analysis import SessionAnalysis, analyse_recording
+from tiltguard.host.flags.advice import AdviceContext, advise
+from tiltguard.host.gait.strides import stride_metrics
 from tiltguard.host.samples import RawRecording
 from tiltguard.host.simulator import ACTIVITIES, Truth, simulate
 
@@ -70,8 +71,6 @@ def describe_pelvis(result: SessionAnalysis, truth: Truth) -> list[str]:
 
 def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
     """Activity, cadence and per-stride pelvic metrics from the sensor alone, beside the truth."""
-    from tiltguard.host.gait.strides import stride_metrics
-
     gait = result.gait
     true_strides = stride_metrics(truth.t, truth.tilt_rel, truth.obliquity, truth.rotation, truth.ic_times,
                                   truth.ic_sides == "L", truth.acc_earth[:, 2], truth.activity)
@@ -102,8 +101,6 @@ def describe_gait(result: SessionAnalysis, truth: Truth) -> list[str]:
 
 def describe_flags(result: SessionAnalysis, truth: Truth) -> list[str]:
     """Flags from the sensor alone (post-session engine) and the advice for during and after the run."""
-    from tiltguard.host.flags.advice import AdviceContext, advise
-
     lines = ["Flags from the sensor alone (truth: sustained anterior tilt " +
              (", ".join(f"{_fmt_time(a)}-{_fmt_time(b)}" for a, b in truth.sustained_tilt_intervals()) or "none") + "):"]
     for f in result.flags:

@@ -21,9 +21,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
-from tiltguard.host.samples import GRAVITY, RawRecording
 from tiltguard.host.jsonable import numpy_default
+from tiltguard.host.samples import GRAVITY, RawRecording
 
 MAGIC = "# tiltguard raw imu v1"
 COLUMNS = ("t_s", "acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_radps", "gyr_y_radps", "gyr_z_radps")

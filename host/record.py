@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
+from pathlib import Path
 
 
 def add_link_commands(sub) -> None:
@@ -58,6 +60,7 @@ def _db_arg(p: argparse.ArgumentParser) -> None:
 
 
 def _store(args):
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.store import SessionStore
 
     store = SessionStore(args.db)
@@ -76,6 +79,7 @@ def cmd_record(args) -> int:
 
 
 async def _record(args, store) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.link.recorder import Recorder
 
     device_task = None
@@ -83,16 +87,17 @@ async def _record(args, store) -> int:
         transport, device = _sim_device(args)
         device_task = asyncio.ensure_future(device.run())
     elif args.serial:
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.host.link.serial import SerialTransport
 
         transport = SerialTransport(args.serial)
     else:
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.host.link.ble import BleTransport
 
         transport = BleTransport(args.ble)
     rec = Recorder(transport, store)
     stop = asyncio.Event()
-    import signal
 
     # Ctrl-C ends the recording cleanly: stop the stream, fetch the last holes, close the session
     asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)
@@ -112,6 +117,7 @@ async def _record(args, store) -> int:
 
 
 def _sim_device(args):
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.link.loopback import LoopbackTransport
     from tiltguard.host.link.simdevice import LoopbackLink, SimulatedDevice
     from tiltguard.host.simulator import simulate
@@ -133,6 +139,7 @@ async def _status(rec) -> None:
 
 # ---------------------------------------------------------------------- scan
 def cmd_scan(args) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.link.ble import scan
 
     found = asyncio.run(scan(args.timeout))
@@ -147,13 +154,16 @@ def cmd_scan(args) -> int:
 
 # ---------------------------------------------------------------------- sync
 def cmd_sync(args) -> int:
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.link.sync import sync_device
 
     if args.serial:
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.host.link.serial import SerialTransport
 
         transport = SerialTransport(args.serial)
     else:
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.host.link.ble import BleTransport
 
         transport = BleTransport(args.ble)
@@ -195,8 +205,6 @@ def cmd_export(args) -> int:
 def cmd_import(args) -> int:
     with _store(args) as store:
         if args.file.endswith(".tgl"):
-            from pathlib import Path
-
             data = Path(args.file).read_bytes()
             sid, problem = store.import_flash_log(data, f"file:{Path(args.file).resolve()}", args.device, "file")
             if problem:

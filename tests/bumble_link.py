@@ -8,8 +8,8 @@ from bumble.hci import Address
 from bumble.host import Host
 from bumble.link import LocalLink
 from bumble.transport.common import AsyncPipeSink
-
 from tiltguard.host.link.ble import BleBackend
+
 from tests.bumble_bleak_backend import bumble_backends
 from tests.bumble_mpy_bluetooth import BLE, UUID
 

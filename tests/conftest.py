@@ -3,8 +3,7 @@ import os
 import tempfile
 
 import pytest
-
-from tiltguard.host.datasets import DatasetMissing, dataset_dir
+from tiltguard_eval.datasets import DatasetMissing, dataset_dir
 
 # Nothing a test runs (the live view's calibration lookup, a CLI without --db) may touch the user's own store.
 os.environ.pop("TILTGUARD_DB", None)

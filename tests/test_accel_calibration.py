@@ -8,9 +8,13 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
-from tiltguard.calibration import CalibrationRejected, fit_ellipsoid
-from tiltguard.host.analysis import analyse_recording, analyse_stored_session, stored_recording
+from tiltguard.calibration.accel_six_position import fit_ellipsoid
+from tiltguard.calibration.errors import CalibrationRejected
+from tiltguard.host.analysis import (
+    analyse_recording,
+    analyse_stored_session,
+    stored_recording,
+)
 from tiltguard.host.rawcsv import write_raw
 from tiltguard.host.simulator import simulate
 from tiltguard.host.simulator.poses import SimulatedPosePod
@@ -114,7 +118,7 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
 
     from tiltguard.firmware.serial_link import SerialLink
     from tiltguard.host.link.simdevice import DeviceThread
-    from tiltguard.host.link.virtual_usb import VirtualUsbCable
+    from tiltguard_eval.virtual_usb import VirtualUsbCable
 
     pod = SimulatedPosePod(seed=7)
     cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
@@ -160,7 +164,7 @@ def test_guided_cli_over_usb_serial_with_a_person_at_the_keyboard(tmp_path):
 
 
 def _tilt_while_running(sc, seed, errors, calibrate: bool):
-    from tiltguard.host.simulator.poses import six_position_on_table
+    from tiltguard_eval.six_position_sim import six_position_on_table
 
     rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=seed, errors=errors)
     if calibrate:  # the same chip, turned through the six poses on a table before the run

@@ -5,16 +5,15 @@ targets live in bench/gait.py; these numbers sit well inside what the segmentati
 """
 import numpy as np
 import pytest
-
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.contacts import detect_initial_contacts
-from tiltguard.host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all
+from tiltguard_eval.mobgap_recordings import SENSOR_TO_PELVIS, load_all
 
 
 def _simulated(name, minutes, seed=1):
     sim = pytest.importorskip("tiltguard.host.simulator")
-    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
 
     rec, truth = sim.simulate(name, minutes=minutes, rate_hz=100, seed=seed)
     return rec, truth, sensor_to_pelvis_matrix(truth)[0]

@@ -1,11 +1,15 @@
 """Advice: every rule is reachable from a simulated session, every text gives its reason, numbers are the
 wearer's own, and a malformed rule file is refused."""
 import pytest
-
-from tiltguard.host.flags import UserProfile, detect_flags
-from tiltguard.host.flags.advice import AdviceContext, AdviceRulesError, advise, load_rules, target_cadence
-
 from test_flags import truth_cycles
+from tiltguard.host.flags import UserProfile, detect_flags
+from tiltguard.host.flags.advice import (
+    AdviceContext,
+    AdviceRulesError,
+    advise,
+    load_rules,
+    target_cadence,
+)
 
 # (scenario, activity, phase, profile) situations a runner or rider can be in after a session or during it.
 SITUATIONS = [

@@ -1,11 +1,11 @@
 """The whole pipeline from the sensor alone: simulated sessions in, pelvic angles and flags out."""
 import numpy as np
 import pytest
-
-from tiltguard.calibration.reclip import mounting_periods, still_mask
+from tiltguard.calibration.reclip import mounting_periods
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.analysis import analyse_recording
 from tiltguard.host.flags import LiveFlagEngine
+from tiltguard.host.signal.stillness import still_mask
 from tiltguard.host.simulator import simulate
 
 

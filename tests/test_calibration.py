@@ -2,9 +2,15 @@
 
 import numpy as np
 import pytest
-
-from tiltguard.calibration import (CalibrationRejected, alignment_from_axes, check_upright, fit_ellipsoid,
-                         forward_from_hinge, gyro_bias_at_rest, guided_six_position, stand_vertical)
+from tiltguard.calibration.accel_six_position import fit_ellipsoid, guided_six_position
+from tiltguard.calibration.alignment import (
+    alignment_from_axes,
+    check_upright,
+    stand_vertical,
+)
+from tiltguard.calibration.errors import CalibrationRejected
+from tiltguard.calibration.gyro_bias import gyro_bias_at_rest
+from tiltguard.calibration.hinge import forward_from_hinge
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.store import SessionStore
 
@@ -111,12 +117,12 @@ def test_neutral_stand_is_found_at_the_start_and_its_absence_is_explained():
 
 
 def test_a_ride_without_steps_is_aligned_from_the_pedalling_rock():
+    from dataclasses import replace
+
     from tiltguard.calibration.alignment import calibrate_from_session
     from tiltguard.calibration.stand import find_neutral_stand
     from tiltguard.host.frames import rotation_from_wxyz
-    from tiltguard.host.simulator import Mount, simulate
-    from dataclasses import replace
-    from tiltguard.host.simulator import get_scenario
+    from tiltguard.host.simulator import Mount, get_scenario, simulate
 
     sc = replace(get_scenario("ride-steady"), mount=Mount(pitch_deg=20.0, roll_deg=180.0, yaw_deg=6.0))
     rec, truth = simulate(sc, minutes=3, rate_hz=200, seed=2)

@@ -2,12 +2,17 @@
 from functools import lru_cache
 
 import pytest
-
-from tiltguard.host.flags import FLAG_TYPES, FlagSettings, LiveFlagEngine, UserProfile, detect_flags
-from tiltguard.host.flags.labels import LABELLED_SCENARIOS
+from tiltguard.host.flags import (
+    FLAG_TYPES,
+    FlagSettings,
+    LiveFlagEngine,
+    UserProfile,
+    detect_flags,
+)
 from tiltguard.host.flags.sustain import Sustain
 from tiltguard.host.gait.cycles import CycleTable, ride_cycles, stride_cycles
 from tiltguard.host.simulator import simulate
+from tiltguard_eval.flag_labels import LABELLED_SCENARIOS
 
 
 @lru_cache(maxsize=None)
@@ -125,3 +130,11 @@ def test_per_user_thresholds_change_the_outcome(tmp_path):
 
 def test_every_flag_type_has_a_positive_scenario():
     assert set().union(*EXPECTED.values()) == set(FLAG_TYPES)
+
+
+def test_the_flag_defaults_are_the_truths_definition_of_sustained_tilt():
+    from tiltguard.host.flags.settings import FlagSettings
+    from tiltguard.host.simulator import truth
+
+    d = FlagSettings()
+    assert (d.tilt_threshold_deg, d.tilt_min_s) == (truth.SUSTAINED_TILT_THRESHOLD_DEG, truth.SUSTAINED_TILT_MIN_S)

@@ -5,13 +5,12 @@ detector does, so a regression shows without making the test a benchmark.
 """
 import numpy as np
 import pytest
-
 from tiltguard.host.gait.cadence import cadence_spm, step_time_asymmetry, step_timing
 from tiltguard.host.gait.contacts import detect_initial_contacts
-from tiltguard.host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all
 from tiltguard.host.gait.rhythm import stride_period
-from tiltguard.host.gait.scoring import ContactScore, contacts_in_window, match_contacts
 from tiltguard.host.gait.sequence import select_steps
+from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window, match_contacts
+from tiltguard_eval.mobgap_recordings import SENSOR_TO_PELVIS, load_all
 
 
 # ------------------------------------------------------------------ scoring
@@ -150,7 +149,7 @@ def test_bad_input_is_a_clear_error():
 # ------------------------------------------------------------------ simulated running
 def test_detector_times_simulated_running_contacts():
     sim = pytest.importorskip("tiltguard.host.simulator")
-    from tiltguard.host.gait.simulated import scored_bouts, sensor_to_pelvis_matrix
+    from tiltguard_eval.simulated_gait import scored_bouts, sensor_to_pelvis_matrix
 
     rec, truth = sim.simulate("walk-to-run", minutes=1.5, rate_hz=200, seed=2)
     m = sensor_to_pelvis_matrix(truth)
@@ -171,8 +170,7 @@ def test_cached_zero_phase_filter_equals_scipy():
     """host.gait.filters.filtfilt reuses each design's steady state; it must give sosfiltfilt's numbers."""
     from scipy.signal import decimate as scipy_decimate
     from scipy.signal import sosfiltfilt
-
-    from tiltguard.host.gait.filters import butter_sos, decimate, filtfilt
+    from tiltguard.host.signal.filters import butter_sos, decimate, filtfilt
 
     x = np.random.default_rng(3).normal(size=(400, 3))
     for sos in (butter_sos(2, 5.0, 100.0), butter_sos(4, (0.5, 3.0), 100.0, "band")):

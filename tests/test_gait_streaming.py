@@ -1,14 +1,17 @@
 """Streaming step detector: contacts reported once, within the latency bound, whatever the frame size."""
 import numpy as np
 import pytest
-
-from tiltguard.host.gait.scoring import ContactScore
-from tiltguard.host.gait.streaming import MAX_LATENCY_S, StreamingStepDetector, stream_contacts
+from tiltguard.host.gait.streaming import (
+    MAX_LATENCY_S,
+    StreamingStepDetector,
+    stream_contacts,
+)
+from tiltguard_eval.gait_scoring import ContactScore
 
 
 def test_simulated_walk_and_run_streamed_with_bounded_latency():
     sim = pytest.importorskip("tiltguard.host.simulator")
-    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
 
     rec, truth = sim.simulate("walk-to-run", minutes=1.5, rate_hz=100, seed=5)
     mount = sensor_to_pelvis_matrix(truth)[0]

@@ -1,9 +1,13 @@
 """Per-stride pelvic metrics, vertical oscillation by drift-free double integration, normalised curves."""
 import numpy as np
 import pytest
-
 from tiltguard.host.gait.activity import Bout
-from tiltguard.host.gait.strides import normalised_curves, stride_metrics, summarise_bouts, vertical_oscillation
+from tiltguard.host.gait.strides import (
+    normalised_curves,
+    stride_metrics,
+    summarise_bouts,
+    vertical_oscillation,
+)
 
 FS = 200.0
 
@@ -74,8 +78,8 @@ def test_simulated_running_stride_ranges_match_truth():
     sim = pytest.importorskip("tiltguard.host.simulator")
     from tiltguard.calibration.alignment import calibrate_from_session
     from tiltguard.host.gait.contacts import detect_initial_contacts
-    from tiltguard.host.gait.scoring import match_contacts
     from tiltguard.host.pelvis import analyse_session
+    from tiltguard_eval.gait_scoring import match_contacts
 
     rec, truth = sim.simulate("run-asymmetric-drop", minutes=2.5, rate_hz=100, seed=2)
     align = calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, (100, 600))

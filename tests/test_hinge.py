@@ -3,9 +3,9 @@ any step, any mounting), post-session (signing a treadmill walk too short for th
 bout at all), and a sit-down that tips the pelvis back is refused instead of flipping forward and backward."""
 import numpy as np
 import pytest
-
-from tiltguard.calibration import CalibrationRejected, calibrate_from_session, find_held_hinge
-from tiltguard.calibration.errors import DirectionUnclear
+from tiltguard.calibration.alignment import calibrate_from_session
+from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
+from tiltguard.calibration.hinge import find_held_hinge
 from tiltguard.host.live.calibration import LiveCalibration
 from tiltguard.host.live.pipeline import LivePipeline
 from tiltguard.host.orientation import estimate_orientation
@@ -56,7 +56,9 @@ def test_live_calibration_finishes_on_a_held_hinge_before_any_step(mount):
     assert t_done < bend_end  # before the bend is even over, let alone the run
     assert done.alignment.forward_source == "hinge"
     assert forward_error_deg(done.alignment.forward_sensor, done.alignment.up_sensor, truth) < 2.0
-    from tiltguard.host.live.window import calibration_status  # angles are shown from here on: the status line agrees
+    from tiltguard.host.live.window import (
+        calibration_status,  # angles are shown from here on: the status line agrees
+    )
 
     assert cal.state == "refine" and calibration_status(cal.state).startswith("calibrated")
 

@@ -268,7 +268,7 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
 
     from tiltguard.firmware.serial_link import SerialLink
     from tiltguard.host.link.simdevice import DeviceThread
-    from tiltguard.host.link.virtual_usb import Noise, VirtualUsbCable
+    from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
     from tiltguard.host.live.dialogs import ConnectDialog
     from tiltguard.host.store import SessionStore
 

@@ -7,11 +7,10 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from tiltguard.host.analysis import analyse_recording, session_summary
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.orientation import quaternion as Q
-from tiltguard.host.report import write_report_for_recording
+from tiltguard.host.report.write import write_report_for_recording
 from tiltguard.host.simulator import ACTIVITIES, simulate
 
 RUNNING = ACTIVITIES.index("running")

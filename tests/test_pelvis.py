@@ -1,7 +1,6 @@
 """Pelvic angles: sign conventions pinned with hand-made rotations; heading split; end to end on the simulator."""
 import numpy as np
 import pytest
-
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.pelvis import pelvic_angles, split_heading
 
@@ -100,7 +99,7 @@ def test_simulated_run_end_to_end(mount):
     simulator = pytest.importorskip("tiltguard.host.simulator")
     from dataclasses import replace
 
-    from tiltguard.calibration import calibrate_from_session
+    from tiltguard.calibration.alignment import calibrate_from_session
     from tiltguard.host.orientation import estimate_orientation
 
     sc = simulator.get_scenario("easy-run-neutral")

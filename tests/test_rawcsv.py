@@ -5,7 +5,6 @@ import warnings
 
 import numpy as np
 import pytest
-
 from tiltguard.host.rawcsv import RawFormatError, read_raw, write_raw
 from tiltguard.host.simulator import simulate
 

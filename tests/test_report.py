@@ -3,7 +3,7 @@
 Sessions: a short easy run (the wearer's earlier session, for "your usual"), a 45-minute run whose tilt creeps
 up, and a 20-minute ride. Each is simulated, written as a raw CSV, imported into the store (which analyses it on
 close), then reported. The browser tests render the pages in headless Chromium and skip, saying so, where
-Chromium is absent (CI installs it in .ci/run).
+Chromium is absent (README's test command installs it where it can: tests/install-browser.sh).
 """
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from tiltguard.host.report import write_history, write_report, write_report_for_recording
+from tiltguard.host.rawcsv import write_raw
 from tiltguard.host.report.build import rnd
 from tiltguard.host.report.chromium import find_chromium, run_headless
-from tiltguard.host.rawcsv import write_raw
+from tiltguard.host.report.write import (
+    write_history,
+    write_report,
+    write_report_for_recording,
+)
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
 
@@ -281,7 +284,7 @@ PHONE_FRAME = """<!doctype html><html><body style="margin:0">
 def chromium():
     exe = find_chromium()
     if exe is None:
-        pytest.skip("Chromium not found (apt-get install chromium, or TILTGUARD_CHROMIUM; CI installs it in .ci/run): "
+        pytest.skip("Chromium not found (apt-get install chromium, or TILTGUARD_CHROMIUM; README's test command installs it where it can): "
                     "browser rendering not checked")
     return exe
 

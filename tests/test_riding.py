@@ -1,7 +1,6 @@
 """Riding: pedal cadence from the pelvic rock, rock/rotation ranges and saddle tilt with its drift."""
 import numpy as np
 import pytest
-
 from tiltguard.host.gait.activity import ActivitySegments, Bout, segment_activity
 from tiltguard.host.gait.body_frame import level_signals
 from tiltguard.host.gait.riding import analyse_ride, analyse_rides, pedal_phase
@@ -30,8 +29,8 @@ def test_phase_cadence_resolves_a_fraction_of_an_rpm():
 
 def test_simulated_ride_cadence_rock_and_tilt():
     sim = pytest.importorskip("tiltguard.host.simulator")
-    from tiltguard.host.gait.simulated import sensor_to_pelvis_matrix
     from tiltguard.host.pelvis import analyse_session
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
 
     rec, truth = sim.simulate("ride-steady", minutes=2.0, rate_hz=100, seed=3)
     mount = sensor_to_pelvis_matrix(truth)[0]

@@ -2,7 +2,6 @@
 Rᵀ(a − g), its acceleration is the derivative of its velocity, and foot strikes sit where they should."""
 import numpy as np
 import pytest
-
 from tiltguard.host.samples import GRAVITY
 from tiltguard.host.simulator import ACTIVITIES, SensorErrors, simulate
 

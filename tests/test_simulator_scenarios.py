@@ -4,9 +4,14 @@ from functools import lru_cache
 
 import numpy as np
 import pytest
-
 from tiltguard.host.samples import GRAVITY
-from tiltguard.host.simulator import ACTIVITIES, SCENARIOS, SensorErrors, get_scenario, simulate
+from tiltguard.host.simulator import (
+    ACTIVITIES,
+    SCENARIOS,
+    SensorErrors,
+    get_scenario,
+    simulate,
+)
 
 RATE = 100.0  # the knobs are rate-independent; 100 Hz keeps the suite quick
 

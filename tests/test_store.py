@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.flashlog import block_bytes
 from tiltguard.host.link.synthetic import recording_frames

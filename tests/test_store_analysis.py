@@ -3,7 +3,6 @@ be analysed keeps the reason while its raw data stays."""
 import json
 
 import pytest
-
 from tiltguard.host.rawcsv import write_raw
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore

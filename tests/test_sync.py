@@ -11,7 +11,7 @@ from tiltguard.firmware.serial_link import SerialLink
 from tiltguard.host.link.serial import SerialTransport
 from tiltguard.host.link.simdevice import DeviceThread
 from tiltguard.host.link.sync import sync_device
-from tiltguard.host.link.virtual_usb import VirtualUsbCable
+from tiltguard_eval.virtual_usb import VirtualUsbCable
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
 from tiltguard.host.store.decode import sample_table

@@ -4,12 +4,11 @@ trainer the saddle posture (the pelvis sits tipped forward of standing). Post-se
 simulator, and the braking rule itself on real lower-back walking."""
 import numpy as np
 import pytest
-
 from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.errors import DirectionUnclear
-from tiltguard.calibration.forward_sign import forward_sign_from_braking
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.analysis import analyse_recording
+from tiltguard.host.gait.direction import forward_sign_from_braking
 from tiltguard.host.live.pipeline import LivePipeline
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.simulator import ACTIVITIES, simulate
@@ -46,7 +45,7 @@ def test_too_few_steps_on_a_treadmill_are_refused_with_what_to_do(treadmill):
     cut = int(16 * rec.rate_hz)  # the stand, then 6 s of walking on the belt
     stand = find_neutral_stand(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz)
     with pytest.raises(DirectionUnclear, match="on a treadmill, keep going"):
-        calibrate_from_session(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz, stand)
+        calibrate_from_session(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz, stand, step_sign=forward_sign_from_braking)
 
 
 def test_live_calibration_waits_for_enough_foot_strikes_then_reads_the_tilt(treadmill):
@@ -69,7 +68,7 @@ def test_live_calibration_waits_for_enough_foot_strikes_then_reads_the_tilt(trea
 
 
 def test_braking_never_points_the_wrong_way_on_real_lower_back_walking(mobgap_dir):
-    from tiltguard.host.gait.mobgap_recordings import SENSOR_TO_PELVIS, load_all
+    from tiltguard_eval.mobgap_recordings import SENSOR_TO_PELVIS, load_all
 
     decided = 0
     for r in load_all(mobgap_dir):

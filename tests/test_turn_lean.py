@@ -3,7 +3,6 @@ session (anticlockwise, so every bend leans the runner left) post-session and li
 truth. Measured against the horizon, the bends would read as a larger left drop every lap."""
 import numpy as np
 import pytest
-
 from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.analysis import analyse_recording

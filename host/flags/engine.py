@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from tiltguard.host.gait.cycles import Cycle, CycleTable
+
 from .rules import RULES, Rule
 from .settings import FlagSettings
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import deque
 
 import numpy as np
-
 from tiltguard.host.gait.cycles import Cycle
+
 from .settings import FlagSettings
 from .sustain import Episode, Sustain
 

@@ -6,7 +6,10 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from tiltguard.host.simulator.truth import SUSTAINED_TILT_MIN_S, SUSTAINED_TILT_THRESHOLD_DEG
+# Sustained anterior tilt: the stride-averaged tilt stays this far above the wearer's standing neutral for
+# at least this long while walking or running (the simulator's truth uses the same definition; a test pins it).
+SUSTAINED_TILT_THRESHOLD_DEG = 5.0
+SUSTAINED_TILT_MIN_S = 30.0
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.samples import GRAVITY
 

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import sosfilt
-
 from tiltguard.host.samples import GRAVITY
-
-from .filters import butter_sos, filtfilt
+from tiltguard.host.signal.filters import butter_sos, filtfilt
 
 GRAVITY_CUTOFF_HZ = 0.3  # below the slowest step rate (~0.8 Hz), above posture changes
 SIGNAL_CUTOFF_HZ = 10.0  # keeps the loading-response rise (~50 ms) and drops impact ringing

@@ -23,10 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
-
 from tiltguard.host.activities import ACTIVITIES
 
-from .activity import RIDING, RUNNING, STILL, WALKING, ActivitySegments, segment_level_signals
+from .activity import (
+    RIDING,
+    RUNNING,
+    STILL,
+    WALKING,
+    ActivitySegments,
+    segment_level_signals,
+)
 from .body_frame import LevelSignals, level_signals
 from .rhythm import StridePeriod, stride_period
 from .sequence import MIN_STEP_S, select_steps

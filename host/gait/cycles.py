@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from tiltguard.host.activities import ACTIVITIES
 
 MAX_STRIDE_S = 2.0  # longer: a stop or a missed contact, not a stride

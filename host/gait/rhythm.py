@@ -10,8 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-
-from .filters import decimate
+from tiltguard.host.signal.filters import decimate
 
 WINDOW_S = 4.0  # at least two strides of the slowest walking
 HOP_S = 0.5

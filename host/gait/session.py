@@ -1,26 +1,21 @@
-"""A whole session through the gait pipeline: activity, contacts, strides, bouts, rides, cycles for flags.
+"""The strides stage of a whole session: per-stride metrics, bouts, rides and the cycles the flags read,
+from the gait events (host.gait.events) and the pelvic angles.
 
-The level signals and the stepping rhythm are computed once and shared by activity segmentation and the
-contact detector. Pelvic angles (host.pelvis) are an input: without them, contacts, cadence, activity and
-riding cadence are still available, the angle metrics are not. With them, the contacts first set the
-direction of travel along the strides (host.pelvis.heading), so rotation stays clean through corners; the
-session's angles are returned with that rotation.
+Pelvic angles are an input: without them, contacts, cadence, activity and riding cadence are still
+available, the angle metrics are not. The pipeline (host.analysis) hands in angles whose rotation already
+follows the direction of travel along the strides (host.pelvis.heading, which needs the contacts).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from tiltguard.host.pelvis.angles import PelvicAngles
-from tiltguard.host.pelvis.heading import follow_strides
 
-from .activity import ActivitySegments, segment_level_signals
-from .body_frame import level_signals
+from .activity import ActivitySegments
 from .cadence import cadence_spm
-from .contacts import InitialContacts, detect_in_level_signals
+from .contacts import InitialContacts
 from .cycles import CycleTable, ride_cycles, stride_cycles
-from .rhythm import stride_period
+from .events import GaitEvents
 from .riding import Ride, analyse_rides
 from .strides import BoutGait, StrideTable, stride_metrics, summarise_bouts
 
@@ -33,24 +28,19 @@ class GaitSession:
     bouts: list[BoutGait]
     rides: list[Ride]
     cycles: CycleTable | None  # what the flag engines consume
-    angles: PelvicAngles | None = None  # rotation relative to the stride-averaged heading
+    angles: PelvicAngles | None = None  # as handed in (rotation relative to the stride-averaged heading)
 
     def cadence_spm(self) -> float:
         return cadence_spm(self.contacts.t)
 
 
-def analyse_gait(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0.0,
-                 sensor_to_pelvis: np.ndarray | None = None, angles=None) -> GaitSession:
-    """acc m/s², gyr rad/s in sensor axes; `angles` a host.pelvis.PelvicAngles of the same samples."""
-    sig = level_signals(acc, gyr, rate_hz, sensor_to_pelvis)
-    rhythm = stride_period(sig.vertical, sig.acc[:, 1], rate_hz)
-    activity = segment_level_signals(sig, t0, rhythm)
-    contacts = detect_in_level_signals(sig, t0, rhythm, activity)
+def analyse_strides(events: GaitEvents, rate_hz: float, angles: PelvicAngles | None = None) -> GaitSession:
+    """Strides, bouts, rides and flag cycles of a session from its gait events and (optionally) its angles."""
+    sig, activity, contacts = events.signals, events.activity, events.contacts
     t = activity.t
     if angles is None:
         rides = analyse_rides(activity, sig.gyr[:, 0], rate_hz)
         return GaitSession(activity, contacts, None, [], rides, None)
-    angles = follow_strides(angles, rate_hz, contacts.index)
     strides = stride_metrics(t, angles.tilt, angles.obliquity, angles.rotation, contacts.t, contacts.left,
                              sig.vertical, activity.codes)
     per_sample = {"tilt": angles.tilt, "obliquity": angles.obliquity, "rotation": angles.rotation}

@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from tiltguard.host.activities import ACTIVITIES, GAIT_ACTIVITIES
 
 from .sequence import MAX_STEP_S, MIN_STEP_S

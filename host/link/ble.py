@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from bleak import BleakClient, BleakScanner
 from bleak.exc import BleakError
-
+from bleak_retry_connector import establish_connection
 from tiltguard.firmware.ble import CONTROL_UUID, SERVICE_UUID, STREAM_UUID
 from tiltguard.host.link.transport import LinkDown, Transport
 
@@ -85,8 +85,6 @@ class BleTransport(Transport):
         return dev
 
     async def connect(self) -> None:
-        from bleak_retry_connector import establish_connection
-
         if self._device is None:
             self._device = await self._find()
             self.address = self._device.address

@@ -12,7 +12,6 @@ import threading
 import time
 
 import serial
-
 from tiltguard.firmware import protocol as P
 from tiltguard.host.link.transport import LinkDown, Transport
 

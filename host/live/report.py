@@ -16,7 +16,7 @@ def write_session_report(db_path: str | None, session_id: int, out_dir: str | Pa
                          profile=None) -> Path | None:
     """Path of the report file written for the session, or None when there is no report writer."""
     try:
-        from tiltguard.host.report import write_report
+        from tiltguard.host.report.write import write_report
     except ImportError:
         return None
     from tiltguard.host.store import SessionStore

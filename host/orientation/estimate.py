@@ -9,27 +9,21 @@ run via their covariances, gyro integration with that bias, zero-phase low-pass 
 strapdown frame). VQF's inclination correction low-passes the accelerometer *in the inertial frame*
 (τ = 3 s), so foot-strike impacts (zero mean over a stride) average out instead of pulling the inclination, and
 its bias estimator learns during rest (stands) and during motion (runs), following slow temperature drift.
-The other methods are peers, kept for comparison.
+The comparison filters (plain VQF, Madgwick, Mahony, EKF, imufusion) live with the benches
+(bench/tiltguard_eval/orientation_filters.py), not in the product.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from vqf import VQF, offlineVQF
 
-from . import peers
+from .travel import travel_compensated_acc
+from .travel_stream import TravelStream
 
 MODES = ("causal", "post")
 TILTGUARD = "tiltguard"
-PEER_METHODS = {
-    "vqf": ("causal",),
-    "offline_vqf": ("post",),
-    "madgwick": ("causal",),
-    "mahony": ("causal",),
-    "ekf": ("causal",),
-    "imufusion": ("causal",),
-}
-METHODS = (TILTGUARD, *PEER_METHODS)
 
 
 @dataclass
@@ -63,7 +57,6 @@ def estimate_orientation(
     gyr: np.ndarray,
     rate_hz: float,
     mode: str = "post",
-    method: str = TILTGUARD,
     gyro_bias: np.ndarray | None = None,
     travel: bool = False,
 ) -> OrientationResult:
@@ -76,45 +69,17 @@ def estimate_orientation(
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     if rate_hz <= 0:
         raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
     acc, gyr = _as_imu_arrays(acc, gyr)
-    if travel and method != TILTGUARD:
-        raise ValueError("travel=True is part of the 'tiltguard' filter; the peers run as published")
     if travel and mode == "post":
-        from .travel import travel_compensated_acc
-
         acc = np.ascontiguousarray(travel_compensated_acc(acc, gyr, rate_hz))
     elif travel:
-        from .travel_stream import TravelStream
-
         acc = TravelStream(rate_hz).update(acc, gyr)
-    if method == TILTGUARD:
-        return _tiltguard(acc, gyr, rate_hz, mode, gyro_bias)
-    if mode not in PEER_METHODS[method]:
-        raise ValueError(f"method {method!r} only runs in mode {PEER_METHODS[method][0]!r}")
-    if method == "vqf":
-        out = _vqf_causal(acc, gyr, rate_hz, None)
-        return OrientationResult(out["quat6D"], method, mode, out["bias"], out["restDetected"])
-    if method == "offline_vqf":
-        from vqf import offlineVQF
-
-        out = offlineVQF(gyr, acc, None, 1.0 / rate_hz)
-        return OrientationResult(out["quat6D"], method, mode, out["bias"], out["restDetected"])
-    filt = {
-        "madgwick": peers.madgwick,
-        "mahony": peers.mahony,
-        "ekf": peers.ekf,
-        "imufusion": peers.imufusion_ahrs,
-    }[method]
-    return OrientationResult(filt(acc, gyr, rate_hz), method, mode)
+    return _tiltguard(acc, gyr, rate_hz, mode, gyro_bias)
 
 
 def _vqf_causal(acc, gyr, rate_hz, gyro_bias):
-    from vqf import VQF
-
     filt = VQF(1.0 / rate_hz, **vqf_params())
     if gyro_bias is not None:
         filt.setBiasEstimate(np.asarray(gyro_bias, float), -1.0)
@@ -125,8 +90,6 @@ def _tiltguard(acc, gyr, rate_hz, mode, gyro_bias) -> OrientationResult:
     if mode == "causal":
         out = _vqf_causal(acc, gyr, rate_hz, gyro_bias)
     else:
-        from vqf import offlineVQF
-
         # A calibrated bias is removed up front; VQF then estimates what remains (temperature drift).
         g = gyr if gyro_bias is None else np.ascontiguousarray(gyr - np.asarray(gyro_bias, float))
         out = offlineVQF(g, acc, None, 1.0 / rate_hz, vqf_params())

@@ -6,6 +6,7 @@ All functions take (N, 4)/(N, 3) arrays (or single rows) and never loop in Pytho
 from __future__ import annotations
 
 import numpy as np
+from scipy.spatial.transform import Rotation
 
 
 def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -70,8 +71,6 @@ def to_matrix(q: np.ndarray) -> np.ndarray:
 
 def from_matrix(R: np.ndarray) -> np.ndarray:
     """Inverse of to_matrix (scipy does the numerically careful branch selection)."""
-    from scipy.spatial.transform import Rotation
-
     xyzw = Rotation.from_matrix(np.asarray(R, float)).as_quat()
     return np.concatenate([xyzw[..., 3:], xyzw[..., :3]], axis=-1)
 

@@ -6,23 +6,14 @@ zero added latency: each output depends only on samples up to its own.
 from __future__ import annotations
 
 import numpy as np
+from vqf import VQF
 
-from .estimate import METHODS, TILTGUARD, _as_imu_arrays, vqf_params
+from .estimate import _as_imu_arrays, vqf_params
+from .travel_stream import TravelStream
 
 
 class OrientationStream:
-    def __init__(self, rate_hz: float, method: str = TILTGUARD, gyro_bias: np.ndarray | None = None,
-                 travel: bool = False):
-        if method not in (TILTGUARD, "vqf"):
-            raise ValueError(
-                f"streaming supports 'tiltguard' and 'vqf'; {method!r} is batch-only (one of {METHODS})"
-            )
-        if travel and method != TILTGUARD:
-            raise ValueError("travel=True is part of the 'tiltguard' filter")
-        from vqf import VQF
-
-        from .travel_stream import TravelStream
-
+    def __init__(self, rate_hz: float, gyro_bias: np.ndarray | None = None, travel: bool = False):
         self._travel = TravelStream(rate_hz) if travel else None
 
         self.rate_hz = float(rate_hz)

@@ -27,6 +27,8 @@ import numpy as np
 from scipy import sparse
 from scipy.signal import butter, sosfiltfilt
 from scipy.sparse.linalg import spsolve
+from tiltguard.host.signal.stillness import still_mask
+from vqf import offlineVQF
 
 from . import quaternion as Q
 
@@ -46,8 +48,6 @@ UNOBSERVED_S = 120.0  # drop estimated travel acceleration slower than this
 
 def travel_compensated_acc(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     """The accelerometer (sensor frame, m/s²) with the estimated travel acceleration removed."""
-    from vqf import offlineVQF
-
     # The model lives on 0.2-s cells below 0.5 Hz: block means down to ~50 Hz lose nothing it uses and make
     # the slow base 4x cheaper (a 2-h run at 200 Hz: 2.0 s -> 0.8 s for this step).
     k = max(1, round(rate_hz / BASE_RATE_HZ))
@@ -73,8 +73,6 @@ def travel_compensated_acc(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> 
     cell_R = Q.to_matrix(q[:used])[:, :2, :].reshape(n_cells, step, 2, 3).mean(axis=1)
     # standing still (a person sways, so VQF's rest detector, made for a sensor lying still, misses many
     # stands): the calibration's stillness test (on the block means), or VQF's rest
-    from tiltguard.calibration.reclip import still_mask
-
     still = still_mask(acc_base, gyr_base, base_hz) | base["restDetected"].astype(bool)
     rest_cells = still[:used].reshape(n_cells, step).all(axis=1)
     at_rest = np.zeros(n_cells + 1, bool)  # velocity lives on the cell edges

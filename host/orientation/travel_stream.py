@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi
+from tiltguard.host.signal.stillness import is_still
+from vqf import VQF
 
 from . import quaternion as Q
 from .travel import (
@@ -44,8 +46,6 @@ class TravelStream:
     current travel-acceleration estimate removed."""
 
     def __init__(self, rate_hz: float):
-        from vqf import VQF
-
         self.rate_hz = float(rate_hz)
         self._base = VQF(1.0 / self.rate_hz, tauAcc=BASE_TAU_S)
         self._step = max(1, round(CELL_S * self.rate_hz))
@@ -92,8 +92,6 @@ class TravelStream:
 
     def _standing_still(self) -> bool:
         """The calibration's stillness test over the last second (a person sways; VQF's rest misses that)."""
-        from tiltguard.calibration.still import is_still
-
         return len(self._recent) == self._second and is_still(self._recent[:, :3], self._recent[:, 3:])
 
     def _finish_cell(self) -> None:

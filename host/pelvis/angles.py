@@ -14,7 +14,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from scipy.spatial.transform import Rotation
-
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.pelvis.lean import travel_frame_force, turn_lean
 

@@ -16,41 +16,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
-
-from tiltguard.host.gait.filters import butter_sos, filtfilt
+from tiltguard.host.pelvis.lean import stride_lean
+from tiltguard.host.signal.filters import butter_sos, filtfilt
+from tiltguard.host.signal.windows import centred_mean, window_mean  # noqa: F401 (window_mean: host/live until it moves)
 
 STEP_RANGE_S = (0.25, 1.2)  # 50–240 steps/min: a longer gap ends the stretch
 BLEND_S = 1.0  # from the low-pass heading to the stride heading at the ends of a stretch
 SMOOTH_HZ = 1.0  # evens out what the stride mean leaves (stride-to-stride variation); a 2-s corner passes
 MIN_STEPS = 3  # a stretch needs at least one full stride plus a step to know its period
-
-
-def window_mean(x: np.ndarray, lo, hi) -> np.ndarray:
-    """Mean of x between fractional sample positions lo and hi (arrays or scalars), each window cut to the
-    signal; where a window is empty, the value at lo.
-
-    The samples are joined by straight lines and integrated (cumulative trapezoid), so a window need not span
-    a whole number of samples (a stride of 0.7125 s is 142.5 samples at 200 Hz) and a mean over exactly one
-    stride cancels the stride's swing.
-    """
-    x = np.asarray(x, float)
-    n = len(x)
-    i = np.arange(n, dtype=float)
-    integral = np.concatenate([[0.0], np.cumsum(0.5 * (x[1:] + x[:-1]))])
-    lo = np.clip(lo, 0, n - 1)
-    hi = np.clip(hi, 0, n - 1)
-    span = hi - lo
-    mean = (np.interp(hi, i, integral) - np.interp(lo, i, integral)) / np.where(span > 0, span, 1.0)
-    return np.where(span > 0, mean, np.interp(lo, i, x))
-
-
-def centred_mean(x: np.ndarray, width: np.ndarray) -> np.ndarray:
-    """Mean of x over a window of `width` samples (fractional, per sample) centred on each sample."""
-    x = np.asarray(x, float)
-    if len(x) < 2:
-        return x.copy()
-    i = np.arange(len(x), dtype=float)
-    return window_mean(x, i - 0.5 * width, i + 0.5 * width)
 
 
 def _stretches(contacts: np.ndarray, rate_hz: float) -> list[np.ndarray]:
@@ -113,8 +86,6 @@ def follow_strides(angles, rate_hz: float, contact_index: np.ndarray):
     heading = stride_heading(yaw, angles.heading, rate_hz, windows)
     out = replace(angles, heading=heading, rotation=yaw - heading)
     if angles.lean_force is not None and angles.lean is not None:
-        from tiltguard.host.pelvis.lean import stride_lean  # (lean.py uses this module's window means)
-
         lean = stride_lean(angles.lean_force, angles.lean, *windows, rate_hz)
         out = replace(out, lean=lean, obliquity=angles.obliquity - angles.lean + lean)
     return out

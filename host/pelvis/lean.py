@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
-
 from tiltguard.host.orientation import quaternion as Q
-from tiltguard.host.pelvis.heading import centred_mean, window_mean
+from tiltguard.host.signal.windows import centred_mean, window_mean
 
 LEAN_CUTOFF_HZ = 0.3  # turns last seconds; walking strides are ≥ 0.75 Hz
 # Live: a 4th-order causal low-pass, so that the stride's sway (≥ 0.8 Hz) is cut as well as by the

@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import numpy as np
-
 from tiltguard.host.orientation import estimate_orientation
 
-from .angles import PelvicAngles, pelvic_angles
+from .angles import PelvicAngles, pelvic_angles, per_stride_ranges
 
 
 def analyse_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, R_pelvis_sensor: np.ndarray,
@@ -27,8 +26,6 @@ def summary(angles: PelvicAngles, stride_starts: np.ndarray | None = None) -> di
         "rotation_sd_deg": float(d(angles.rotation.std())),
     }
     if stride_starts is not None and len(stride_starts) > 2:
-        from .angles import per_stride_ranges
-
         for name in ("tilt", "obliquity", "rotation"):
             out[f"{name}_stride_range_deg"] = float(d(per_stride_ranges(getattr(angles, name), stride_starts).mean()))
     return out

@@ -10,7 +10,6 @@ import math
 import time
 
 import numpy as np
-
 from tiltguard.host.flags import FlagSettings, UserProfile
 from tiltguard.host.flags.advice import AdviceContext, advise
 

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import webbrowser
 from pathlib import Path
+
+from .catalogue import METRICS
 
 
 def add_report_commands(sub) -> None:
@@ -29,6 +32,7 @@ def add_report_commands(sub) -> None:
 
 
 def _open_store(db: str | None, create: bool = True):
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.store import SessionStore
     from tiltguard.host.store.paths import default_db_path
 
@@ -39,7 +43,8 @@ def _open_store(db: str | None, create: bool = True):
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from tiltguard.host.report import write_report, write_report_for_recording
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
+    from tiltguard.host.report.write import write_report, write_report_for_recording
 
     t0 = time.perf_counter()
     source = Path(args.session)
@@ -48,6 +53,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         with _open_store(args.db) as store:
             paths = write_report(store, sid, args.output or f"tiltguard-report-{sid}", fmt=args.format)
     elif source.is_file():
+        # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.host.rawcsv import read_raw
 
         rec = read_raw(source)
@@ -72,11 +78,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    from tiltguard.host.report import write_history
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
+    from tiltguard.host.report.write import write_history
 
     with _open_store(args.db) as store:
         paths = write_history(store, args.output, analyse_missing=args.analyse)
-    import json
 
     history = json.loads(paths.json.read_text())
     print(format_history_table(history))
@@ -87,8 +93,6 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def format_history_table(history: dict) -> str:
-    from .catalogue import METRICS
-
     cols = history["columns"]
     head = f"{'id':>4}  {'date':16}  {'activity':8} {'min':>6}" + "".join(
         f" {METRICS[k].label[:14]:>14}" for k in cols)

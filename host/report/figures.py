@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
-
 from tiltguard.host.activities import ACTIVITIES
 
 from .session_data import SessionProducts, TrendFit, cycle_mask

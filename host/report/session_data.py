@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.analysis import SessionAnalysis, session_summary
 from tiltguard.host.gait.riding import Ride

@@ -11,10 +11,16 @@ from dataclasses import asdict
 
 import numpy as np
 from threadpoolctl import threadpool_limits
-
 from tiltguard.host.samples import RawRecording
 from tiltguard.host.simulator.motion import GAIT_KINDS, MotionPlan, plan_motion
-from tiltguard.host.simulator.scenarios import SCENARIOS, Mount, Scenario, Segment, SensorErrors, get_scenario
+from tiltguard.host.simulator.scenarios import (
+    SCENARIOS,
+    Mount,
+    Scenario,
+    Segment,
+    SensorErrors,
+    get_scenario,
+)
 from tiltguard.host.simulator.sensor_errors import SensorErrorModel
 from tiltguard.host.simulator.truth import ACTIVITIES, Truth
 

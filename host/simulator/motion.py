@@ -15,13 +15,25 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.spatial.transform import Rotation
 from scipy.special import ndtr
-
 from tiltguard.host.frames import body_rate_zxy, quat_multiply, rotation_from_angles
 from tiltguard.host.samples import GRAVITY
 from tiltguard.host.simulator.cycle_shapes import (
-    CHANNELS, evaluate_shapes, gait_shapes, harmonic_basis, min_curvature, obliquity_offset)
+    CHANNELS,
+    evaluate_shapes,
+    gait_shapes,
+    harmonic_basis,
+    min_curvature,
+    obliquity_offset,
+)
 from tiltguard.host.simulator.scenarios import Mount, Scenario, Segment
-from tiltguard.host.simulator.smooth import KnotGrid, Smooth, evaluate, piecewise_smooth, smooth_noise, smooth_ramp
+from tiltguard.host.simulator.smooth import (
+    KnotGrid,
+    Smooth,
+    evaluate,
+    piecewise_smooth,
+    smooth_noise,
+    smooth_ramp,
+)
 
 GAIT_KINDS = ("walk", "run", "ride")
 # Fore-aft velocity swing (m/s, peak) and side-to-side sway (m, peak) of the sacrum per activity.

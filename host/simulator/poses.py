@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.spatial.transform import Rotation
-
 from tiltguard.host.samples import GRAVITY
 from tiltguard.host.simulator.scenarios import SensorErrors
 from tiltguard.host.simulator.sensor_errors import SensorErrorModel
@@ -78,20 +77,3 @@ class SimulatedPosePod:
         u = min(1.0, (k - self._move_k0) / (MOVE_S * self.rate_hz))
         s = 3.0 * u * u - 2.0 * u ** 3
         return self._from * Rotation.from_rotvec(s * (self._from.inv() * self._to).as_rotvec())
-
-
-def six_position_on_table(pod: SimulatedPosePod, still_s: float = 3.0):
-    """The guided six-position calibration done by a simulated user who turns the pod as asked and lets it
-    settle before recording (what `tiltguard calibrate --sim` does over the link, here sample by sample)."""
-    from tiltguard.calibration.accel_six_position import guided_six_position
-
-    k = 0
-
-    def record_still(seconds: float):
-        nonlocal k
-        settle = int((MOVE_S + 0.5) * pod.rate_hz)  # the turn (it starts at the next sample) and letting go
-        rows = np.array([pod.sample(j) for j in range(k, k + settle + int(seconds * pod.rate_hz))])[settle:]
-        k += settle + len(rows)
-        return rows[:, :3], rows[:, 3:]
-
-    return guided_six_position(record_still, still_s, ask=pod.place, say=lambda _msg: None)

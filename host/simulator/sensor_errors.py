@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.interpolate import CubicSpline
-
 from tiltguard.host.samples import GRAVITY
 from tiltguard.host.simulator.scenarios import SensorErrors
 

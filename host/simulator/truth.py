@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
-
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.frames import quat_wxyz, rotation_from_wxyz
 
-# Defaults for "sustained anterior tilt" (the flag engine shares them): the stride-averaged tilt must
-# stay this far above the wearer's standing neutral for at least this long while walking or running.
+# What "sustained anterior tilt" means in the truth: the stride-averaged tilt stays this far above the
+# wearer's standing neutral for at least this long while walking or running (the flag engine's defaults,
+# host/flags/settings.py, are the same numbers: tests/test_flags.py pins them).
 SUSTAINED_TILT_THRESHOLD_DEG = 5.0
 SUSTAINED_TILT_MIN_S = 30.0
 SUSTAINED_TILT_MERGE_S = 30.0

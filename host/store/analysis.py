@@ -7,7 +7,6 @@ Each hole in the samples also becomes a 'data_gap' flag, so reports show where d
 from __future__ import annotations
 
 import numpy as np
-
 from tiltguard.firmware import protocol as P
 from tiltguard.host.clock import ClockMap, DeviceTime, index_gaps
 from tiltguard.host.store.decode import sample_table

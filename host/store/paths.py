@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import platformdirs
+
 DB_NAME = "sessions.sqlite3"
 
 
@@ -14,6 +16,5 @@ def default_db_path() -> Path:
         return Path(os.environ["TILTGUARD_DB"])
     if os.environ.get("TILTGUARD_HOME"):
         return Path(os.environ["TILTGUARD_HOME"]) / "tiltguard" / DB_NAME
-    import platformdirs
 
     return Path(platformdirs.user_data_dir("tiltguard", appauthor=False)) / DB_NAME

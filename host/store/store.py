@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.flashlog import parse_log
+from tiltguard.host.jsonable import numpy_default
+from tiltguard.host.rawcsv import read_raw, write_raw
 from tiltguard.host.samples import RawRecording
 from tiltguard.host.store import chunks
+from tiltguard.host.store.analysis import analyse_link
 from tiltguard.host.store.decode import DecodedFrames, decode_frames, to_recording
 from tiltguard.host.store.paths import default_db_path
 from tiltguard.host.store.schema import migrate
-from tiltguard.host.jsonable import numpy_default
 
 STALE_AFTER_S = 30.0  # a 'recording' session whose writer has not committed for this long is orphaned
 
@@ -53,7 +56,8 @@ class SessionInfo:
 
 
 def pelvis_analysis(store: "SessionStore", session_id: int) -> None:
-    """Default analyser: pelvic angles, strides and flags (host.analysis), loaded only when needed."""
+    """Default analyser: pelvic angles, strides and flags (host.analysis)."""
+    # the analysis stack (SciPy, VQF) loads when a session is analysed, not for `tiltguard sessions`
     from tiltguard.host.analysis import analyse_stored_session
 
     analyse_stored_session(store, session_id)
@@ -201,15 +205,11 @@ class SessionStore:
 
     # ------------------------------------------------------------------ CSV and flash logs
     def export_csv(self, session_id: int, path: str | os.PathLike) -> RawRecording:
-        from tiltguard.host.rawcsv import write_raw
-
         rec = self.recording(session_id)
         write_raw(path, rec)
         return rec
 
     def import_csv(self, path: str | os.PathLike, device_name: str = "file", address: str = "file") -> int:
-        from tiltguard.host.rawcsv import read_raw
-
         rec = read_raw(path)  # RawFormatError (one line) before anything is written
         dev = self.device(device_name, address, sensor=rec.sensor_model)
         buf = io.BytesIO()
@@ -230,9 +230,6 @@ class SessionStore:
                          crc32: int | None = None) -> tuple[int, str | None]:
         """A device log file's bytes -> a closed session. Returns (session id, problem or None): a log cut
         off by a power loss keeps every complete block. Importing the same log twice returns the first."""
-        from tiltguard.firmware import protocol as P
-        from tiltguard.firmware.flashlog import parse_log
-
         with self._lock:
             row = self.db.execute("SELECT session_id FROM imports WHERE origin=? AND crc32 IS ?",
                                   (origin, crc32)).fetchone()
@@ -274,8 +271,6 @@ class SessionStore:
     def analyse(self, session_id: int) -> None:
         """Run the analysers on a closed session: link integrity always, then `analyse=` (by default the
         pelvic analysis; None for none)."""
-        from tiltguard.host.store.analysis import analyse_link
-
         try:
             analyse_link(self, session_id)
             if self._analyse is not None:

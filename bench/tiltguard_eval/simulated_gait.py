@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import numpy as np
-
 from tiltguard.host.frames import rotation_from_wxyz
-
-from .cadence import cadence_spm
+from tiltguard.host.gait.cadence import cadence_spm
 
 GAIT_KINDS = ("walk", "run")
 

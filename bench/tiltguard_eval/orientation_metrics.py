@@ -6,8 +6,7 @@ inclination error 2·acos√(e_w² + e_z²), so 6D estimates with arbitrary head
 from __future__ import annotations
 
 import numpy as np
-
-from . import quaternion as quat
+from tiltguard.host.orientation import quaternion as quat
 
 
 def inclination_error_rad(q_est: np.ndarray, q_ref: np.ndarray) -> np.ndarray:

@@ -29,8 +29,7 @@ def mahony(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
 
 def ekf(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     from ahrs.filters import EKF
-
-    from .quaternion import tilt_to_vertical
+    from tiltguard.host.orientation.quaternion import tilt_to_vertical
 
     # ENU keeps z up like the rest of the project; the EKF's gravity reference wants acc along gravity.
     # Its own start-up guess from that negated vector can come out upside down, so start it level from

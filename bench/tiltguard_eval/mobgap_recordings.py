@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
 from tiltguard.host.samples import GRAVITY, RawRecording
 
 # Rows are the pelvis axes (x forward, y left, z up) expressed in the sensor frame (x up, y right, z forward).

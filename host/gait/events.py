@@ -1,0 +1,32 @@
+"""The gait events of a whole session: level signals, stepping rhythm, activity and initial contacts.
+
+The level signals and the stepping rhythm are computed once and shared by activity segmentation and the
+contact detector. Needs no pelvic angles; the strides stage (host.gait.session) builds on these events.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .activity import ActivitySegments, segment_level_signals
+from .body_frame import LevelSignals, level_signals
+from .contacts import InitialContacts, detect_in_level_signals
+from .rhythm import stride_period
+
+
+@dataclass
+class GaitEvents:
+    signals: LevelSignals
+    activity: ActivitySegments
+    contacts: InitialContacts
+
+
+def detect_gait_events(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0.0,
+                       sensor_to_pelvis: np.ndarray | None = None) -> GaitEvents:
+    """acc m/s², gyr rad/s in sensor axes; `sensor_to_pelvis` R_pelvis<-sensor (None: already pelvis axes)."""
+    sig = level_signals(acc, gyr, rate_hz, sensor_to_pelvis)
+    rhythm = stride_period(sig.vertical, sig.acc[:, 1], rate_hz)
+    activity = segment_level_signals(sig, t0, rhythm)
+    contacts = detect_in_level_signals(sig, t0, rhythm, activity)
+    return GaitEvents(sig, activity, contacts)
