@@ -1,0 +1,594 @@
+"""Running bench: the whole product, post-session and live, on running it was not built from.
+
+    python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
+                            [--seed 1] [--no-live] [--per-session] [--json FILE]
+
+Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
+with a line saying so):
+  virtual    16 sessions of a virtual sacral IMU from real treadmill-running kinematics (4 runners, 2-5 m/s):
+             10-s stand, 2-s ramp (never scored), >= 60 s of running; truth contacts with side, angles.
+  alcantara  31 trials of a real sacral accelerometer on a treadmill (4.96 s, 500 Hz): vertical + antero-
+             posterior only, no gyroscope, no stand; truth contacts from the force plate (no sides).
+  simulator  every simulator scenario with running in it, --minutes each (a scenario whose fixed segments are
+             longer: their length rounded up to the minute, + 1 min), --seed.
+
+Modes: `post` is tiltguard.host.analysis.analyse_recording(rec, mode="post") on the whole recording; `live` is
+tiltguard.host.live.pipeline.LivePipeline fed 10-sample blocks (the device's frames), with the neutral stand
+requested at the first sample when the session opens with one (virtual, simulator). Everything is on the
+sensor's own axes: the product calibrates its mounting itself.
+
+Per set and mode (rows named "tiltguard"):
+  sessions / refused_sessions   refused: the analysis raised (post), or the live view never calibrated (live);
+                                the reasons are printed. Refused sessions are left out of every other number.
+  reversed_sessions             tilt correlates negatively with the truth over the scored running window
+                                (the forward axis came out backwards: anterior reads as posterior)
+  tilt_rmse_deg, tilt_bias_deg  product − truth over the running window, both relative to the standing neutral;
+                                mean over sessions
+  obliquity/rotation_range_error_deg   per stride (true left contact to the next), |range − true range|; mean
+                                over strides, then sessions
+  ic_f1_50ms                    contacts matched one-to-one, mutually nearest, within 50 ms; pooled counts
+  ic_median_abs_err_ms, side_accuracy   over the contacts matched within MATCH_TOL_S (under half the
+                                shortest running step, so a match is the same foot strike), pooled
+  cadence_error_spm             |cadence of the detected − of the true contacts| per running window (the
+                                Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows
+Live contacts are scored from LIVE_WARMUP_S after the live calibration to MAX_LATENCY_S before the end (before
+calibration the live view has no step detector; at the end a contact cannot be reported yet).
+
+The Alcantara set cannot go through either pipeline whole (no gyroscope, no medio-lateral axis, no stand, 5 s):
+both are tried and their refusals shown; its rows "tiltguard contacts, axes given" then score what the two
+channels can give, with the true axes handed to the product's detectors: contacts and cadence from the
+post-session detector (host.gait.contacts on its level signals) and the streaming one (host.gait.streaming), and
+the direction from the product's braking rule (host.gait.direction.forward_sign_from_braking on the true vertical
+and the antero-posterior axis: +1 right, 0 unclear, -1 reversed). On the virtual set the same rule is asked on
+the true axes too.
+Braking facts (true contacts, true level forward axis, per step then per session): the mean fore-aft
+acceleration over the first BRAKING_SHARE_OF_STEP of each step (the window the product's rule reads) and over
+the first 20 %; negative = braking.
+
+--json FILE writes {"rows": [...]}: one row per set and mode, and one per session and mode (name = session id).
+"""
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tiltguard.calibration.forward_sign import BRAKING_MIN_STEPS  # noqa: E402
+from tiltguard.host.analysis import analyse_recording  # noqa: E402
+from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
+from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
+from tiltguard.host.gait.direction import BRAKING_SHARE_OF_STEP, forward_sign_from_braking  # noqa: E402
+from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
+from tiltguard.host.live.pipeline import LivePipeline  # noqa: E402
+from tiltguard.host.samples import RawRecording  # noqa: E402
+from tiltguard_eval.datasets import DatasetMissing  # noqa: E402
+from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard_eval.running_data import (RunningSession, fore_aft_after_contacts, load_alcantara,  # noqa: E402
+                                         load_virtual, running_dir)
+
+from bench.options import add_data_options  # noqa: E402
+
+F1_TOL_S = 0.05
+MATCH_TOL_S = 0.15  # < half of a 0.3-s step (200 spm)
+LIVE_WARMUP_S = 2.0  # the streaming detector's first run needs 2 s of samples (host.gait.streaming)
+BLOCK = 10  # samples per live feed, as the device's frames come
+EARLY_SHARE = 0.2  # the braking fact's short window (share of a step after the contact)
+METRICS = ("side_accuracy", "tilt_rmse_deg", "tilt_bias_deg", "obliquity_range_error_deg",
+           "rotation_range_error_deg", "ic_f1_50ms", "ic_median_abs_err_ms", "cadence_error_spm")
+NAN = float("nan")
+
+
+# ---------------------------------------------------------------- what is scored
+@dataclass
+class Scored:
+    """A session as the bench scores it: the recording the product reads and its truth on `clock`
+    (per sample; the simulator's true sampling instants, else the recording's clock)."""
+
+    name: str
+    dataset: str
+    rec: RawRecording
+    clock: np.ndarray
+    windows: list[tuple[float, float]]  # running windows, on `clock`
+    ic_s: np.ndarray
+    ic_left: np.ndarray | None
+    tilt_deg: np.ndarray | None = None
+    obliquity_deg: np.ndarray | None = None
+    rotation_deg: np.ndarray | None = None
+    forward_sensor: np.ndarray | None = None  # the true forward axis in sensor axes (first mounting)
+    has_stand: bool = True
+    source: RunningSession | None = None  # the data set's session (for the braking facts)
+
+
+@dataclass
+class Output:
+    """What one product run gave, on the recording's samples."""
+
+    refused: str | None = None
+    tilt_deg: np.ndarray | None = None
+    obliquity_deg: np.ndarray | None = None
+    rotation_deg: np.ndarray | None = None
+    ic_index: np.ndarray = field(default_factory=lambda: np.zeros(0))  # fractional sample index
+    ic_left: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+    forward_sensor: np.ndarray | None = None
+    up_sensor: np.ndarray | None = None
+    forward_source: str | None = None
+    calibrated_at_s: float | None = None  # live: stream time of the calibration
+    direction: int | None = None  # the braking rule's answer on the true axes (+1, 0, -1)
+    seconds: float = 0.0
+
+
+def from_dataset(s: RunningSession) -> Scored:
+    tr = s.truth
+    return Scored(s.name, s.dataset, s.rec, s.rec.t, tr.windows, tr.ic_s, tr.ic_left, tr.tilt_deg,
+                  tr.obliquity_deg, tr.rotation_deg, tr.forward_sensor, has_stand=tr.standing_s is not None,
+                  source=s)
+
+
+def running_scenarios() -> list[str]:
+    from tiltguard.host.simulator import SCENARIOS
+
+    return [name for name, sc in SCENARIOS.items() if any(seg.kind == "run" for seg in sc.segments)]
+
+
+def from_simulator(name: str, minutes: float, seed: int) -> Scored:
+    from tiltguard.host.simulator import ACTIVITIES, get_scenario, simulate
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
+
+    sc = get_scenario(name)
+    fixed_min = sum(seg.seconds for seg in sc.segments if not seg.stretch) / 60
+    use = max(minutes, np.ceil(fixed_min) + 1.0) if any(seg.stretch for seg in sc.segments) else minutes
+    rec, truth = simulate(sc, minutes=use, rate_hz=200, seed=seed)
+    windows = []
+    for seg in truth.segments:  # contiguous run segments (a corner, a sprint, a lap's bend) make one window
+        if seg["kind"] != "run":
+            continue
+        if windows and abs(windows[-1][1] - seg["start_s"]) < 1e-6:
+            windows[-1] = (windows[-1][0], seg["end_s"])
+        else:
+            windows.append((seg["start_s"], seg["end_s"]))
+    assert np.any(truth.activity == ACTIVITIES.index("running"))
+    if use != minutes:
+        print(f"  {name}: its fixed segments need {fixed_min:.1f} min: simulated {use:g} min", file=sys.stderr)
+    return Scored(name, "simulator", rec, truth.t, windows,
+                  np.asarray(truth.ic_times, float), np.asarray(truth.ic_sides) == "L",
+                  np.degrees(truth.tilt_rel), np.degrees(truth.obliquity), np.degrees(truth.rotation),
+                  sensor_to_pelvis_matrix(truth)[0][0])
+
+
+# ---------------------------------------------------------------- product runs
+def run_post(s: Scored) -> Output:
+    t0 = time.perf_counter()
+    try:
+        a = analyse_recording(s.rec, mode="post")
+    except Exception as exc:  # CalibrationRejected / DirectionUnclear and anything else: a refusal, with why
+        return Output(refused=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+    al = a.alignment
+    return Output(None, np.degrees(a.angles.tilt), np.degrees(a.angles.obliquity), np.degrees(a.angles.rotation),
+                  np.asarray(a.contacts.index, float), np.asarray(a.contacts.left, bool), al.forward_sensor,
+                  al.up_sensor, al.forward_source, seconds=time.perf_counter() - t0)
+
+
+def run_live(s: Scored) -> Output:
+    rec = s.rec
+    t0 = time.perf_counter()
+    p = LivePipeline(rec.rate_hz)
+    if s.has_stand:
+        p.request_stand()
+    angles = {k: [] for k in ("tilt", "obliquity", "rotation")}
+    contacts, events = [], []
+    calibrated_at = None
+    try:
+        for i in range(0, len(rec.t), BLOCK):
+            u = p.feed(rec.t[i:i + BLOCK], rec.acc[i:i + BLOCK], rec.gyr[i:i + BLOCK])
+            for k in angles:
+                angles[k].append(getattr(u, k))
+            contacts += u.contacts
+            events += u.calibration
+            if calibrated_at is None and p.calibrated:
+                calibrated_at = float(rec.t[min(i + BLOCK, len(rec.t)) - 1])
+        p.finish()
+    except Exception as exc:
+        return Output(refused=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - t0)
+    seconds = time.perf_counter() - t0
+    if not p.calibrated:
+        said = "; ".join(f"{e.kind}: {e.message}" for e in events if e.kind.endswith("rejected"))
+        return Output(refused=f"not calibrated in the {rec.duration_s:.1f}-s recording (calibration state "
+                              f"'{p.calibration.state}'{'; ' + said if said else ', nothing said'})", seconds=seconds)
+    al = p.calibration.alignment
+    idx = np.array([(c.t - rec.t[0]) * rec.rate_hz for c in contacts])
+    return Output(None, *(np.degrees(np.concatenate(angles[k])) for k in ("tilt", "obliquity", "rotation")),
+                  idx, np.array([c.left for c in contacts], bool), al.forward_sensor, al.up_sensor,
+                  al.forward_source, calibrated_at, seconds=seconds)
+
+
+def _true_axes(s: Scored) -> tuple[np.ndarray, np.ndarray]:
+    return s.source.truth.up_sensor, s.source.truth.forward_sensor
+
+
+def _axes_matrix(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
+    """Rows: pelvis x forward, y left, z up, in sensor axes."""
+    return np.vstack([forward, np.cross(up, forward), up])
+
+
+def braking_sign(s: Scored) -> int:
+    """The product's braking rule on the true vertical and the true forward axis, over the first running window."""
+    up, fwd = _true_axes(s)
+    a, b = s.windows[0]
+    i0, i1 = np.searchsorted(s.clock, [a, b])
+    return forward_sign_from_braking(s.rec.acc, s.rec.gyr, s.rec.rate_hz, up, fwd, (int(i0), int(i1)))
+
+
+def run_detector(s: Scored, mode: str) -> Output:
+    """The contact detectors alone with the true axes given (the accelerometer-only set)."""
+    rec = s.rec
+    R = _axes_matrix(*_true_axes(s))
+    t0 = time.perf_counter()
+    if mode == "post":
+        ic = detect_initial_contacts(rec.acc, rec.gyr, rec.rate_hz, t0=float(rec.t[0]), sensor_to_pelvis=R)
+        idx, left = np.asarray(ic.index, float), np.asarray(ic.left, bool)
+        direction = braking_sign(s)
+        calibrated = None
+    else:
+        live = stream_contacts(rec.acc, rec.gyr, rec.rate_hz, sensor_to_pelvis=R, t0=float(rec.t[0]), chunk=BLOCK)
+        idx = np.array([(c.t - rec.t[0]) * rec.rate_hz for c in live])
+        left = np.array([c.left for c in live], bool)
+        direction = None
+        calibrated = float(rec.t[0])  # axes given: the detector runs from the first sample
+    return Output(None, ic_index=idx, ic_left=left, calibrated_at_s=calibrated, direction=direction,
+                  seconds=time.perf_counter() - t0)
+
+
+# ---------------------------------------------------------------- scoring
+@dataclass
+class Tally:
+    """One set × mode × product path, pooled over sessions."""
+
+    sessions: int = 0
+    refused: list = field(default_factory=list)  # (session, reason)
+    reversed: list = field(default_factory=list)  # session names
+    per_session: dict = field(default_factory=lambda: {k: [] for k in
+                                                       ("tilt_rmse_deg", "tilt_bias_deg", "obliquity_range_error_deg",
+                                                        "rotation_range_error_deg", "forward_axis_error_deg",
+                                                        "calibrated_at_s")})
+    f1: ContactScore = field(default_factory=ContactScore)
+    match: ContactScore = field(default_factory=ContactScore)
+    cadence_errors: list = field(default_factory=list)
+    directions: list = field(default_factory=list)
+    braking: dict = field(default_factory=lambda: {"product": [], "early": []})
+    seconds: float = 0.0
+
+
+def _mean(x) -> float:
+    x = [v for v in x if v is not None and np.isfinite(v)]
+    return float(np.mean(x)) if x else NAN
+
+
+def _stride_range_errors(s: Scored, est: np.ndarray, true: np.ndarray, windows) -> list[float]:
+    if est is None or true is None or s.ic_left is None:
+        return []
+    out = []
+    for a, b in windows:
+        lefts = s.ic_s[s.ic_left & (s.ic_s >= a) & (s.ic_s <= b)]
+        idx = np.searchsorted(s.clock, lefts)
+        for i, j in zip(idx[:-1], idx[1:]):
+            e = est[i:j]
+            if j - i > 2 and np.all(np.isfinite(e)):
+                out.append(abs(np.ptp(e) - np.ptp(true[i:j])))
+    return out
+
+
+def _forward_error_deg(s: Scored, out: Output) -> float:
+    if s.forward_sensor is None or out.forward_sensor is None or out.up_sensor is None:
+        return NAN
+    up = out.up_sensor / np.linalg.norm(out.up_sensor)
+    fwd = s.forward_sensor - (s.forward_sensor @ up) * up
+    fwd /= np.linalg.norm(fwd)
+    f = out.forward_sensor / np.linalg.norm(out.forward_sensor)
+    return float(np.degrees(np.arccos(np.clip(f @ fwd, -1.0, 1.0))))
+
+
+def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
+    """Score one run into `tally` and return the session's own row metrics."""
+    tally.sessions += 1
+    tally.seconds += out.seconds
+    row = {"sessions": 1, "refused_sessions": int(out.refused is not None), "reversed_sessions": 0,
+           **{k: NAN for k in METRICS}, "seconds": round(out.seconds, 3)}
+    if out.refused is not None:
+        tally.refused.append((s.name, out.refused))
+        row["refusal_reason"] = out.refused
+        return row
+    windows = list(s.windows)
+    if mode == "live" and out.calibrated_at_s is not None:
+        end = float(s.clock[-1]) - MAX_LATENCY_S
+        start = float(np.interp((out.calibrated_at_s - s.rec.t[0]) * s.rec.rate_hz, np.arange(len(s.clock)), s.clock))
+        windows = [(max(a, start + LIVE_WARMUP_S), min(b, end)) for a, b in windows]
+        windows = [(a, b) for a, b in windows if b - a > 1.0]
+        row["calibrated_at_s"] = out.calibrated_at_s
+        tally.per_session["calibrated_at_s"].append(out.calibrated_at_s)
+    in_run = np.zeros(len(s.clock), bool)
+    for a, b in windows:
+        in_run |= (s.clock >= a) & (s.clock <= b)
+    # angles
+    if out.tilt_deg is not None and s.tilt_deg is not None:
+        k = in_run & np.isfinite(out.tilt_deg)
+        if k.sum() > s.rec.rate_hz:
+            err = out.tilt_deg[k] - s.tilt_deg[k]
+            corr = float(np.corrcoef(out.tilt_deg[k], s.tilt_deg[k])[0, 1])
+            row.update(tilt_rmse_deg=float(np.sqrt(np.mean(err**2))), tilt_bias_deg=float(err.mean()),
+                       tilt_correlation=corr)
+            if corr < 0:
+                row["reversed_sessions"] = 1
+                tally.reversed.append(s.name)
+        for name in ("obliquity", "rotation"):
+            errs = _stride_range_errors(s, getattr(out, f"{name}_deg"), getattr(s, f"{name}_deg"), windows)
+            row[f"{name}_range_error_deg"] = float(np.mean(errs)) if errs else NAN
+        for k in ("tilt_rmse_deg", "tilt_bias_deg", "obliquity_range_error_deg", "rotation_range_error_deg"):
+            tally.per_session[k].append(row[k])
+    if out.forward_sensor is not None:
+        row["forward_axis_error_deg"] = _forward_error_deg(s, out)
+        row["forward_source"] = out.forward_source
+        tally.per_session["forward_axis_error_deg"].append(row["forward_axis_error_deg"])
+    # contacts
+    det_t = np.interp(out.ic_index, np.arange(len(s.clock)), s.clock) if len(out.ic_index) else np.zeros(0)
+    f1, match, cad = ContactScore(), ContactScore(), []
+    for a, b in windows:
+        ref = contacts_in_window(s.ic_s, a, b)
+        ref_left = None if s.ic_left is None else s.ic_left[ref]
+        for tol, sc in ((F1_TOL_S, f1), (MATCH_TOL_S, match)):
+            d = contacts_in_window(det_t, a - tol, b + tol)
+            for target in (sc, tally.f1 if sc is f1 else tally.match):
+                target.add(det_t[d], s.ic_s[ref], tol, out.ic_left[d] if ref_left is not None else None, ref_left)
+        true_cad = cadence_spm(s.ic_s[ref])
+        if np.isfinite(true_cad):
+            got = cadence_spm(det_t[contacts_in_window(det_t, a, b)])
+            cad.append(abs(got - true_cad) if np.isfinite(got) else abs(true_cad))
+    tally.cadence_errors += cad
+    row.update(ic_f1_50ms=f1.f1, ic_median_abs_err_ms=1000 * match.median_abs_error_s,
+               ic_median_err_ms=1000 * float(np.median(match.errors_s)) if match.errors_s else NAN,
+               side_accuracy=match.laterality_accuracy, cadence_error_spm=_mean(cad),
+               tp_50ms=f1.tp, fp_50ms=f1.fp, fn_50ms=f1.fn)
+    if out.direction is not None:
+        tally.directions.append(out.direction)
+        row["braking_rule_sign"] = out.direction
+        if out.direction < 0:
+            row["reversed_sessions"] = 1
+            tally.reversed.append(s.name)
+    return row
+
+
+def braking_facts(s: Scored, tally: Tally, row: dict) -> None:
+    src = s.source
+    product = fore_aft_after_contacts(src, BRAKING_SHARE_OF_STEP).mean()
+    early = fore_aft_after_contacts(src, EARLY_SHARE).mean()
+    tally.braking["product"].append(product)
+    tally.braking["early"].append(early)
+    row.update(fore_aft_product_window_mps2=float(product), fore_aft_first_20pct_mps2=float(early))
+
+
+def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
+    scored = t.sessions - len(t.refused)
+    row = dict(name=name, peer=False, dataset=dataset, mode=mode, sessions=t.sessions,
+               reversed_sessions=len(t.reversed), refused_sessions=len(t.refused),
+               side_accuracy=t.match.laterality_accuracy,
+               **{k: _mean(t.per_session[k]) for k in ("tilt_rmse_deg", "tilt_bias_deg", "obliquity_range_error_deg",
+                                                       "rotation_range_error_deg")},
+               ic_f1_50ms=t.f1.f1 if scored else NAN,
+               ic_median_abs_err_ms=1000 * t.match.median_abs_error_s,
+               ic_median_err_ms=1000 * float(np.median(t.match.errors_s)) if t.match.errors_s else NAN,
+               cadence_error_spm=_mean(t.cadence_errors),
+               tp_50ms=t.f1.tp, fp_50ms=t.f1.fp, fn_50ms=t.f1.fn,
+               forward_axis_error_deg=_mean(t.per_session["forward_axis_error_deg"]),
+               seconds=round(t.seconds, 2), reversed=list(t.reversed))
+    if t.per_session["calibrated_at_s"]:
+        row["calibrated_at_median_s"] = float(np.median(t.per_session["calibrated_at_s"]))
+    reasons: dict[str, list[str]] = {}
+    for session, why in t.refused:
+        reasons.setdefault(why, []).append(session)
+    row["refusals"] = reasons
+    if t.directions:
+        d = np.asarray(t.directions)
+        row.update(braking_rule_right=int((d > 0).sum()), braking_rule_unclear=int((d == 0).sum()),
+                   braking_rule_reversed=int((d < 0).sum()))
+    if t.braking["product"]:
+        p, e = np.asarray(t.braking["product"]), np.asarray(t.braking["early"])
+        row.update(braking_share_of_step=BRAKING_SHARE_OF_STEP, fore_aft_product_window_mps2=float(p.mean()),
+                   sessions_braking_in_product_window=int((p < 0).sum()), fore_aft_first_20pct_mps2=float(e.mean()),
+                   sessions_braking_first_20pct=int((e < 0).sum()))
+    return row
+
+
+# ---------------------------------------------------------------- running a set
+def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows: list[dict],
+              accel_only: bool = False) -> list[dict]:
+    rows = []
+    modes = ("post", "live") if live else ("post",)
+    for mode in modes:
+        pipeline, detector = Tally(), Tally()
+        for s in sessions:
+            out = run_post(s) if mode == "post" else run_live(s)
+            r = score_session(s, out, mode, pipeline)
+            if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post":
+                r["braking_rule_sign_true_axes"] = braking_sign(s)
+                pipeline.directions.append(r["braking_rule_sign_true_axes"])
+                braking_facts(s, pipeline, r)
+            per_session_rows.append(dict(name=s.name, peer=False, dataset=dataset, mode=mode, path="tiltguard", **r))
+            if accel_only:
+                dout = run_detector(s, mode)
+                r = score_session(s, dout, mode, detector)
+                if mode == "post":
+                    braking_facts(s, detector, r)
+                per_session_rows.append(dict(name=s.name, peer=False, dataset=dataset, mode=mode,
+                                             path="tiltguard contacts, axes given", **r))
+            print(f"  {dataset} {mode} {s.name}: " + (f"refused ({out.refused[:90]})" if out.refused else
+                                                       f"ok {out.seconds:.1f} s"), file=sys.stderr)
+        row = tally_row("tiltguard", dataset, mode, pipeline)
+        if pipeline.directions:  # the braking rule asked on the true axes: not the pipeline's own decision
+            row["braking_rule_true_axes"] = {k: row.pop(f"braking_rule_{k}") for k in ("right", "unclear", "reversed")}
+        rows.append(row)
+        if accel_only:
+            rows.append(tally_row("tiltguard contacts, axes given", dataset, mode, detector))
+    return rows
+
+
+# ---------------------------------------------------------------- report
+def _f(x, spec: str) -> str:
+    return "-" if x is None or (isinstance(x, float) and not np.isfinite(x)) else format(x, spec)
+
+
+def print_table(rows: list[dict]) -> None:
+    head = (f"{'dataset':<10} {'name':<30} {'mode':<4} {'n':>3} {'refus':>5} {'revrs':>5} {'side':>5} "
+            f"{'tilt RMSE°':>10} {'bias°':>6} {'obl rng°':>8} {'rot rng°':>8} {'F1@50ms':>7} {'|err|ms':>7} "
+            f"{'cad spm':>7} {'fwd err°':>8} {'s':>6}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['dataset']:<10} {r['name']:<30} {r['mode']:<4} {r['sessions']:>3} {r['refused_sessions']:>5} "
+              f"{r['reversed_sessions']:>5} {_f(r['side_accuracy'], '5.3f'):>5} {_f(r['tilt_rmse_deg'], '10.2f'):>10} "
+              f"{_f(r['tilt_bias_deg'], '+6.2f'):>6} {_f(r['obliquity_range_error_deg'], '8.2f'):>8} "
+              f"{_f(r['rotation_range_error_deg'], '8.2f'):>8} {_f(r['ic_f1_50ms'], '7.3f'):>7} "
+              f"{_f(r['ic_median_abs_err_ms'], '7.1f'):>7} {_f(r['cadence_error_spm'], '7.2f'):>7} "
+              f"{_f(r['forward_axis_error_deg'], '8.1f'):>8} {r['seconds']:6.1f}")
+    print(f"refus = refused (analysis raised / live never calibrated); revrs = tilt anti-correlated with the truth "
+          f"(axes given: the braking rule said backward); side and |err| on contacts matched within "
+          f"{1000 * MATCH_TOL_S:.0f} ms; fwd err = angle of the calibrated forward axis from the true one")
+    print()
+    for r in rows:
+        tag = f"{r['dataset']} {r['mode']} {r['name']}"
+        for why, who in r["refusals"].items():
+            print(f"refused  {tag}: {len(who)} x {why}   [{', '.join(who[:6])}{', ...' if len(who) > 6 else ''}]")
+        if r["reversed"]:
+            print(f"reversed {tag}: {', '.join(r['reversed'])}")
+        if "braking_rule_true_axes" in r:
+            print(f"braking rule on the true axes, {tag}: right/unclear/reversed = "
+                  f"{'/'.join(str(x) for x in r['braking_rule_true_axes'].values())}")
+        elif "braking_rule_right" in r:
+            print(f"braking rule, {tag}: right/unclear/reversed = {r['braking_rule_right']}/"
+                  f"{r['braking_rule_unclear']}/{r['braking_rule_reversed']} (it asks for >= {BRAKING_MIN_STEPS} "
+                  f"steps)")
+        if "fore_aft_product_window_mps2" in r:
+            print(f"braking facts, {r['dataset']} (true contacts and axes): mean fore-aft over the first "
+                  f"{100 * r['braking_share_of_step']:.0f} % of the step (the rule's window) "
+                  f"{r['fore_aft_product_window_mps2']:+.2f} m/s², braking in {r['sessions_braking_in_product_window']}"
+                  f"/{r['sessions']} sessions; over the first {100 * EARLY_SHARE:.0f} % "
+                  f"{r['fore_aft_first_20pct_mps2']:+.2f} m/s², braking in {r['sessions_braking_first_20pct']}/"
+                  f"{r['sessions']}")
+        if "calibrated_at_median_s" in r and r["mode"] == "live" and r["name"] == "tiltguard":
+            print(f"live calibration, {r['dataset']}: median at {r['calibrated_at_median_s']:.1f} s of the stream")
+
+
+def print_sessions(rows: list[dict]) -> None:
+    print()
+    head = (f"{'session':<34} {'path':<8} {'mode':<4} {'refused':<8} {'corr':>6} {'tilt RMSE°':>10} {'bias°':>6} "
+            f"{'obl°':>5} {'rot°':>5} {'F1@50':>6} {'|err|ms':>7} {'err ms':>7} {'side':>5} {'cad':>6} {'fwd°':>6} "
+            f"{'brake 50%':>9} {'20%':>6}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        path = "pipeline" if r["path"] == "tiltguard" else "axes"
+        print(f"{r['name'][:34]:<34} {path:<8} {r['mode']:<4} {'yes' if r['refused_sessions'] else '':<8} "
+              f"{_f(r.get('tilt_correlation', NAN), '6.2f'):>6} {_f(r['tilt_rmse_deg'], '10.2f'):>10} "
+              f"{_f(r['tilt_bias_deg'], '+6.2f'):>6} {_f(r['obliquity_range_error_deg'], '5.2f'):>5} "
+              f"{_f(r['rotation_range_error_deg'], '5.2f'):>5} {_f(r['ic_f1_50ms'], '6.3f'):>6} "
+              f"{_f(r['ic_median_abs_err_ms'], '7.1f'):>7} {_f(r.get('ic_median_err_ms', NAN), '+7.1f'):>7} "
+              f"{_f(r['side_accuracy'], '5.3f'):>5} {_f(r['cadence_error_spm'], '6.2f'):>6} "
+              f"{_f(r.get('forward_axis_error_deg', NAN), '6.1f'):>6} "
+              f"{_f(r.get('fore_aft_product_window_mps2', NAN), '+9.2f'):>9} "
+              f"{_f(r.get('fore_aft_first_20pct_mps2', NAN), '+6.2f'):>6}")
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    return x
+
+
+def _wanted(name: str, patterns: list[str] | None) -> bool:
+    return patterns is None or any(fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_data_options(ap)  # --broad/--mobgap accepted like every bench's; not read here
+    ap.add_argument("--running", metavar="DIR",
+                    help="running folder holding virtual/ and alcantara/ (default: $TILTGUARD_DATA/running or "
+                         "../shared/data/running)")
+    ap.add_argument("--sessions", metavar="PATTERN",
+                    help="only sessions whose id matches (shell-style, comma-separated), e.g. 'vsi_subject01_*', "
+                         "'alcantara_t0*', 'treadmill-run'")
+    ap.add_argument("--scenarios", default="all",
+                    help="simulator scenarios: 'all' (every one with running in it), 'none', or comma-separated names")
+    ap.add_argument("--minutes", type=float, default=3.0, help="length of each simulated recording")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-live", action="store_true", help="post-session analysis only")
+    ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
+    ap.add_argument("--json", help="write {'rows': [...]} here")
+    args = ap.parse_args(argv)
+    patterns = [p.strip() for p in args.sessions.split(",")] if args.sessions else None
+    started = time.perf_counter()
+
+    sets: dict[str, tuple[list[Scored], bool]] = {}
+    try:
+        root = running_dir(args.running)
+    except DatasetMissing as exc:
+        print(f"skipping the running data sets (virtual, alcantara): {exc}")
+        root = None
+    if root is not None:
+        for dataset, loader, accel_only in (("virtual", load_virtual, False), ("alcantara", load_alcantara, True)):
+            folder = root / dataset
+            if not folder.is_dir():
+                print(f"skipping running/{dataset}: no folder {folder}")
+                continue
+            try:
+                found = [from_dataset(s) for s in loader(folder)]
+            except (OSError, ValueError, KeyError) as exc:
+                print(f"skipping running/{dataset}: cannot read {folder}: {exc}")
+                continue
+            chosen = [s for s in found if _wanted(s.name, patterns)]
+            if chosen:
+                sets[dataset] = (chosen, accel_only)
+    if args.scenarios != "none":
+        names = running_scenarios() if args.scenarios == "all" else [n.strip() for n in args.scenarios.split(",")]
+        sims = []
+        for name in names:
+            if _wanted(name, patterns):
+                print(f"simulating {name}", file=sys.stderr)
+                sims.append(from_simulator(name, args.minutes, args.seed))
+        if sims:
+            sets["simulator"] = (sims, False)
+    if not sets:
+        print("nothing to run: no running data, no matching sessions and no simulator scenarios", file=sys.stderr)
+        return 2
+
+    rows, per_session = [], []
+    for dataset, (sessions, accel_only) in sets.items():
+        print(f"{dataset}: {len(sessions)} session(s)", file=sys.stderr)
+        rows.extend(bench_set(dataset, sessions, not args.no_live, per_session, accel_only))
+    print_table(rows)
+    if args.per_session:
+        print_sessions(per_session)
+    print(f"\nwhole run {time.perf_counter() - started:.0f} s")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rows": _jsonable(rows + per_session)}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
