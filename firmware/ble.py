@@ -84,7 +84,7 @@ def rsc_measurement(cadence_spm, speed_mps=0.0):
 
 
 class BleLink:
-    """A device-side link (see firmware/app.py): one central at a time."""
+    """A device-side link (see firmware/core.py): one central at a time."""
 
     name = "ble"
 

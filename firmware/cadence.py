@@ -8,7 +8,7 @@ sports watch's cadence field.
 try:
     import micropython
 except ImportError:  # CPython
-    from tiltguard.firmware.compat import micropython
+    from tiltguard.sensors.compat import micropython
 
 G = 9.80665
 

@@ -13,7 +13,7 @@ the host proves a good copy by sending the CRC-32 of the whole file it downloade
 import os
 import struct
 
-from tiltguard.firmware.compat import crc32
+from tiltguard.sensors.compat import crc32
 
 BLOCK_MAGIC = b"TB"
 BLOCK_HEAD = 8

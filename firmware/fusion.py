@@ -10,7 +10,7 @@ import math
 try:
     import micropython
 except ImportError:  # CPython
-    from tiltguard.firmware.compat import micropython
+    from tiltguard.sensors.compat import micropython
 
 
 class Mahony:

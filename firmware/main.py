@@ -28,7 +28,7 @@ def run():
         device = Device(board, links, cfg)
         for lk in links:
             if lk.name == "ble":
-                lk.set_model(device.drv.MODEL)
+                lk.set_model(device.sampler.drv.MODEL)
         asyncio.run(device.run())
     finally:
         import micropython

@@ -18,7 +18,7 @@ The module avoids CPython-only syntax and modules so that it runs unchanged on t
 """
 import struct
 
-from tiltguard.firmware.compat import crc32
+from tiltguard.sensors.compat import crc32
 
 PROTOCOL_VERSION = 1
 

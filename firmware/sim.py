@@ -22,10 +22,16 @@ import sys
 import asyncio
 
 from tiltguard.firmware import protocol as P
-from tiltguard.firmware.app import Device
-from tiltguard.firmware import config as cfgmod
-from tiltguard.sensors.emulated import (FakeI2C, FileSource, FunctionSource, ICM42688Emulator, LSM6DS3Emulator,
-                              LSM6DSOXEmulator, ManualClock, MPU6xxxEmulator)
+
+# The unix port compiles every module from source here (the device loads precompiled .mpy): collect the
+# compiler's garbage before and after loading the app, so that it does not leave the heap fragmented for
+# the resend history's one large block (the ESP32-sized heap test sizes that history from what is left).
+gc.collect()
+from tiltguard.firmware.app import Device  # noqa: E402
+gc.collect()
+from tiltguard.firmware import config as cfgmod  # noqa: E402
+from tiltguard.sensors.emulated import (FakeI2C, FileSource, FunctionSource, ICM42688Emulator,  # noqa: E402
+                              LSM6DS3Emulator, LSM6DSOXEmulator, ManualClock, MPU6xxxEmulator)
 
 TICKS_PERIOD = 1 << 30  # the ESP32 port's ticks_us period (the 64-bit unix port's own is 2**62)
 START_US = TICKS_PERIOD - 10000000  # the device's tick counter wraps 10 s into every run
@@ -205,7 +211,7 @@ class ScriptedHost:
             s["logs"] = P.decode_log_list(f.data)
             self._next_log()
         elif f.cmd == P.C_LOG_READ and f.status == P.S_OK:
-            from tiltguard.firmware.compat import crc32
+            from tiltguard.sensors.compat import crc32
 
             lid, off, chunk = P.decode_log_chunk(f.data)
             with open("%s/log%05d.bin" % (self.out_dir, lid), "ab") as fh:  # streamed: little RAM here
@@ -279,7 +285,7 @@ def run(spec):
                 host.command(a["cmd"], *a.get("args", []))
 
     on_advance()
-    dev._update_link()
+    dev.link_selector.update()
     if spec.get("start", True):
         dev.start()
     base = board.emu.fifo_base
@@ -301,10 +307,10 @@ def run(spec):
         "seq": dev.seq,
         "history_s": dev.history_s,
         "history_frames": dev.history.count,
-        "buzz": dev.buzz_log,
-        "rate_hz": dev.drv.rate_hz,
-        "sensor": dev.drv.MODEL,
-        "period_ns": dev.clock.period_ns,
+        "buzz": dev.buzzer.log,
+        "rate_hz": dev.sampler.drv.rate_hz,
+        "sensor": dev.sampler.drv.MODEL,
+        "period_ns": dev.sampler.clock.period_ns,
         "responses": host.responses,
         "synced": host.synced,
         "logs_left": dev.log.list(),

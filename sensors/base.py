@@ -7,7 +7,7 @@ register-level emulators in `sensors.emulated` on the unix port or CPython.
 try:
     import micropython
 except ImportError:  # CPython
-    from tiltguard.firmware.compat import micropython
+    from tiltguard.sensors.compat import micropython
 
 G = 9.80665  # m/s² per g
 DEG = 0.017453292519943295  # rad per degree

@@ -55,12 +55,15 @@ def micropython_or_skip() -> list[str]:
 
 def run_micropython(args, heapsize: str | None = None, timeout: float = 120, check: bool = True,
                     cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `micropython [-X heapsize=H] args...` with the repository on its import path."""
+    """Run `micropython [-X heapsize=H] args...` with the repository (as `tiltguard`) and bench/ on its import
+    path."""
     cmd = list(micropython_or_skip())
     if heapsize:
         cmd += ["-X", "heapsize=" + heapsize]
     env = dict(os.environ)
-    env["MICROPYPATH"] = str(package_path()) + ":.frozen"  # .frozen keeps the built-in asyncio importable
+    # .frozen keeps the built-in asyncio importable; bench/ holds the evaluation code (tiltguard_eval: protocol
+    # vectors), which tests run on the device runtime but which is never flashed
+    env["MICROPYPATH"] = ":".join((str(package_path()), ".frozen", str(REPO_ROOT / "bench")))
     proc = subprocess.run(cmd + list(args), capture_output=True, timeout=timeout, env=env,
                           cwd=str(cwd or REPO_ROOT))
     if check and proc.returncode != 0:

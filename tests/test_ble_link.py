@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tiltguard.firmware import protocol as P
-from tiltguard.firmware.app import lipo_percent
 from tiltguard.firmware.ble import BleLink
+from tiltguard.firmware.peripherals import lipo_percent
 from tiltguard.host.link.ble import BleTransport, scan
 from tiltguard.host.link.recorder import Recorder
 from tiltguard.host.link.simdevice import SimulatedDevice

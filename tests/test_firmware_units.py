@@ -5,9 +5,10 @@ import struct
 import pytest
 
 from tiltguard.firmware import ble
-from tiltguard.firmware.app import SampleClock, lipo_percent
 from tiltguard.firmware.flashlog import capacity_hours, parse_log
 from tiltguard.firmware.history import FrameHistory
+from tiltguard.firmware.peripherals import lipo_percent
+from tiltguard.firmware.sampling import SampleClock
 from tests.mpy_helpers import run_micropython_code
 
 
@@ -119,10 +120,23 @@ def test_every_device_module_imports_on_micropython():
 
     mods = device_module_names()
     assert "tiltguard" in mods and "tiltguard.firmware.app" in mods and "tiltguard.sensors.icm42688" in mods
+    parts = ("core", "sampling", "posture", "resend", "links", "peripherals", "commands")  # the app's parts
+    assert all("tiltguard.firmware." + p in mods for p in parts) and "tiltguard.sensors.compat" in mods
     assert "tiltguard.firmware.sim" not in mods and "tiltguard.firmware.deploy" not in mods
+    assert not [m for m in mods if "protocol_vectors" in m]  # evaluation code stays off the device
     needs_hw = {"tiltguard.firmware.board", "tiltguard.firmware.main"}  # import machine / start the app
     code = "".join("import %s\n" % m for m in mods if m not in needs_hw) + "print('ok')\n"
     assert run_micropython_code(code).strip() == "ok"
+
+
+def test_sensors_never_import_firmware():
+    """sensors/ is the lowest device layer (drivers and the MicroPython/CPython shims): firmware builds on it."""
+    from tiltguard.firmware.deploy import device_module_names
+
+    sensors = [m for m in device_module_names() if m.startswith("tiltguard.sensors")]
+    code = ("import sys\n" + "".join("import %s\n" % m for m in sensors)
+            + "print(sorted(m for m in sys.modules if m.startswith('tiltguard.firmware')))\n")
+    assert run_micropython_code(code).strip() == "[]"
 
 
 def test_device_info_reads_the_hello_over_a_serial_pty():
@@ -132,8 +146,8 @@ def test_device_info_reads_the_hello_over_a_serial_pty():
     import threading
 
     from tiltguard.firmware import protocol as P
-    from tiltguard.firmware import protocol_vectors as V
     from tiltguard.firmware.deploy import DeployError, info
+    from tiltguard_eval import protocol_vectors as V
 
     master, slave = pty.openpty()
     hello = P.encode_hello(3, 0, V.HELLO_INFO)

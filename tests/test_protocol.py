@@ -5,7 +5,7 @@ import struct
 import pytest
 
 from tiltguard.firmware import protocol as P
-from tiltguard.firmware import protocol_vectors as V
+from tiltguard_eval import protocol_vectors as V
 from tests.mpy_helpers import run_micropython_code
 
 
@@ -15,7 +15,7 @@ def test_vectors_pass_on_cpython():
 
 def test_vectors_pass_on_micropython():
     out = run_micropython_code(
-        "from tiltguard.firmware import protocol_vectors as V\n"
+        "from tiltguard_eval import protocol_vectors as V\n"
         "f = V.check()\n"
         "print('FAILURES', len(f))\n"
         "for x in f: print(x)\n"

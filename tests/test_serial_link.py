@@ -12,9 +12,9 @@ from tiltguard.firmware.serial_link import SerialLink
 from tiltguard.host.link.recorder import Recorder
 from tiltguard.host.link.serial import SerialTransport
 from tiltguard.host.link.simdevice import DeviceThread
-from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
+from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from tiltguard.firmware.serial_link import SerialLink
 from tiltguard.host.link.serial import SerialTransport
 from tiltguard.host.link.simdevice import DeviceThread
 from tiltguard.host.link.sync import sync_device
-from tiltguard_eval.virtual_usb import VirtualUsbCable
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
 from tiltguard.host.store.decode import sample_table
+from tiltguard_eval.virtual_usb import VirtualUsbCable
 
 
 def test_sync_downloads_stores_then_deletes_the_flash_log(tmp_path):

@@ -43,7 +43,7 @@ class ScaledClock:
 
 
 class SimBoard:
-    """The `board` the app expects (firmware/app.py docstring), simulated in real time."""
+    """The `board` the app expects (firmware/core.py docstring), simulated in real time."""
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
                  start_us: int = TICKS_PERIOD - 5_000_000) -> None:

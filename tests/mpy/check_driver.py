@@ -6,8 +6,15 @@ import math
 import sys
 
 from tiltguard.sensors import SensorNotFound, SensorNotResponding, UnknownSensor, detect
-from tiltguard.sensors.emulated import (FakeI2C, FunctionSource, ICM42688Emulator, LSM6DS3Emulator, LSM6DSOXEmulator,
-                              ManualClock, MPU6xxxEmulator)
+from tiltguard.sensors.emulated import (
+    FakeI2C,
+    FunctionSource,
+    ICM42688Emulator,
+    LSM6DS3Emulator,
+    LSM6DSOXEmulator,
+    ManualClock,
+    MPU6xxxEmulator,
+)
 
 G = 9.80665
 

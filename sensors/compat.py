@@ -1,7 +1,8 @@
-"""Small shims so the same firmware modules import on the device (MicroPython) and on CPython.
+"""Small shims so the same device modules (sensors/ and firmware/) import on MicroPython and on CPython.
 
-On MicroPython these are the real `micropython.const`, `@micropython.native` and `time.ticks_*`.
-On CPython (host side, tests) they are plain-Python equivalents with the same wrap-around semantics.
+On MicroPython these are the real `micropython.const`, `@micropython.native`, `time.ticks_*` and
+`binascii.crc32`. On CPython (host side, tests) they are plain-Python equivalents with the same wrap-around
+semantics. The shims live here, in the lowest layer, so that the drivers never import `firmware`.
 """
 import time
 
@@ -17,7 +18,7 @@ except ImportError:  # CPython
         return x
 
     class micropython:  # noqa: N801 - stands in for the module so `@micropython.native` works unchanged
-        """Modules with hot loops do `try: import micropython / except ImportError: from tiltguard.firmware.compat
+        """Modules with hot loops do `try: import micropython / except ImportError: from tiltguard.sensors.compat
         import micropython`: MicroPython's compiler recognises the decorator by that exact spelling."""
 
         const = staticmethod(const)

@@ -1,4 +1,7 @@
-"""Byte-exact test vectors of the wire protocol, shared by device and host.
+"""Byte-exact test vectors of the wire protocol, checked on both runtimes (device and host).
+
+Evaluation code: tests run it on CPython and on the MicroPython unix port; it is never flashed to the
+device nor installed with the package.
 
 Generated once from INPUTS with the reference encoder and then frozen: both runtimes must produce exactly
 EXPECTED_HEX from INPUTS and decode EXPECTED_HEX back to INPUTS. Run `check()` on either runtime; it

@@ -1,0 +1,78 @@
+"""Frames the host missed, sent again: the RAM history's size, the queue of requested seqs, the resend pump.
+
+Every stream frame goes into the history as it is emitted (core.emit); a host that sees a gap in the
+sequence numbers asks for the range (C_RESEND) and gets the frames still held, flagged F_RESENT, a few
+per control-loop tick so that resends never starve the live stream.
+"""
+import gc
+
+from tiltguard.firmware import protocol as P
+from tiltguard.firmware.history import FrameHistory
+
+HEAP_MARGIN = 24 * 1024  # free heap kept for the app's working objects when sizing the history
+
+
+class Resender:
+    def __init__(self, core):
+        self.core = core
+        self.queue = []  # seqs still to resend, in request order
+
+    def alloc_history(self, rate_hz, spf):
+        """Room for history_s seconds of frames, or as much as the heap allows (announced in hello)."""
+        core = self.core
+        frame = P.OVERHEAD + P.SAMPLES_HEAD_SIZE + P.QUAT_SIZE + P.SAMPLE_SIZE * spf
+        fps = rate_hz / spf
+        want_s = core.cfg["history_s"]
+        gc.collect()
+        free = core.board.mem_free()
+        budget = free - HEAP_MARGIN
+        per_s = int(fps * (frame + 1) + 12 * fps) + 64
+        seconds = want_s if per_s * want_s <= budget else max(2, budget // per_s)
+        while True:
+            try:  # free memory may be fragmented: halve the window until one block fits
+                nslots = int(fps * seconds) + 8
+                core.history = FrameHistory(int(fps * (frame + 1) * seconds) + 2 * frame, nslots)
+                break
+            except MemoryError:
+                if seconds <= 2:
+                    raise
+                seconds = max(2, seconds // 2)
+                gc.collect()
+        core.history_s = seconds
+
+    def request(self, first, last):
+        """Queue the held frames of first..last (inclusive, modulo 2**32).
+
+        Returns (status, oldest seq held, frames queued), or None when the range is longer than the history
+        could ever hold."""
+        history = self.core.history
+        oldest = history.oldest_seq()
+        count = ((last - first) & 0xFFFFFFFF) + 1
+        if count > history.nslots:
+            return None
+        queued = 0
+        missing = 0
+        for k in range(count):
+            s = (first + k) & 0xFFFFFFFF
+            if history.find(s) >= 0:
+                self.queue.append(s)
+                queued += 1
+            else:
+                missing += 1
+        return (P.S_GONE if missing else P.S_OK), (oldest if oldest is not None else 0), queued
+
+    def pump(self, budget=24):
+        """Send up to `budget` queued frames to the current link; stops early while the link is busy."""
+        core = self.core
+        link = core.link
+        if link is None:
+            return
+        while self.queue and budget:
+            s = self.queue[0]
+            fr = core.history.get(s)
+            if fr is not None:
+                if not link.send(P.restamp_flags(fr, P.F_RESENT)):
+                    return  # link busy: try again next tick
+                core.stats["resent"] += 1
+            self.queue.pop(0)
+            budget -= 1
