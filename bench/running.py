@@ -38,11 +38,11 @@ The Alcantara set cannot go through either pipeline whole (no gyroscope, no medi
 both are tried and their refusals shown; its rows "tiltguard contacts, axes given" then score what the two
 channels can give, with the true axes handed to the product's detectors: contacts and cadence from the
 post-session detector (host.gait.contacts on its level signals) and the streaming one (host.gait.streaming), and
-the direction from the product's braking rule (host.gait.direction.forward_sign_from_braking on the true vertical
+the direction from the product's direction-from-steps stage (host.gait.direction.forward_sign_from_steps on the true vertical
 and the antero-posterior axis: +1 right, 0 unclear, -1 reversed). On the virtual set the same rule is asked on
 the true axes too.
 Braking facts (true contacts, true level forward axis, per step then per session): the mean fore-aft
-acceleration over the first BRAKING_SHARE_OF_STEP of each step (the window the product's rule reads) and over
+acceleration over the first WALKING_BRAKING_SHARE of each step (the walking window) and over
 the first 20 %; negative = braking.
 
 --json FILE writes {"rows": [...]}: one row per set and mode, and one per session and mode (name = session id).
@@ -67,7 +67,7 @@ from tiltguard.calibration.forward_sign import BRAKING_MIN_STEPS  # noqa: E402
 from tiltguard.host.analysis import analyse_recording  # noqa: E402
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
-from tiltguard.host.gait.direction import BRAKING_SHARE_OF_STEP, forward_sign_from_braking  # noqa: E402
+from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, forward_sign_from_steps  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
 from tiltguard.host.live.pipeline import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
@@ -123,7 +123,7 @@ class Output:
     up_sensor: np.ndarray | None = None
     forward_source: str | None = None
     calibrated_at_s: float | None = None  # live: stream time of the calibration
-    direction: int | None = None  # the braking rule's answer on the true axes (+1, 0, -1)
+    direction: int | None = None  # the direction rule's answer on the true axes (+1, 0, -1)
     seconds: float = 0.0
 
 
@@ -221,11 +221,11 @@ def _axes_matrix(up: np.ndarray, forward: np.ndarray) -> np.ndarray:
 
 
 def braking_sign(s: Scored) -> int:
-    """The product's braking rule on the true vertical and the true forward axis, over the first running window."""
+    """The product's direction rule on the true vertical and the true forward axis, over the first running window."""
     up, fwd = _true_axes(s)
     a, b = s.windows[0]
     i0, i1 = np.searchsorted(s.clock, [a, b])
-    return forward_sign_from_braking(s.rec.acc, s.rec.gyr, s.rec.rate_hz, up, fwd, (int(i0), int(i1)))
+    return forward_sign_from_steps(s.rec.acc, s.rec.gyr, s.rec.rate_hz, up, fwd, (int(i0), int(i1))).sign
 
 
 def run_detector(s: Scored, mode: str) -> Output:
@@ -359,7 +359,7 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
                tp_50ms=f1.tp, fp_50ms=f1.fp, fn_50ms=f1.fn)
     if out.direction is not None:
         tally.directions.append(out.direction)
-        row["braking_rule_sign"] = out.direction
+        row["direction_rule_sign"] = out.direction
         if out.direction < 0:
             row["reversed_sessions"] = 1
             tally.reversed.append(s.name)
@@ -368,7 +368,7 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
 
 def braking_facts(s: Scored, tally: Tally, row: dict) -> None:
     src = s.source
-    product = fore_aft_after_contacts(src, BRAKING_SHARE_OF_STEP).mean()
+    product = fore_aft_after_contacts(src, WALKING_BRAKING_SHARE).mean()
     early = fore_aft_after_contacts(src, EARLY_SHARE).mean()
     tally.braking["product"].append(product)
     tally.braking["early"].append(early)
@@ -397,11 +397,11 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
     row["refusals"] = reasons
     if t.directions:
         d = np.asarray(t.directions)
-        row.update(braking_rule_right=int((d > 0).sum()), braking_rule_unclear=int((d == 0).sum()),
-                   braking_rule_reversed=int((d < 0).sum()))
+        row.update(direction_rule_right=int((d > 0).sum()), direction_rule_unclear=int((d == 0).sum()),
+                   direction_rule_reversed=int((d < 0).sum()))
     if t.braking["product"]:
         p, e = np.asarray(t.braking["product"]), np.asarray(t.braking["early"])
-        row.update(braking_share_of_step=BRAKING_SHARE_OF_STEP, fore_aft_product_window_mps2=float(p.mean()),
+        row.update(walking_braking_share=WALKING_BRAKING_SHARE, fore_aft_product_window_mps2=float(p.mean()),
                    sessions_braking_in_product_window=int((p < 0).sum()), fore_aft_first_20pct_mps2=float(e.mean()),
                    sessions_braking_first_20pct=int((e < 0).sum()))
     return row
@@ -418,8 +418,8 @@ def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows
             out = run_post(s) if mode == "post" else run_live(s)
             r = score_session(s, out, mode, pipeline)
             if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post":
-                r["braking_rule_sign_true_axes"] = braking_sign(s)
-                pipeline.directions.append(r["braking_rule_sign_true_axes"])
+                r["direction_rule_sign_true_axes"] = braking_sign(s)
+                pipeline.directions.append(r["direction_rule_sign_true_axes"])
                 braking_facts(s, pipeline, r)
             per_session_rows.append(dict(name=s.name, peer=False, dataset=dataset, mode=mode, path="tiltguard", **r))
             if accel_only:
@@ -432,8 +432,8 @@ def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows
             print(f"  {dataset} {mode} {s.name}: " + (f"refused ({out.refused[:90]})" if out.refused else
                                                        f"ok {out.seconds:.1f} s"), file=sys.stderr)
         row = tally_row("tiltguard", dataset, mode, pipeline)
-        if pipeline.directions:  # the braking rule asked on the true axes: not the pipeline's own decision
-            row["braking_rule_true_axes"] = {k: row.pop(f"braking_rule_{k}") for k in ("right", "unclear", "reversed")}
+        if pipeline.directions:  # the direction rule asked on the true axes: not the pipeline's own decision
+            row["direction_rule_true_axes"] = {k: row.pop(f"direction_rule_{k}") for k in ("right", "unclear", "reversed")}
         rows.append(row)
         if accel_only:
             rows.append(tally_row("tiltguard contacts, axes given", dataset, mode, detector))
@@ -459,7 +459,7 @@ def print_table(rows: list[dict]) -> None:
               f"{_f(r['ic_median_abs_err_ms'], '7.1f'):>7} {_f(r['cadence_error_spm'], '7.2f'):>7} "
               f"{_f(r['forward_axis_error_deg'], '8.1f'):>8} {r['seconds']:6.1f}")
     print(f"refus = refused (analysis raised / live never calibrated); revrs = tilt anti-correlated with the truth "
-          f"(axes given: the braking rule said backward); side and |err| on contacts matched within "
+          f"(axes given: the direction rule said backward); side and |err| on contacts matched within "
           f"{1000 * MATCH_TOL_S:.0f} ms; fwd err = angle of the calibrated forward axis from the true one")
     print()
     for r in rows:
@@ -468,16 +468,16 @@ def print_table(rows: list[dict]) -> None:
             print(f"refused  {tag}: {len(who)} x {why}   [{', '.join(who[:6])}{', ...' if len(who) > 6 else ''}]")
         if r["reversed"]:
             print(f"reversed {tag}: {', '.join(r['reversed'])}")
-        if "braking_rule_true_axes" in r:
-            print(f"braking rule on the true axes, {tag}: right/unclear/reversed = "
-                  f"{'/'.join(str(x) for x in r['braking_rule_true_axes'].values())}")
-        elif "braking_rule_right" in r:
-            print(f"braking rule, {tag}: right/unclear/reversed = {r['braking_rule_right']}/"
-                  f"{r['braking_rule_unclear']}/{r['braking_rule_reversed']} (it asks for >= {BRAKING_MIN_STEPS} "
+        if "direction_rule_true_axes" in r:
+            print(f"direction rule on the true axes, {tag}: right/unclear/reversed = "
+                  f"{'/'.join(str(x) for x in r['direction_rule_true_axes'].values())}")
+        elif "direction_rule_right" in r:
+            print(f"direction rule, {tag}: right/unclear/reversed = {r['direction_rule_right']}/"
+                  f"{r['direction_rule_unclear']}/{r['direction_rule_reversed']} (it asks for >= {BRAKING_MIN_STEPS} "
                   f"steps)")
         if "fore_aft_product_window_mps2" in r:
             print(f"braking facts, {r['dataset']} (true contacts and axes): mean fore-aft over the first "
-                  f"{100 * r['braking_share_of_step']:.0f} % of the step (the rule's window) "
+                  f"{100 * r['walking_braking_share']:.0f} % of the step (the walking window) "
                   f"{r['fore_aft_product_window_mps2']:+.2f} m/s², braking in {r['sessions_braking_in_product_window']}"
                   f"/{r['sessions']} sessions; over the first {100 * EARLY_SHARE:.0f} % "
                   f"{r['fore_aft_first_20pct_mps2']:+.2f} m/s², braking in {r['sessions_braking_first_20pct']}/"

@@ -27,13 +27,16 @@ from tiltguard.host.signal.stillness import true_runs
 
 from .axes import horizontal_unit, pelvis_frame, unit
 from .errors import CalibrationRejected, DirectionUnclear
-from .forward_sign import BRAKING_MIN_STEPS, forward_sign_from_saddle
+from .forward_sign import BRAKING_MIN_STEPS, DirectionCue, DirectionDecision, decide, saddle_cue
 from .hinge import forward_from_held_hinge
 from .still import GRAVITY, check_still
 
 MIN_STAND_S = 4.5  # the issue asks for a 5-s stand; allow a little slack at the edges
 MAX_UPRIGHT_DEVIATION_DEG = 30.0  # stand vs. walking posture: sitting/lying/bent-over differ by more
-MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back
+MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to tell forward from back ...
+# ... but only a clear start vetoes the steps: a treadmill belt starting under the wearer, or stepping onto it,
+# moves the sacrum by a few tenths of a m/s either way (the virtual treadmill sessions: -0.4..+0.5 m/s)
+MIN_CONFLICTING_DV = 1.0
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
 RIDE_MIN_S = 12.0  # pedalling has no steps: its rock must go on for a few crank revolutions to count as a ride
@@ -43,9 +46,9 @@ BOUT_GYR_RMS = np.radians(4.0)  # rad/s: seated pedalling rocks the pelvis at ~5
 MAX_NORM_DEVIATION = 0.10
 
 
-# step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout) -> +1 / -1 / 0: the steps' evidence of which way
-# `axis_sensor` points (host.gait.direction.forward_sign_from_braking), handed in by the pipeline.
-StepSign = Callable[[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, tuple], int]
+# step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout) -> DirectionDecision: the steps' evidence of which
+# way `axis_sensor` points (host.gait.direction.forward_sign_from_steps), handed in by the pipeline.
+StepSign = Callable[[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, tuple], DirectionDecision]
 
 
 @dataclass
@@ -55,6 +58,7 @@ class Alignment:
     forward_sensor: np.ndarray  # pelvis x in sensor axes
     forward_source: str  # "walking", "pedalling", "hinge", or "walking/pedalling, signed by the hinge"
     neutral_from: str = "stand"  # "stand", or "first bout": no stand, angles relative to the moving posture
+    direction: DirectionDecision | None = None  # which way is forward: the decision, its cues and strengths
 
     @property
     def has_neutral(self) -> bool:
@@ -63,7 +67,8 @@ class Alignment:
     def to_record(self) -> dict:
         return {"R_pelvis_sensor": self.R_pelvis_sensor, "up_sensor": self.up_sensor,
                 "forward_sensor": self.forward_sensor, "forward_source": self.forward_source,
-                "neutral_from": self.neutral_from}
+                "neutral_from": self.neutral_from,
+                "direction": self.direction.to_record() if self.direction is not None else None}
 
     @classmethod
     def from_record(cls, rec: dict) -> "Alignment":
@@ -117,19 +122,28 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
 def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
                          bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
                          from_rest: bool = True, step_sign: StepSign | None = None) -> np.ndarray:
-    """Pelvis forward axis (sensor axes) from the direction of travel of the first bout.
+    """Pelvis forward axis (sensor axes) from the first bout: walking_direction without its evidence."""
+    return walking_direction(acc, quat, rate_hz, up_sensor, bout, window_s, gyr, from_rest, step_sign)[0]
+
+
+def walking_direction(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
+                      bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
+                      from_rest: bool = True, step_sign: StepSign | None = None
+                      ) -> tuple[np.ndarray, DirectionDecision]:
+    """Pelvis forward axis (sensor axes) from the direction of travel of the first bout, and the decision
+    on its sign.
 
     `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
     step-frequency horizontal acceleration (braking/propulsion is fore-aft); sign: the horizontal speed
-    gained when setting off from the stand. Both are in the earth frame of `quat`, then brought into sensor
-    axes sample by sample (this averages out the per-stride pelvic rotation). Without speed gained (a
-    treadmill) and with `gyr` and `step_sign` given, the sign comes from the steps (the braking after each
-    foot strike, host.gait.direction); DirectionUnclear if neither tells. `from_rest=False`: the recording
-    starts in motion, the orientation is still settling at the bout's start and the speed gained there means
-    nothing, so only the foot strikes count.
+    gained when setting off from the stand, and (with `gyr` and `step_sign` given) the steps' evidence
+    (host.gait.direction): one decisive cue and none against it (calibration.forward_sign.decide), else
+    DirectionUnclear. Both are in the earth frame of `quat`, then brought into sensor axes sample by sample
+    (this averages out the per-stride pelvic rotation). `from_rest=False`: the recording starts in motion,
+    the orientation is still settling at the bout's start and the speed gained there means nothing, so only
+    the steps count.
     """
     def from_steps(axis_sensor):
-        return 0 if gyr is None or step_sign is None else step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
+        return None if gyr is None or step_sign is None else step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
 
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
                               "start the first walk or run from the stand, not mid-stride; on a treadmill, "
@@ -138,12 +152,18 @@ def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_s
 
 def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
                            up_sensor: np.ndarray, bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
+    """Pelvis forward axis (sensor axes) on a bike: pedalling_direction without its evidence."""
+    return pedalling_direction(acc, gyr, quat, rate_hz, up_sensor, bout, window_s)[0]
+
+
+def pedalling_direction(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
+                        bout: tuple[int, int], window_s: float = 20.0) -> tuple[np.ndarray, DirectionDecision]:
     """Pelvis forward axis (sensor axes) on a bike, where there are no steps: seated pedalling rocks the
     pelvis about its forward axis (obliquity), so the major horizontal principal direction of the
-    crank-frequency angular rate is the forward axis; its sign is the speed gained when setting off, or on
-    a trainer (no speed) the saddle posture (`forward_sign_from_saddle`)."""
+    crank-frequency angular rate is the forward axis; its sign from the speed gained when setting off and
+    the saddle posture (the pelvis tipped forward of its standing neutral; decisive alone on a trainer)."""
     def from_posture(axis_sensor):
-        return forward_sign_from_saddle(acc, up_sensor, axis_sensor, bout)
+        return saddle_cue(acc, up_sensor, axis_sensor, bout)
 
     return _forward_from_bout(acc, gyr, quat, rate_hz, up_sensor, bout, (0.5, 4.0), window_s,
                               "start the first ride (or walk) from the stand; on a trainer, ride with your hands "
@@ -151,11 +171,12 @@ def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, r
 
 
 def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,
-                       sign_from_steps=None, from_rest: bool = True) -> np.ndarray:
+                       evidence=None, from_rest: bool = True) -> tuple[np.ndarray, DirectionDecision]:
     """The forward axis from the first bout: the major horizontal principal direction of `axis_signal`
-    (acceleration or angular rate, sensor axes) in `band_hz`, signed by the horizontal speed gained in the
-    first 3 s (else by `sign_from_steps(axis in sensor axes)` -> +1/-1/0), then brought into sensor axes
-    sample by sample (averaging out the per-stride rotation)."""
+    (acceleration or angular rate, sensor axes) in `band_hz`, brought into sensor axes sample by sample
+    (averaging out the per-stride rotation), and signed by the cues: the horizontal speed gained in the
+    first 3 s and `evidence(axis in sensor axes)` (a DirectionDecision of the steps, a DirectionCue of the
+    posture, or None)."""
     a, b = bout
     b = min(b, a + int(window_s * rate_hz))
     lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step or stroke
@@ -169,12 +190,23 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     gained = float(np.dot(dv, axis))
     axis_s = horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
                               .mean(axis=0), up_sensor)
-    if from_rest and abs(gained) >= MIN_INITIATION_DV:
-        return axis_s * np.sign(gained)
-    sign = sign_from_steps(axis_s) if sign_from_steps is not None else 0
-    if sign == 0:
-        raise DirectionUnclear(f"could not tell forward from backward: {advice}", axis=axis_s)
-    return axis_s * sign
+    cues = []
+    if from_rest:
+        cues.append(DirectionCue("speed gained", int(np.sign(gained)), abs(gained),
+                                 f"{gained:+.2f} m/s along the axis in the first 3 s",
+                                 decisive=MIN_INITIATION_DV, conflicting=MIN_CONFLICTING_DV))
+    more = evidence(axis_s) if evidence is not None else None
+    if isinstance(more, DirectionCue):
+        cues.append(more)
+    elif more is not None:
+        cues.extend(more.cues)
+    decision = decide(cues)
+    if decision.sign == 0:
+        if more is not None and not isinstance(more, DirectionCue) and not more.cues:
+            decision.reason += f"; steps: {more.reason}"
+        raise DirectionUnclear(f"could not tell forward from backward ({decision.reason}): {advice}", axis=axis_s,
+                               decision=decision)
+    return axis_s * decision.sign, decision
 
 
 NO_STAND_POSTURE_S = 60.0  # of the first bout: its mean posture is the reference without a stand
@@ -191,8 +223,8 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat, step_sign) -> Alignment:
                                "stand still for 5 s before you set off") from None
     a, b = bout
     up = mean_vertical(quat[a:min(b, a + int(NO_STAND_POSTURE_S * rate_hz))])
-    fwd = forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False, step_sign=step_sign)
-    return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout")
+    fwd, decision = walking_direction(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False, step_sign=step_sign)
+    return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout", direction=decision)
 
 
 NEVER_WORN_AFTER_S = 60.0  # a short recording that only holds the stand is not evidence of a pod left lying
@@ -260,25 +292,34 @@ def calibrate_from_session(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sta
                 raise CalibrationRejected(f"the pod hardly moved in the {minutes:.1f} min after the stand: was it "
                                           "worn? Clip it to the waistband over the sacrum") from None
             raise
-        return _from_bout_or_hinge(up, "pedalling", lambda: forward_from_pedalling(acc, gyr, quat, rate_hz, up, bout),
+        return _from_bout_or_hinge(up, "pedalling", lambda: pedalling_direction(acc, gyr, quat, rate_hz, up, bout),
                                    lambda: hinged(bout[0]))
     a, b = bout
     check_upright(up, mean_vertical(quat[a:b]))
-    return _from_bout_or_hinge(up, "walking", lambda: forward_from_walking(acc, quat, rate_hz, up, bout, gyr=gyr,
-                                                                                step_sign=step_sign),
+    return _from_bout_or_hinge(up, "walking", lambda: walking_direction(acc, quat, rate_hz, up, bout, gyr=gyr,
+                                                                             step_sign=step_sign),
                                lambda: hinged(a))
 
 
 def _from_bout_or_hinge(up: np.ndarray, source: str, from_bout, from_hinge) -> Alignment:
-    """The bout's forward axis (more exact than a bend: calibration/hinge.py); where the bout cannot tell
-    forward from backward, its axis signed by a hinge held before it (`from_hinge()`, None if there was none)."""
+    """The bout's forward axis (more exact than a bend: calibration/hinge.py), signed by a hip hinge held
+    before it where there was one (`from_hinge()`, None if not): a good hinge is the wearer showing which way
+    is forward, so it outranks every cue of the bout; without one, by the bout's own cues."""
+    hinge_forward = from_hinge()
     try:
-        return alignment_from_axes(up, from_bout(), source)
+        forward, decision = from_bout()
     except DirectionUnclear as unclear:
-        hinge_forward = from_hinge() if unclear.axis is not None else None
-        if hinge_forward is None:
+        if hinge_forward is None or unclear.axis is None:
             raise
-        return signed_by_hinge(up, unclear.axis, hinge_forward, source)
+        forward, decision = unclear.axis, unclear.decision
+    if hinge_forward is None:
+        return replace(alignment_from_axes(up, forward, source), direction=decision)
+    agrees = decision is not None and decision.sign != 0 and np.dot(forward, hinge_forward) > 0
+    hinge = DirectionCue("hip hinge", 1, 1.0, "a held forward hip hinge before the bout", decisive=0.5)
+    cues = (decision.cues if decision is not None else []) + [hinge]
+    reason = ("the hip hinge and the bout agree" if agrees else
+              "signed by the hip hinge" + (f" (the bout: {decision.reason})" if decision is not None else ""))
+    return replace(signed_by_hinge(up, forward, hinge_forward, source), direction=DirectionDecision(1, cues, reason))
 
 
 def signed_by_hinge(up: np.ndarray, axis: np.ndarray, hinge_forward: np.ndarray, source: str) -> Alignment:

@@ -10,7 +10,7 @@ import numpy as np
 
 from tiltguard.calibration.alignment import Alignment, calibrate_from_session, first_bout
 from tiltguard.calibration.errors import CalibrationRejected
-from tiltguard.host.gait.direction import forward_sign_from_braking
+from tiltguard.host.gait.direction import forward_sign_from_steps
 
 AFTER_S = 60.0  # of one walking/running bout
 KEEP_S = 150.0  # samples kept while waiting (the bout's first minute plus the steps that sign it)
@@ -40,6 +40,6 @@ class MovingPostureAlignment:
             a, b = first_bout(acc, self.rate_hz)
             if b - a < AFTER_S * self.rate_hz:
                 return None
-            return calibrate_from_session(acc, gyr, self.rate_hz, None, quat=quat, step_sign=forward_sign_from_braking)
+            return calibrate_from_session(acc, gyr, self.rate_hz, None, quat=quat, step_sign=forward_sign_from_steps)
         except CalibrationRejected:
             return None  # not yet (no long bout, a ride, the steps do not tell yet): keep waiting

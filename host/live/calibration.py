@@ -18,7 +18,7 @@ from tiltguard.calibration.alignment import (Alignment, alignment_from_axes, che
                                    mean_vertical, signed_by_hinge, stand_vertical)
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S
-from tiltguard.host.gait.direction import forward_sign_from_braking
+from tiltguard.host.gait.direction import forward_sign_from_steps
 from tiltguard.calibration.hinge import find_held_hinge, forward_from_hinge
 
 STAND_S = 5.0
@@ -208,7 +208,7 @@ class LiveCalibration:
             self._braking_next = n + int(BRAKING_RETRY_S * rate)
         try:
             forward = forward_from_walking(acc, quat, rate, self.up, (a, b), gyr=gyr if steps_due else None,
-                                           step_sign=forward_sign_from_braking)
+                                           step_sign=forward_sign_from_steps)
         except DirectionUnclear as unclear:
             if sign_hint is not None and unclear.axis is not None:
                 return True, signed_by_hinge(self.up, unclear.axis, sign_hint, "walking")
