@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.flashlog import block_bytes
-from tiltguard.host.link.synthetic import recording_frames
+from tiltguard_eval.synthetic_link import recording_frames
 from tiltguard.host.rawcsv import RawFormatError, read_raw
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore, SessionWriter
