@@ -6,8 +6,8 @@
    (sequence.py) with the stride period of rhythm.py.
 3. Side of the confident first-pass steps. Walking: from the medio-lateral acceleration, the trunk
    accelerates towards the new stance foot before its contact and away from it after (mediolateral CoM
-   sway). Running: from the pelvis' roll rate just after the contact, the swing side drops (the left side
-   rises after a left contact). At the sacrum, 10-20 cm from the hips, the medio-lateral acceleration of a
+   sway). Running: from the pelvis' roll at mid-stance, the swing side dropped (the left side is up in a
+   left stance). At the sacrum, 10-20 cm from the hips, the medio-lateral acceleration of a
    runner is dominated by the pelvis' roll and yaw, not by the body's sway, and points the other way (the
    virtual sacral IMU from real running kinematics: 0 % of sides right from it, 91-100 % from the roll rate;
    bench/running.py). The angular rate is the same everywhere on the pelvis.
@@ -104,34 +104,36 @@ def lateral_side_score(sig: LevelSignals, idx: np.ndarray) -> np.ndarray:
     return before - after
 
 
-def roll_side_score(sig: LevelSignals, onset: np.ndarray, step_s: np.ndarray) -> np.ndarray:
-    """> 0 for a left contact in running: over the step that starts at the contact the pelvis sits left side
-    up (the right, swing side drops), against the stride around it. The mean over a whole step needs no exact
-    contact time (a detected onset may lag the true one by tens of ms where there is no impact); the roll rate
-    just after a contact does: it turns within ~0.1 s. `step_s`: the step period at each contact."""
+def roll_side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray) -> np.ndarray:
+    """> 0 for a left contact in running: at mid-stance (the peak of the vertical acceleration within half a
+    step of the loading pulse `idx`) the pelvis sits left side up, the right, swing side dropped, against its
+    mean over the stride around it. An extreme of the roll angle read at a landmark of the stance itself needs
+    no exact contact time: on the virtual runners (no impact, onsets tens of ms late) and the simulator it
+    holds for contact times shifted by -40..+60 ms, where the roll rate just after the contact turns within
+    ~0.1 s. `step_s`: the step period at each contact."""
     fs = sig.rate_hz
+    n = len(sig.gyr)
+    step_s = np.asarray(step_s, float)
+    fallback = float(np.nanmedian(step_s)) if np.isfinite(step_s).any() else RUNNING_STEP_GUESS_S
+    w = np.maximum(2, np.round(np.where(np.isfinite(step_s), step_s, fallback) * fs).astype(int))
     rate = sig.gyr[:, 0] - uniform_filter1d(sig.gyr[:, 0], max(1, int(ROLL_DETREND_S * fs)), mode="nearest")
     angle = np.cumsum(rate) / fs
     c = np.concatenate([[0.0], np.cumsum(angle)])
-    n = len(angle)
-    o = np.clip(np.round(onset).astype(int), 0, n)
-    step_s = np.asarray(step_s, float)
-    fallback = float(np.nanmedian(step_s)) if np.isfinite(step_s).any() else RUNNING_STEP_GUESS_S
-    w = np.maximum(1, np.round(np.where(np.isfinite(step_s), step_s, fallback) * fs).astype(int))
-    step_end, stride_start = np.clip(o + w, 0, n), np.clip(o - w, 0, n)
-    step = (c[step_end] - c[o]) / np.maximum(step_end - o, 1)
-    stride = (c[step_end] - c[stride_start]) / np.maximum(step_end - stride_start, 1)
-    return step - stride
+    out = np.zeros(len(idx))
+    for k, (i, wk) in enumerate(zip(np.clip(np.asarray(idx, int), 0, n - 1), w)):
+        p = i + int(np.argmax(sig.vertical[i: min(n, i + max(2, wk // 2))]))
+        lo, hi = max(0, p - wk), min(n, p + wk)
+        out[k] = angle[p] - (c[hi] - c[lo]) / max(hi - lo, 1)
+    return out
 
 
-def side_score(sig: LevelSignals, idx: np.ndarray, onset: np.ndarray, step_s: np.ndarray,
-               running: np.ndarray | None) -> np.ndarray:
+def side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray, running: np.ndarray | None) -> np.ndarray:
     """> 0 for a left contact: the pelvis' roll where the wearer runs (`running`, per sample), else the
-    medio-lateral acceleration (module docstring, step 3). `idx`: the loading pulses, `onset`: their onsets."""
+    medio-lateral acceleration (module docstring, step 3). `idx`: the loading pulses."""
     score = lateral_side_score(sig, idx)
     if running is not None and len(idx):
         run = running[np.clip(idx, 0, len(running) - 1)]
-        score = np.where(run, roll_side_score(sig, onset, step_s), score)
+        score = np.where(run, roll_side_score(sig, idx, step_s), score)
     return score
 
 
@@ -247,13 +249,12 @@ def _detect(sig: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[
         if len(first) == 0:
             return empty
         index = _onset_times(jerk, wide_jerk, first, fs)
-        left = side_score(sig, first, index, rhythm.step_period_at(first / fs), running) > 0
+        left = side_score(sig, first, rhythm.step_period_at(first / fs), running) > 0
         return InitialContacts(t0 + index / fs, left, salience, index)
 
     x = _features(sig)
     half = int(TEMPLATE_HALF_S * fs)
-    onset = _onset_times(jerk, wide_jerk, confident, fs)
-    side = side_score(sig, confident, onset, rhythm.step_period_at(confident / fs), running) > 0
+    side = side_score(sig, confident, rhythm.step_period_at(confident / fs), running) > 0
     global_templates = _templates(x, confident, side, half)
     if not global_templates:
         return empty
