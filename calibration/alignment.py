@@ -200,6 +200,11 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
         cues.append(more)
     elif more is not None:
         cues.extend(more.cues)
+        steps = [c for c in more.cues if c.strength >= c.decisive]
+        if cues and len(steps) >= 2 and len({c.sign for c in more.cues}) == 1:
+            # two independent step cues agreeing over the whole bout outrank a 3-s speed estimate, which a
+            # treadmill belt or a still-settling orientation can fake (virtual treadmill sessions, live: 1-2 m/s)
+            cues[0].conflicting = float("inf")
     decision = decide(cues)
     if decision.sign == 0:
         if more is not None and not isinstance(more, DirectionCue) and not more.cues:

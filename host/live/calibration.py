@@ -9,13 +9,13 @@ faster than real time, and a stalled link simply pauses it.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from tiltguard.calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
-                                   first_rocking_bout, forward_from_pedalling, forward_from_walking,
-                                   mean_vertical, signed_by_hinge, stand_vertical)
+                                             first_rocking_bout, forward_from_pedalling,
+                                             mean_vertical, signed_by_hinge, stand_vertical, walking_direction)
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S
 from tiltguard.host.gait.direction import forward_sign_from_steps
@@ -206,16 +206,18 @@ class LiveCalibration:
         steps_due = n >= self._braking_next or not ongoing
         if steps_due:
             self._braking_next = n + int(BRAKING_RETRY_S * rate)
+        if not steps_due:
+            return True, None  # the speed gained alone can be faked (a treadmill belt): the steps have a say
         try:
-            forward = forward_from_walking(acc, quat, rate, self.up, (a, b), gyr=gyr if steps_due else None,
-                                           step_sign=forward_sign_from_steps)
+            forward, decision = walking_direction(acc, quat, rate, self.up, (a, b), gyr=gyr,
+                                                  step_sign=forward_sign_from_steps)
         except DirectionUnclear as unclear:
             if sign_hint is not None and unclear.axis is not None:
                 return True, signed_by_hinge(self.up, unclear.axis, sign_hint, "walking")
             if ongoing:
                 return True, None  # still going: more steps may tell
             raise
-        return True, alignment_from_axes(self.up, forward, "walking")
+        return True, replace(alignment_from_axes(self.up, forward, "walking"), direction=decision)
 
     def _try_pedalling(self, acc, gyr, quat) -> Alignment | None:
         rate = self.rate_hz
