@@ -32,10 +32,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tiltguard.host.link.recorder import Recorder  # noqa: E402
+from tiltguard.host.link.decode import sample_table  # noqa: E402
 from tiltguard.host.simulator import simulate  # noqa: E402
 from tiltguard.host.store import SessionStore  # noqa: E402
-from tiltguard.host.store.decode import sample_table  # noqa: E402
+from tiltguard.host.store.recorder import Recorder  # noqa: E402
 
 from bench.options import add_data_options  # noqa: E402
 

@@ -106,8 +106,8 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
     from dataclasses import replace
 
     from tiltguard.calibration.alignment import calibrate_from_session
-    from tiltguard.host.gait.direction import forward_sign_from_steps
     from tiltguard.host.analysis import analyse_gait, analyse_recording
+    from tiltguard.host.gait.direction import forward_sign_from_steps
     from tiltguard.host.pelvis import pelvic_angles, per_stride_ranges
     from tiltguard.host.pelvis.heading import follow_strides
     from tiltguard.host.simulator import Mount, get_scenario, simulate

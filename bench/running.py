@@ -13,7 +13,7 @@ with a line saying so):
              longer: their length rounded up to the minute, + 1 min), --seed.
 
 Modes: `post` is tiltguard.host.analysis.analyse_recording(rec, mode="post") on the whole recording; `live` is
-tiltguard.host.live.pipeline.LivePipeline fed 10-sample blocks (the device's frames), with the neutral stand
+tiltguard.host.live_analysis.LivePipeline fed 10-sample blocks (the device's frames), with the neutral stand
 requested at the first sample when the session opens with one (virtual, simulator). Everything is on the
 sensor's own axes: the product calibrates its mounting itself.
 
@@ -69,12 +69,17 @@ from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
 from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, forward_sign_from_steps  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
-from tiltguard.host.live.pipeline import LivePipeline  # noqa: E402
+from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
 from tiltguard_eval.datasets import DatasetMissing  # noqa: E402
 from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window  # noqa: E402
-from tiltguard_eval.running_data import (RunningSession, fore_aft_after_contacts, load_alcantara,  # noqa: E402
-                                         load_virtual, running_dir)
+from tiltguard_eval.running_data import (  # noqa: E402
+    RunningSession,
+    fore_aft_after_contacts,
+    load_alcantara,
+    load_virtual,
+    running_dir,
+)
 
 from bench.options import add_data_options  # noqa: E402
 

@@ -27,7 +27,13 @@ from tiltguard.host.signal.stillness import true_runs
 
 from .axes import horizontal_unit, pelvis_frame, unit
 from .errors import CalibrationRejected, DirectionUnclear
-from .forward_sign import BRAKING_MIN_STEPS, DirectionCue, DirectionDecision, decide, saddle_cue
+from .forward_sign import (
+    BRAKING_MIN_STEPS,
+    DirectionCue,
+    DirectionDecision,
+    decide,
+    saddle_cue,
+)
 from .hinge import forward_from_held_hinge
 from .still import GRAVITY, check_still
 

@@ -5,6 +5,7 @@ import asyncio
 
 
 def run():
+    # imported at start-up of the app, not at import: the board's modules and the radio are optional
     from tiltguard.firmware.app import Device
     from tiltguard.firmware.board import Board
     from tiltguard.firmware.config import VERSION, load

@@ -80,7 +80,7 @@ def cmd_record(args) -> int:
 
 async def _record(args, store) -> int:
     # imported when the command runs: keeps `tiltguard --help` and the other commands fast
-    from tiltguard.host.link.recorder import Recorder
+    from tiltguard.host.store.recorder import Recorder
 
     device_task = None
     if args.sim:
@@ -155,7 +155,7 @@ def cmd_scan(args) -> int:
 # ---------------------------------------------------------------------- sync
 def cmd_sync(args) -> int:
     # imported when the command runs: keeps `tiltguard --help` and the other commands fast
-    from tiltguard.host.link.sync import sync_device
+    from tiltguard.host.store.sync import sync_device
 
     if args.serial:
         # imported when the command runs: keeps `tiltguard --help` and the other commands fast

@@ -32,6 +32,7 @@ def detect(i2c, addr=None):
         seen.append("0x%02x@0x%02x" % (who, a))
         if reg == 0x75:
             if who == 0x47:
+                # only the detected chip's driver is loaded: RAM on the device
                 from tiltguard.sensors.icm42688 import ICM42688
 
                 return ICM42688(i2c, a, who)

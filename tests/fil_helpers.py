@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 import numpy as np
-
 from tiltguard.firmware import protocol as P
+
 from tests.mpy_helpers import run_micropython
 
 G = 9.80665

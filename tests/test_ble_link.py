@@ -7,15 +7,15 @@ import asyncio
 
 import numpy as np
 import pytest
-
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.ble import BleLink
 from tiltguard.firmware.peripherals import lipo_percent
 from tiltguard.host.link.ble import BleTransport, scan
-from tiltguard.host.link.recorder import Recorder
 from tiltguard.host.link.simdevice import SimulatedDevice
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
+from tiltguard.host.store.recorder import Recorder
+
 from tests.bumble_link import UUID, VirtualRadio
 
 pytest.importorskip("bumble")
@@ -73,7 +73,7 @@ def test_every_sample_stored_exactly_once_in_order_despite_two_cuts(ble_run):
     assert produced >= 30 * 200
     stored = store.recording(sid)
     dec = store.decoded(sid)
-    from tiltguard.host.store.decode import sample_table
+    from tiltguard.host.link.decode import sample_table
 
     tab = sample_table(dec)
     assert np.array_equal(tab.index, np.arange(produced))  # each once, in order, none missing

@@ -2,10 +2,10 @@
 ground-truth simulator; the host side decodes what arrived and compares it with the simulator's samples."""
 import numpy as np
 import pytest
-
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.flashlog import parse_log
 from tiltguard.host.simulator import simulate
+
 from tests.fil_helpers import Received, run_sim, write_source
 
 ODR_ERROR = 0.004  # the emulated chip's clock runs 0.4 % fast

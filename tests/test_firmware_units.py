@@ -3,12 +3,12 @@ import json
 import struct
 
 import pytest
-
 from tiltguard.firmware import ble
 from tiltguard.firmware.flashlog import capacity_hours, parse_log
 from tiltguard.firmware.history import FrameHistory
 from tiltguard.firmware.peripherals import lipo_percent
 from tiltguard.firmware.sampling import SampleClock
+
 from tests.mpy_helpers import run_micropython_code
 
 

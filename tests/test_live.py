@@ -8,15 +8,15 @@ from html import escape  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-
 from tiltguard.calibration.alignment import calibrate_from_session  # noqa: E402
+from tiltguard.calibration.live import LiveCalibration
 from tiltguard.calibration.stand import find_neutral_stand  # noqa: E402
 from tiltguard.host.flags import FlagSettings  # noqa: E402
-from tiltguard.host.live.angles import CausalPelvicAngles  # noqa: E402
-from tiltguard.host.live.calibration import LiveCalibration  # noqa: E402
-from tiltguard.host.live.pipeline import LivePipeline  # noqa: E402
+from tiltguard.host.gait.direction import forward_sign_from_steps  # noqa: E402
+from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.orientation import estimate_orientation  # noqa: E402
 from tiltguard.host.pelvis.angles import pelvic_angles  # noqa: E402
+from tiltguard.host.pelvis.streaming import CausalPelvicAngles  # noqa: E402
 from tiltguard.host.simulator import simulate  # noqa: E402
 
 SCENARIO = "run-sustained-anterior"
@@ -101,7 +101,7 @@ def test_stand_that_moved_is_refused_with_the_reason_then_a_still_one_passes(run
     rec, _ = run6
     rate = rec.rate_hz
     quat = estimate_orientation(rec.acc, rec.gyr, rate, mode="causal").quat
-    cal = LiveCalibration(rate)
+    cal = LiveCalibration(rate, step_sign=forward_sign_from_steps)
     cal.start_stand()
     walk = slice(int(15 * rate), int(21 * rate))  # the walk after the stand
     ev = cal.feed(rec.acc[walk], rec.gyr[walk], quat[walk], 21.0)
@@ -164,6 +164,84 @@ def test_live_rotation_follows_the_strides_through_street_corners():
     assert 0.9 < swing < 1.1
 
 
+def _device_frames(rec, n_per_frame=10):
+    """The recording as the device streams it: a hello, then samples frames (int16 LSB), decoded as received."""
+    from tiltguard.firmware import protocol as P
+
+    acc_scale, gyr_scale = 16 * 9.80665 / 32768, np.radians(2000.0) / 32768
+    info = {"session": 7, "rate_hz": int(rec.rate_hz), "acc_range_g": 16, "gyr_range_dps": 2000,
+            "acc_scale": acc_scale, "gyr_scale": gyr_scale, "max_frame": 244, "samples_per_frame": n_per_frame,
+            "history_s": 60, "firmware": "test", "sensor": "icm42688", "name": "Tiltguard-test"}
+    hello = P.encode_hello(0, 0, info)
+    raw = np.column_stack([np.clip(np.round(rec.acc / acc_scale), -32768, 32767),
+                           np.clip(np.round(rec.gyr / gyr_scale), -32768, 32767)]).astype(int)
+    frames = [P.encode_samples(1 + k // n_per_frame, int(round(rec.t[k] * 1e6)) & 0xFFFFFFFF, k,
+                               int(round(1e9 / rec.rate_hz)), 2500, raw[k:k + n_per_frame].ravel().tolist(),
+                               min(n_per_frame, len(raw) - k))
+              for k in range(0, len(raw), n_per_frame)]
+    return hello, frames
+
+
+def test_live_and_stored_frames_decode_to_the_same_samples(run6):
+    """One decoder (host.link.decode): the live view's frame-by-frame samples are the stored session's."""
+    from tiltguard.firmware import protocol as P
+    from tiltguard.host.link.decode import LiveFrameDecoder, decode_frames, to_recording
+
+    rec, _ = run6
+    hello, frames = _device_frames(rec)
+    frames = frames[:300]
+    stored = to_recording(decode_frames([(0.0, hello)] + [(0.0, f) for f in frames]))
+    live, h = LiveFrameDecoder(), P.decode_frame(hello)
+    got = [live.decode(P.decode_frame(f), h) for f in frames]
+    np.testing.assert_array_equal(np.vstack([g.acc for g in got]), stored.acc)
+    np.testing.assert_array_equal(np.vstack([g.gyr for g in got]), stored.gyr)
+    t_us = np.concatenate([g.t_us for g in got])
+    np.testing.assert_array_equal((t_us - t_us[0]) * 1e-6, stored.t)
+
+
+def test_a_long_outage_restarts_the_pipeline_but_keeps_what_it_flagged(run6, tmp_path):
+    """More than MAX_HOLD_S of samples lost mid-flag (a device that could not keep up): the pipeline starts over
+    (calibrate again), but the flag it had decided is not lost: it ends with the last sample before the hole,
+    the window hears of it, and the session's live results hold it (and the alignment it was measured with)."""
+    from types import SimpleNamespace
+
+    from tiltguard.firmware import protocol as P
+    from tiltguard.host.live.link import MAX_HOLD_S, LiveLink, Source
+
+    rec, _ = run6
+    hello, frames = _device_frames(rec)
+    link = LiveLink(Source("sim", SCENARIO), db_path=tmp_path / "s.sqlite3", record=False)
+    link.recorder = SimpleNamespace(hello=P.decode_frame(hello), t=SimpleNamespace(address="test"))
+    link.request_stand()
+    notices = []
+
+    def feed(raw):
+        link._on_samples(P.decode_frame(raw))
+        while link.updates:
+            notices.extend(link.updates.popleft().flags)
+
+    k = 0
+    while not any(n.kind == "start" for n in notices):
+        feed(frames[k])
+        k += 1
+    first = link.pipeline
+    for raw in frames[k:k + 20]:  # a second more, the flag holding
+        feed(raw)
+    k += 20
+    before_hole = first.t_now
+    skip = int(1.2 * MAX_HOLD_S * rec.rate_hz / 10)
+    for raw in frames[k + skip:k + skip + 40]:
+        feed(raw)
+    assert link.pipeline is not first and not link.pipeline.calibrated
+    assert "samples lost" in link.status.message
+    assert [n.kind for n in notices if n.flag.type == "sustained_anterior_tilt"] == ["start", "end"]
+    assert notices[-1].t == pytest.approx(before_hole) and notices[-1].flag.end == pytest.approx(before_hole)
+    live = link.live_results()
+    assert [(f["type"], f["end"]) for f in live["flags"]] == [("sustained_anterior_tilt", pytest.approx(before_hole))]
+    assert live["restarts"] == 1 and live["alignment"]["forward_source"] == "walking"
+    assert live["moving_s"] > 60 and not live["calibrated"]
+
+
 def test_cli_live_refuses_an_unknown_scenario_in_one_line(capsys):
     from tiltguard.host.cli import main
 
@@ -214,6 +292,11 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
     assert window.banner.isVisible() and "Sustained anterior tilt" in window.banner.text()
     assert notice.advice and escape(notice.advice) in window.banner.text()
     assert window.r_tilt.value.text().startswith("+")
+    # written as it rose, while it still holds: a crash before Stop would not lose it
+    qtbot.waitUntil(lambda: link.status.session_id is not None, timeout=5000)
+    with SessionStore(tmp_path / "sessions.sqlite3", recover=False, analyse=None) as store:
+        held = store.analyses(link.status.session_id)["live"]["flags"]
+    assert [(f["type"], f["end"]) for f in held] == [("sustained_anterior_tilt", None)]
     qtbot.wait(1500)
 
     shot = tmp_path / "live.png"
@@ -223,10 +306,11 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
         window.grab().save(os.environ["TILTGUARD_SCREENSHOT"])
 
     assert link.status.frames_lost == 0 and link.status.battery_pct is not None
-    window.a_stop.trigger()
+    window.a_stop.trigger()  # the flag still holds (the tilted stretch runs to 302 s)
     qtbot.waitUntil(link.finished.is_set, timeout=60000)
     qtbot.waitUntil(lambda: bool(window.last_sessions), timeout=5000)
     sid = window.last_sessions[-1]
+    p = link.pipeline
     with SessionStore(tmp_path / "sessions.sqlite3") as store:
         info = store.session(sid)
         assert info.state == "closed" and info.transport == "sim"
@@ -235,6 +319,14 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
         live = store.analyses(sid)["live"]
         assert [f["type"] for f in live["flags"]] == ["sustained_anterior_tilt"]
         assert live["alignment"]["forward_source"] == "walking"
+    end = live["flags"][0]["end"]
+    if link._earlier:  # a stalled machine starved the simulated device of > MAX_HOLD_S of samples: the pipeline
+        # started over, and the flag ended with the last sample before the hole (still stored, as above)
+        assert end == pytest.approx(link._earlier[-1].t_now) and end > notice.t
+    else:  # open at Stop: it ends at the stop (the last sample of the stream), where the recording ends
+        assert end == pytest.approx(p.t_now) and end > notice.t + 1.0
+        assert end == pytest.approx(stored.duration_s, abs=0.1)
+        assert [n.kind for n in link.final_flags] == ["end"] and link.final_flags[0].t == pytest.approx(end)
     if window.last_report is not None:  # the report package is there: Stop opened its report
         assert window.last_report.exists() and window.opened
 
@@ -265,12 +357,11 @@ def test_app_over_usb_serial_through_the_connect_dialog_survives_a_pulled_cable(
     port; the cable is pulled for a second: the status says so, the stream resumes, and the stored session
     holds every sample the device made up to the stop, once and in order."""
     from PySide6.QtCore import QTimer
-
     from tiltguard.firmware.serial_link import SerialLink
     from tiltguard.host.link.simdevice import DeviceThread
-    from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
     from tiltguard.host.live.dialogs import ConnectDialog
     from tiltguard.host.store import SessionStore
+    from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
 
     rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=4)
     cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
@@ -335,6 +426,7 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
     from tiltguard.host.link.simdevice import SimulatedDevice
     from tiltguard.host.live.link import Source
     from tiltguard.host.store import SessionStore
+
     from tests.bumble_link import UUID, VirtualRadio
 
     rec, _ = simulate("easy-run-neutral", minutes=1.5, seed=6)
@@ -380,18 +472,21 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
     np.testing.assert_allclose(np.diff(stored.t), 1 / rec.rate_hz, atol=1e-3)
 
 
-def test_flag_chimes_rise_at_a_start_and_fall_at_an_end(qapp):
-    """Start and end sound different (a fourth up, a fourth down), so they are told apart without looking; with
-    no audio output the system beep plays instead, without an error."""
+def test_flag_chimes_rise_at_a_start_and_fall_at_an_end(qtbot, window, monkeypatch):
+    """Start and end sound different (a fourth up, a fourth down), so they are told apart without looking. Where
+    QtMultimedia cannot load (no libpulse.so.0: it fails with an ImportError, or an OSError from the loader),
+    the app falls back to the system beep, which still marks a flag rising and a flag falling."""
     import io
+    import sys
     import wave
 
-    from PySide6.QtMultimedia import QMediaDevices
-
+    from PySide6.QtWidgets import QApplication
+    from tiltguard.host.flags import Flag
     from tiltguard.host.live.sound import Chimes, chime_wav
+    from tiltguard.host.live_analysis import FlagNotice, LiveUpdate
 
-    def notes(kind):
-        with wave.open(io.BytesIO(chime_wav(kind))) as w:
+    def notes(wav: bytes):
+        with wave.open(io.BytesIO(wav)) as w:
             assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
             rate = w.getframerate()
             x = np.frombuffer(w.readframes(w.getnframes()), "<i2") / 32768
@@ -399,14 +494,69 @@ def test_flag_chimes_rise_at_a_start_and_fall_at_an_end(qapp):
         halves = np.split(x[: len(x) // 2 * 2], 2)
         return [np.fft.rfftfreq(len(h), 1 / rate)[np.argmax(np.abs(np.fft.rfft(h)))] for h in halves]
 
-    first, second = notes("start")
+    first, second = notes(chime_wav("start"))
     assert second / first == pytest.approx(4 / 3, rel=0.02)
-    first, second = notes("end")
+    first, second = notes(chime_wav("end"))
     assert first / second == pytest.approx(4 / 3, rel=0.02)
+
+    # the fallback, through the window as a flag rises and falls. QApplication.beep has no observable effect
+    # offscreen, so a sink records the beeps; the import fails for real where QtMultimedia cannot load, and is
+    # made to fail both ways everywhere
+    try:
+        import PySide6.QtMultimedia  # noqa: F401
+        loads = True
+    except (ImportError, OSError):
+        loads = False
+    beeps = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: beeps.append(window.notices[-1].kind)))
+    window.a_sound.setChecked(True)
+    flag = Flag("sustained_anterior_tilt", 60.0, None, 90.0, 9.5, 8.2, "running", {})
+
+    def rise_and_fall():
+        window._chime_player = None  # made on the first flag, as in a session
+        beeps.clear()
+        empty = (np.zeros(0) for _ in range(4))
+        window._apply(LiveUpdate(*empty, flags=[FlagNotice("start", flag, None, 90.0)]))
+        assert beeps == ["start"], "no beep when the flag rose"
+        flag.end = 120.0
+        window._apply(LiveUpdate(*(np.zeros(0) for _ in range(4)), flags=[FlagNotice("end", flag, None, 121.0)]))
+        assert beeps == ["start", "end"], "no beep when the flag fell"
+        assert window._chime_player.uses_beep
+        flag.end = None
+
+    class NoQtMultimedia:  # the loader's failures where libpulse.so.0 is missing
+        def __init__(self, exc):
+            self.exc = exc
+
+        def find_spec(self, name, path=None, target=None):
+            if name == "PySide6.QtMultimedia":
+                raise self.exc
+
+    if not loads:
+        rise_and_fall()
+    for exc in (ImportError("libpulse.so.0: cannot open shared object file: No such file or directory"),
+                OSError("libpulse.so.0: cannot open shared object file")):
+        with monkeypatch.context() as m:
+            m.delitem(sys.modules, "PySide6.QtMultimedia", raising=False)
+            m.setattr(sys, "meta_path", [NoQtMultimedia(exc), *sys.meta_path])
+            rise_and_fall()
+
+    # the chimes themselves, where QtMultimedia loads
+    if not loads:
+        pytest.skip("QtMultimedia cannot load (libpulse.so.0 missing): apt-get install libpulse0 to check the chime sounds")
+    from PySide6.QtMultimedia import QMediaDevices
+
     chimes = Chimes()
     assert chimes.uses_beep == (not QMediaDevices.audioOutputs())
+    if not chimes.uses_beep:  # an audio output: the effects hold the rising and the falling chime
+        for kind, rising in (("start", True), ("end", False)):
+            with open(chimes._effects[kind].source().toLocalFile(), "rb") as wav:
+                first, second = notes(wav.read())
+            assert (second > first) == rising
+    beeps.clear()
     chimes.play("start")
     chimes.play("end")
+    assert len(beeps) == (2 if chimes.uses_beep else 0)
 
 
 def qtbot_left():
@@ -417,7 +567,6 @@ def qtbot_left():
 
 def _check_screenshot(path):
     from PySide6.QtGui import QImage
-
     from tiltguard.host.live import palette as C
 
     img = QImage(str(path))
@@ -473,8 +622,8 @@ def test_calibrate_dialog_says_why_and_offers_a_retry(qtbot):
 
 
 def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
-    from tiltguard.host.live.calibration import CalibrationEvent
-    from tiltguard.host.live.pipeline import LiveUpdate
+    from tiltguard.calibration.live import CalibrationEvent
+    from tiltguard.host.live_analysis import LiveUpdate
 
     sat = CalibrationEvent("hinge_rejected", "that was sitting down or squatting, not a hip hinge", 20.0)
     window._apply(LiveUpdate(np.zeros(0), np.zeros(0), np.zeros(0), np.zeros(0), calibration=[sat]))
@@ -487,8 +636,8 @@ def test_a_refused_hinge_keeps_the_window_waiting_with_a_hint(qtbot, window):
 
 
 def test_aligned_without_a_stand_the_window_clears_its_hint_and_opens_no_dialog(qtbot, window):
-    from tiltguard.host.live.calibration import CalibrationEvent
-    from tiltguard.host.live.pipeline import LiveUpdate
+    from tiltguard.calibration.live import CalibrationEvent
+    from tiltguard.host.live_analysis import LiveUpdate
 
     window.plots.set_hint("Calibrate: press N and stand still")
     moving = CalibrationEvent("moving_ok", "No neutral stand: angles are relative to your posture ...", 60.0)

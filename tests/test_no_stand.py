@@ -74,7 +74,7 @@ def test_a_recording_that_starts_or_ends_in_motion_keeps_its_inclination(first_s
 
 
 def test_live_without_a_stand_aligns_to_the_moving_posture_then_takes_a_stand_when_one_comes():
-    from tiltguard.host.live.pipeline import LivePipeline
+    from tiltguard.host.live_analysis import LivePipeline
 
     rec, truth = simulate("run-turns-stops", minutes=8, seed=3)
     stop = next(s for s in truth.segments if s["kind"] == "stand" and s["start_s"] > 30)

@@ -3,9 +3,9 @@ import random
 import struct
 
 import pytest
-
 from tiltguard.firmware import protocol as P
 from tiltguard_eval import protocol_vectors as V
+
 from tests.mpy_helpers import run_micropython_code
 
 

@@ -24,9 +24,16 @@ import pytest
 from tiltguard.host.gait.cadence import cadence_spm
 from tiltguard.host.samples import GRAVITY
 from tiltguard_eval.datasets import DatasetMissing
-from tiltguard_eval.running_data import (ALCANTARA_RATE_HZ, ALCANTARA_SAMPLES, VIRTUAL_RATE_HZ,
-                                         fore_aft_after_contacts, grf_contacts, load_alcantara, load_virtual,
-                                         running_dir)
+from tiltguard_eval.running_data import (
+    ALCANTARA_RATE_HZ,
+    ALCANTARA_SAMPLES,
+    VIRTUAL_RATE_HZ,
+    fore_aft_after_contacts,
+    grf_contacts,
+    load_alcantara,
+    load_virtual,
+    running_dir,
+)
 
 EXCERPT_S = 10.0
 

@@ -7,13 +7,12 @@ import asyncio
 
 import numpy as np
 import pytest
-
 from tiltguard.firmware.serial_link import SerialLink
-from tiltguard.host.link.recorder import Recorder
 from tiltguard.host.link.serial import SerialTransport
 from tiltguard.host.link.simdevice import DeviceThread
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
+from tiltguard.host.store.recorder import Recorder
 from tiltguard_eval.virtual_usb import Noise, VirtualUsbCable
 
 

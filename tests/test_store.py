@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.flashlog import block_bytes
-from tiltguard_eval.synthetic_link import recording_frames
 from tiltguard.host.rawcsv import RawFormatError, read_raw
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore, SessionWriter
 from tiltguard.host.store.schema import MIGRATIONS, SCHEMA_VERSION, SchemaTooNew
+from tiltguard_eval.synthetic_link import recording_frames
 
 REPO = Path(__file__).resolve().parents[1]
 

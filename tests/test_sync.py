@@ -6,14 +6,13 @@ import asyncio
 import time
 
 import numpy as np
-
 from tiltguard.firmware.serial_link import SerialLink
+from tiltguard.host.link.decode import sample_table
 from tiltguard.host.link.serial import SerialTransport
 from tiltguard.host.link.simdevice import DeviceThread
-from tiltguard.host.link.sync import sync_device
 from tiltguard.host.simulator import simulate
 from tiltguard.host.store import SessionStore
-from tiltguard.host.store.decode import sample_table
+from tiltguard.host.store.sync import sync_device
 from tiltguard_eval.virtual_usb import VirtualUsbCable
 
 

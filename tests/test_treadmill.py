@@ -9,7 +9,7 @@ from tiltguard.calibration.errors import DirectionUnclear
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.analysis import analyse_recording
 from tiltguard.host.gait.direction import forward_sign_from_steps
-from tiltguard.host.live.pipeline import LivePipeline
+from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.simulator import ACTIVITIES, simulate
 

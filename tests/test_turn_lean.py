@@ -7,7 +7,7 @@ from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.analysis import analyse_recording
 from tiltguard.host.gait.strides import stride_metrics
-from tiltguard.host.live.pipeline import LivePipeline
+from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.pelvis import pelvic_angles

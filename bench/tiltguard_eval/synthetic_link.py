@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
 from tiltguard.firmware import protocol as P
 from tiltguard.host.samples import GRAVITY, RawRecording
 

@@ -22,10 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
-
 from tiltguard.calibration.axes import pelvis_frame
-from tiltguard.calibration.forward_sign import (BRAKING_MIN_STEPS, BRAKING_WINDOW_S, STRONG_T, DirectionCue,
-                                                DirectionDecision, decide)
+from tiltguard.calibration.forward_sign import (
+    BRAKING_MIN_STEPS,
+    BRAKING_WINDOW_S,
+    STRONG_T,
+    DirectionCue,
+    DirectionDecision,
+    decide,
+)
 
 from .body_frame import level_signals
 from .contacts import detect_initial_contacts

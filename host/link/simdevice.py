@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-
 from tiltguard.firmware import config as cfgmod
+from tiltguard.firmware.app import Device
 from tiltguard.host.samples import RawRecording
+from tiltguard.sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
 
 if TYPE_CHECKING:
     from tiltguard.host.simulator.poses import SimulatedPosePod
@@ -47,8 +49,6 @@ class SimBoard:
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, folder: Path, speed: float = 1.0, odr_error: float = 0.0005,
                  start_us: int = TICKS_PERIOD - 5_000_000) -> None:
-        from tiltguard.sensors.emulated import FakeI2C, FunctionSource, ICM42688Emulator
-
         self.clock = ScaledClock(speed, start_us)  # the tick counter wraps 5 s into the run
         self.speed = speed
         sample = getattr(rec, "sample", None)  # a live source (the pose pod) answers sample(k) itself
@@ -97,8 +97,6 @@ class SimulatedDevice:
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, links, folder: str | Path | None = None, speed: float = 1.0,
                  config: dict | None = None) -> None:
-        from tiltguard.firmware.app import Device
-
         self._tmp = None
         if folder is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="tiltguard-simdev-")
@@ -150,8 +148,6 @@ class DeviceThread:
     keep running while the host's loop is busy, as a real device would)."""
 
     def __init__(self, rec: RawRecording | SimulatedPosePod, make_links, speed: float = 1.0, config: dict | None = None) -> None:
-        import threading
-
         self.rec = rec
         self.make_links = make_links  # board -> [links]; called on the device thread
         self.speed = speed

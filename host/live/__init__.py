@@ -1,10 +1,7 @@
-"""`tiltguard live`: the live view (docs/live.md).
+"""`tiltguard live`: the live view (docs/live.md). Only the view and its connection live here; the causal
+stages sit beside their post-session twins (docs/architecture.md) and host/live_analysis.py composes them.
 
-Qt-free core (importable and testable without a display):
-  calibration.py  guided neutral stand, then the first strides set the forward axis
-  angles.py       causal pelvic angles (tilt, obliquity, rotation) from the streaming orientation
-  strides.py      live contacts -> stride records, step means, cadence
-  pipeline.py     decoded samples -> angles, strides, flag events with advice, readouts
-  link.py         the device connection on its own thread: transport + Recorder into the store + pipeline
-Qt (PySide6 + pyqtgraph): palette.py, plots.py, dialogs.py, settings.py, window.py, app.py.
+Qt-free: link.py (the device connection on its own thread: transport + Recorder into the store + the live
+analysis), simlink.py (the built-in simulated device), report.py (the report at Stop).
+Qt (PySide6 + pyqtgraph): palette.py, plots.py, dialogs.py, settings.py, sound.py, window.py, app.py.
 """

@@ -9,6 +9,7 @@ from .link import Source
 
 def source_from_args(args) -> Source | None:
     if getattr(args, "sim", None):
+        # Qt loads when the live view starts, not for tiltguard --help
         from tiltguard.host.simulator import SCENARIOS
 
         if args.sim not in SCENARIOS:
@@ -23,9 +24,11 @@ def source_from_args(args) -> Source | None:
 
 def run_live(args) -> int:
     source = source_from_args(args)  # bad input fails here, before any window opens
+    # Qt loads when the live view starts, not for tiltguard --help
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    # Qt loads when the live view starts, not for tiltguard --help
     from .settings import LiveSettings
     from .window import LiveWindow
 

@@ -6,9 +6,22 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QGridLayout,
-                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QRadioButton, QVBoxLayout)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+)
 
 from . import palette as C
 from .link import Source
@@ -39,6 +52,7 @@ class ConnectDialog(QDialog):
         self.ble = QRadioButton("Bluetooth LE")
         for i, b in enumerate((self.sim, self.serial, self.ble)):
             self.kind.addButton(b, i)
+        # loaded when the dialog needs it: keeps the window's start-up fast
         from tiltguard.host.demo import DEMO_SCENARIO
         from tiltguard.host.simulator import SCENARIOS
 
@@ -83,6 +97,7 @@ class ConnectDialog(QDialog):
             self.port.setCurrentText(target)
 
     def _list_ports(self) -> None:
+        # loaded when the dialog needs it: keeps the window's start-up fast
         from serial.tools import list_ports
 
         self.port.clear()

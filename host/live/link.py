@@ -2,9 +2,14 @@
 
 Frames flow exactly as in `tiltguard record`: transport -> Recorder (sequence tracking, resend, reconnect)
 -> SessionStore. The Recorder's `on_samples` hook hands every new samples frame to this module, which
-turns it into SI samples on the device's clock (holding the last sample over a hole, so the stream stays
-contiguous for the step detector), runs the LivePipeline and queues a LiveUpdate for the window. Resent
-frames that fill a hole arrive too late to be drawn: they are stored, not shown.
+turns it into SI samples on the device's clock with the store's own decoder (host.link.decode), holds the
+last sample over a hole (so the stream stays contiguous for the step detector), runs the LivePipeline and
+queues a LiveUpdate for the window. Resent frames that fill a hole arrive too late to be drawn: they are
+stored, not shown. A hole longer than MAX_HOLD_S restarts the pipeline; what it had flagged is kept (what
+still held ends with the last sample before the hole) and stored with the session.
+
+The live results (calibration, flags) are written into the session's 'live' analysis whenever a flag starts
+or ends, so they survive a crash, and once more at Stop, where a flag that still holds ends at the stop.
 
 The window only reads `status`, drains `updates` and calls `request_stand()` / `stop()`; nothing here
 touches Qt.
@@ -20,12 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-
 from tiltguard.firmware import protocol as P
-from tiltguard.host.clock import DeviceTime
 from tiltguard.host.flags import UserProfile
-
-from .pipeline import FlagNotice, LivePipeline, LiveUpdate
+from tiltguard.host.link.decode import LiveFrameDecoder
+from tiltguard.host.live_analysis import FlagNotice, LivePipeline, LiveUpdate
 
 log = logging.getLogger(__name__)
 MAX_HOLD_S = 5.0  # a hole longer than this is not bridged sample by sample: the pipeline restarts after it
@@ -103,13 +106,16 @@ class LiveLink:
         self._stop: asyncio.Event | None = None
         self._stop_requested = False
         self._thread = threading.Thread(target=self._main, name="live-link", daemon=True)
-        self._devtime = DeviceTime()
+        self._decoder = LiveFrameDecoder()  # frames -> SI samples on the unwrapped device clock (host.link.decode)
         self._next_index: int | None = None
         self._last = None  # (t, acc row, gyr row) of the last sample fed
         self._live_frames: deque[tuple[int, int]] = deque()  # (first sample index, n) of frames that came live
         self._first_index: int | None = None
         self._tmpdir = None
         self.final_flags: list[FlagNotice] = []
+        self._earlier: list[LivePipeline] = []  # pipelines a long outage ended (their flags closed there)
+        self._outage: str = ""  # the last long outage, in words (kept in the status line)
+        self._store = None  # the session store while the link runs (the live results are written into it)
         self.accel_calibration = None  # host.store.CalibrationInfo applied to the stream, if the pod has one
         self._acc_cal = None
 
@@ -161,8 +167,9 @@ class LiveLink:
                 self.on_finished()
 
     async def _run(self) -> None:
-        from tiltguard.host.link.recorder import Recorder
+        # each source's transport (and its optional package) loads only when that source is used
         from tiltguard.host.store import SessionStore
+        from tiltguard.host.store.recorder import Recorder
 
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
@@ -173,7 +180,7 @@ class LiveLink:
         if not self.record:  # watch only: a scratch store, removed afterwards
             self._tmpdir = tempfile.TemporaryDirectory(prefix="tiltguard-live-")
             path = Path(self._tmpdir.name) / "scratch.sqlite3"
-        store = SessionStore(path)
+        store = self._store = SessionStore(path)
         self.result.db_path = str(store.path) if self.record else None
         close = None
         try:
@@ -195,12 +202,14 @@ class LiveLink:
                 watcher.cancel()
                 self._refresh(rec)
             self.status.state = "stopping"
+            # a flag that still holds ends at the stop (the newest sample), and is stored with the session
             self.final_flags = self.pipeline.finish() if self.pipeline else []
             if self.record and self.result.session_ids:
                 await asyncio.to_thread(self._save_live_results, store, transport)
         finally:
             if close is not None:
                 await close()
+            self._store = None
             store.close()
             if self._tmpdir is not None:
                 self._tmpdir.cleanup()
@@ -226,14 +235,17 @@ class LiveLink:
     def _transport(s: Source):
         """(transport, running simulated device thread or None) for the source."""
         if s.kind == "sim":
+            # each source's transport (and its optional package) loads only when that source is used
             from .simlink import start_simulated_device
 
             return start_simulated_device(s.target, s.minutes, s.seed, s.speed)
         if s.kind == "serial":
+            # each source's transport (and its optional package) loads only when that source is used
             from tiltguard.host.link.serial import SerialTransport
 
             return SerialTransport(s.target), None
         if s.kind == "ble":
+            # each source's transport (and its optional package) loads only when that source is used
             from tiltguard.host.link.ble import BleTransport
 
             return BleTransport(s.target), None
@@ -268,7 +280,7 @@ class LiveLink:
         st.session_id = rec.session_ids[-1] if rec.session_ids else None
         if st.state in ("connecting", "streaming", "reconnecting"):
             st.state = "streaming" if rec.t.connected else ("reconnecting" if s.frames else "connecting")
-        st.message = s.last_error or ""
+        st.message = s.last_error or self._outage
         st.on_time_pct = self._on_time_pct(rec.hello.rate_hz if rec.hello else None)
         self.clock_fit = rec.clock.fit()
 
@@ -292,9 +304,8 @@ class LiveLink:
         idx = f.first_index
         if self._next_index is not None and idx < self._next_index:
             return
-        raw = np.asarray(f.raw, dtype=float).reshape(f.n, 6)
-        acc, gyr = raw[:, :3] * h.acc_scale, raw[:, 3:] * h.gyr_scale
-        t_us = self._devtime.unwrap(f.t_us) + np.arange(f.n) * (f.period_ns / 1000.0)
+        got = self._decoder.decode(f, h)
+        acc, gyr, t_us = got.acc, got.gyr, got.t_us
         if self.pipeline is None:
             self.t0_us = int(t_us[0])
             self.pipeline = LivePipeline(h.rate_hz, self.profile)
@@ -308,9 +319,14 @@ class LiveLink:
             lt, la, lg = self._last
             th = np.linspace(lt, t[0], gap + 2)[1:-1]
             t, acc, gyr = np.r_[th, t], np.vstack([np.repeat([la], gap, 0), acc]), np.vstack([np.repeat([lg], gap, 0), gyr])
-        elif gap > 0:
-            self.pipeline = LivePipeline(h.rate_hz, self.profile)  # a long outage: start over
-            self.status.message = f"{gap / h.rate_hz:.0f} s of samples lost: calibrate again"
+        elif gap > 0:  # a long outage: start over, keeping what was decided before it
+            ended = self.pipeline.finish()  # the flags that held end with the last sample before the outage
+            self._earlier.append(self.pipeline)
+            self.pipeline = LivePipeline(h.rate_hz, self.profile)
+            self.status.message = self._outage = f"{gap / h.rate_hz:.0f} s of samples lost: calibrate again"
+            if ended:
+                self._publish(LiveUpdate(t[:0], *(np.zeros(0) for _ in range(3)), flags=ended))
+                self._write_live_flags()
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
         if self._first_index is None:
@@ -326,10 +342,13 @@ class LiveLink:
         rest = self.pipeline.feed(t, acc, gyr, early=self._publish)
         if len(rest.t) or rest.contacts or rest.cadence or rest.pedal or rest.strides or rest.flags or rest.calibration:
             self._publish(rest)
+        if any(n.kind != "ongoing" for n in rest.flags):
+            self._write_live_flags()
 
     def _load_accel_calibration(self, name: str, address: str) -> None:
         """The pod's newest accelerometer calibration from the user's store (also when only watching), so the
         live view reads the samples as the post-session analysis will."""
+        # each source's transport (and its optional package) loads only when that source is used
         from tiltguard.calibration.accel_six_position import AccelCalibration
         from tiltguard.host.store import SessionStore
 
@@ -347,20 +366,45 @@ class LiveLink:
         if self.on_update is not None:
             self.on_update()
 
-    def _save_live_results(self, store, transport) -> None:
-        """What the live view decided, next to the recording: the calibration and the live flags."""
+    def live_results(self) -> dict:
+        """What the live view decided, for the session's 'live' analysis: the calibration and every flag, also
+        those of a stretch before a long outage (which restarted the pipeline) and any still open (end None)."""
         p = self.pipeline
-        sid = self.result.session_ids[-1]
-        if p is None:
-            return
-        result = {"calibrated": p.calibrated, "time_in_anterior_tilt_s": p.anterior_s, "moving_s": p.moving_s,
-                  "flags": [f.to_dict() for f in p.flags.flags],  # every flag, closed by finish()
+        pipes = [*self._earlier, *([p] if p is not None else [])]
+        result = {"calibrated": p is not None and p.calibrated,
+                  "time_in_anterior_tilt_s": sum(q.anterior_s for q in pipes),
+                  "moving_s": sum(q.moving_s for q in pipes),
+                  "flags": [f.to_dict() for q in pipes for f in q.flag_list()],
                   "stream_t0_device_us": self.t0_us,
                   "accel_calibration_id": self.accel_calibration.id if self.accel_calibration else None}
-        alignment = p.calibration.alignment
+        if self._earlier:
+            result["restarts"] = len(self._earlier)
+        # the alignment the angles were last measured with (a restart after an outage has none until calibrated)
+        alignment = next((q.calibration.alignment for q in reversed(pipes) if q.calibration.alignment is not None),
+                         None)
         if alignment is not None:
             result["alignment"] = {k: np.asarray(v).tolist() if not isinstance(v, str) else v
                                    for k, v in alignment.to_record().items()}
+        return result
+
+    def _write_live_flags(self) -> None:
+        """A flag started or ended: write the live results now (open flags with end None), so what was flagged
+        is in the store even if the app never gets to Stop; Stop writes them once more, closed."""
+        rec, store = getattr(self, "recorder", None), self._store
+        if not self.record or store is None or rec is None or not rec.session_ids:
+            return
+        try:
+            store.save_analysis(rec.session_ids[-1], "live", self.live_results())
+        except Exception as exc:  # noqa: BLE001 - the stream goes on; Stop writes them again
+            log.warning("writing the live flags failed: %s", exc)
+
+    def _save_live_results(self, store, transport) -> None:
+        """What the live view decided, next to the recording: the calibration and the live flags."""
+        if self.pipeline is None:
+            return
+        sid = self.result.session_ids[-1]
+        result = self.live_results()
+        if "alignment" in result:
             hello = self.recorder.hello
             dev = store.device(hello.name or transport.device_name or "Tiltguard", transport.address,
                                hello.sensor, hello.firmware)

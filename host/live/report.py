@@ -19,6 +19,7 @@ def write_session_report(db_path: str | None, session_id: int, out_dir: str | Pa
         from tiltguard.host.report.write import write_report
     except ImportError:
         return None
+    # the report stack (matplotlib) loads at Stop, not with the window
     from tiltguard.host.store import SessionStore
 
     out = Path(out_dir) if out_dir else Path(db_path).with_name("reports") / f"session-{session_id}"

@@ -49,6 +49,7 @@ class ThreadedLoopbackTransport(LoopbackTransport):
 def start_simulated_device(scenario: str, minutes: float | None = None, seed: int = 0,
                            speed: float = 1.0) -> tuple[ThreadedLoopbackTransport, DeviceThread]:
     """(host transport, running device thread) for a simulator scenario; stop the thread with .stop()."""
+    # the simulator loads only for the built-in simulated device
     from tiltguard.host.simulator import simulate
 
     rec, _ = simulate(scenario, minutes=minutes, seed=seed)

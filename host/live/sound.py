@@ -55,7 +55,9 @@ class Chimes:
                 effect = QSoundEffect()
                 effect.setSource(QUrl.fromLocalFile(str(path)))
                 self._effects[kind] = effect
-        except Exception as exc:  # noqa: BLE001 - no multimedia backend: the beep still works
+        except Exception as exc:  # noqa: BLE001 - no multimedia backend: the beep still works. Where
+            # libpulse.so.0 is missing the import fails with an ImportError (not a ModuleNotFoundError), or an
+            # OSError from the loader; both land here, as does a backend that fails to start
             log.info("flag chimes unavailable (%s); using the system beep", exc)
             self._effects = {}
 
@@ -68,6 +70,7 @@ class Chimes:
         if effect is not None:
             effect.play()
             return
+        # QtMultimedia may be missing (no libpulse): loaded where it is tried, with the beep as fallback
         from PySide6.QtWidgets import QApplication
 
         QApplication.beep()

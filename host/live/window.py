@@ -8,9 +8,16 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QFont, QKeySequence
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QToolBar,
-                               QVBoxLayout, QWidget)
-
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
 from tiltguard.host.flags import UserProfile
 
 from . import palette as C
@@ -83,19 +90,24 @@ class Meter:
     when the window took it from the link, to tell transport + pipeline from drawing), and repaint times;
     for bench/live.py."""
 
-    def __init__(self) -> None:
+    def __init__(self, enabled: bool = False) -> None:
+        self.enabled = enabled  # off in the app (its lists would grow all session): bench/live.py turns it on
         self.latency_ms: list[float] = []
         self.pickup_ms: list[float] = []
         self.paints: list[float] = []
         self._undrawn: list[np.ndarray] = []
 
     def set_data(self, t_stream: np.ndarray, link: LiveLink | None) -> None:
+        if not self.enabled:
+            return
         self._undrawn.append(t_stream)
         host = link.stream_to_host(t_stream) if link is not None else None
         if host is not None:
             self.pickup_ms.extend(((time.time() - host) * 1e3).tolist())
 
     def painted(self, when: float, link: LiveLink | None) -> None:
+        if not self.enabled:
+            return
         self.paints.append(when)
         if not self._undrawn or link is None:
             return
@@ -112,7 +124,7 @@ class Meter:
 
 
 def calibration_status(state: str) -> str:
-    """The status line's word on host.live.calibration.LiveCalibration's state (or the pipeline's "moving")."""
+    """The status line's word on calibration.live.LiveCalibration's state (or the pipeline's "moving")."""
     return {"done": "calibrated", "refine": "calibrated (hip hinge; the first strides refine it)",
             "stand": "calibrating: stand still", "forward": "calibrating: hip hinge, walk or run",
             "moving": "aligned to your movement (no stand)"}.get(state, "not calibrated")

@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 from tiltguard.host.pelvis.lean import stride_lean
 from tiltguard.host.signal.filters import butter_sos, filtfilt
-from tiltguard.host.signal.windows import centred_mean, window_mean  # noqa: F401 (window_mean: host/live until it moves)
+from tiltguard.host.signal.windows import centred_mean
 
 STEP_RANGE_S = (0.25, 1.2)  # 50–240 steps/min: a longer gap ends the stretch
 BLEND_S = 1.0  # from the low-pass heading to the stride heading at the ends of a stretch

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from tiltguard.firmware import protocol as P
 from tiltguard.host.clock import ClockMap, DeviceTime, index_gaps
-from tiltguard.host.store.decode import sample_table
+from tiltguard.host.link.decode import sample_table
 
 
 def analyse_link(store, session_id: int) -> dict:

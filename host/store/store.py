@@ -21,11 +21,11 @@ import numpy as np
 from tiltguard.firmware import protocol as P
 from tiltguard.firmware.flashlog import parse_log
 from tiltguard.host.jsonable import numpy_default
+from tiltguard.host.link.decode import DecodedFrames, decode_frames, to_recording
 from tiltguard.host.rawcsv import read_raw, write_raw
 from tiltguard.host.samples import RawRecording
 from tiltguard.host.store import chunks
 from tiltguard.host.store.analysis import analyse_link
-from tiltguard.host.store.decode import DecodedFrames, decode_frames, to_recording
 from tiltguard.host.store.paths import default_db_path
 from tiltguard.host.store.schema import migrate
 

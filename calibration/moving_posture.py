@@ -7,10 +7,13 @@ forward = the bout's fore-aft axis signed by the foot strikes. Angles are then r
 from __future__ import annotations
 
 import numpy as np
-
-from tiltguard.calibration.alignment import Alignment, calibrate_from_session, first_bout
+from tiltguard.calibration.alignment import (
+    Alignment,
+    StepSign,
+    calibrate_from_session,
+    first_bout,
+)
 from tiltguard.calibration.errors import CalibrationRejected
-from tiltguard.host.gait.direction import forward_sign_from_steps
 
 AFTER_S = 60.0  # of one walking/running bout
 KEEP_S = 150.0  # samples kept while waiting (the bout's first minute plus the steps that sign it)
@@ -18,8 +21,9 @@ TRY_EVERY_S = 5.0  # one try costs ~50 ms (the contact detector over up to two m
 
 
 class MovingPostureAlignment:
-    def __init__(self, rate_hz: float) -> None:
+    def __init__(self, rate_hz: float, step_sign: StepSign | None = None) -> None:
         self.rate_hz = float(rate_hz)
+        self.step_sign = step_sign  # the steps' evidence of direction, from the live pipeline
         self._blocks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._n = 0
         self._next_try = int(AFTER_S * rate_hz)
@@ -40,6 +44,6 @@ class MovingPostureAlignment:
             a, b = first_bout(acc, self.rate_hz)
             if b - a < AFTER_S * self.rate_hz:
                 return None
-            return calibrate_from_session(acc, gyr, self.rate_hz, None, quat=quat, step_sign=forward_sign_from_steps)
+            return calibrate_from_session(acc, gyr, self.rate_hz, None, quat=quat, step_sign=self.step_sign)
         except CalibrationRejected:
             return None  # not yet (no long bout, a ride, the steps do not tell yet): keep waiting

@@ -12,13 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-
-from tiltguard.calibration.alignment import (Alignment, alignment_from_axes, check_upright, first_bout,
-                                             first_rocking_bout, forward_from_pedalling,
-                                             mean_vertical, signed_by_hinge, stand_vertical, walking_direction)
+from tiltguard.calibration.alignment import (
+    Alignment,
+    StepSign,
+    alignment_from_axes,
+    check_upright,
+    first_bout,
+    first_rocking_bout,
+    forward_from_pedalling,
+    mean_vertical,
+    signed_by_hinge,
+    stand_vertical,
+    walking_direction,
+)
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S
-from tiltguard.host.gait.direction import forward_sign_from_steps
 from tiltguard.calibration.hinge import find_held_hinge, forward_from_hinge
 
 STAND_S = 5.0
@@ -42,8 +50,11 @@ class LiveCalibration:
     hinge: -> refine (angles already shown; the first bout then re-takes the forward axis, which a bend gives
     less exactly, and catches a backward lean taken for a hinge) -> done."""
 
-    def __init__(self, rate_hz: float, stand_s: float = STAND_S) -> None:
+    def __init__(self, rate_hz: float, stand_s: float = STAND_S, step_sign: StepSign | None = None) -> None:
+        """`step_sign`: the steps' evidence of direction (host.gait.direction.forward_sign_from_steps), handed
+        in by the live pipeline; without it a treadmill bout stays unclear."""
         self.rate_hz = float(rate_hz)
+        self.step_sign = step_sign
         self.stand_n = int(round(stand_s * rate_hz))
         self.state = "idle"
         self.alignment: Alignment | None = None
@@ -210,7 +221,7 @@ class LiveCalibration:
             return True, None  # the speed gained alone can be faked (a treadmill belt): the steps have a say
         try:
             forward, decision = walking_direction(acc, quat, rate, self.up, (a, b), gyr=gyr,
-                                                  step_sign=forward_sign_from_steps)
+                                                  step_sign=self.step_sign)
         except DirectionUnclear as unclear:
             if sign_hint is not None and unclear.axis is not None:
                 return True, signed_by_hinge(self.up, unclear.axis, sign_hint, "walking")

@@ -10,7 +10,6 @@ from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.gait.cycles import Cycle, ride_cycles, stride_cycles
 from tiltguard.host.gait.streaming import LiveContact

@@ -12,8 +12,8 @@ import asyncio
 from dataclasses import dataclass
 
 from tiltguard.firmware import protocol as P
-from tiltguard.host.link.recorder import Recorder
 from tiltguard.host.link.transport import Transport
+from tiltguard.host.store.recorder import Recorder
 from tiltguard.sensors.compat import crc32
 
 READ_CHUNK = 4096  # asked per C_LOG_READ; the device trims it to its link's frame size

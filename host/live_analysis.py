@@ -14,21 +14,31 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from tiltguard.calibration.alignment import Alignment
+from tiltguard.calibration.live import CalibrationEvent, LiveCalibration
+from tiltguard.calibration.moving_posture import MovingPostureAlignment
 from tiltguard.host.activities import ACTIVITIES
-from tiltguard.host.flags import Flag, FlagEvent, FlagSettings, LiveFlagEngine, UserProfile
+from tiltguard.host.flags import (
+    Flag,
+    FlagEvent,
+    FlagSettings,
+    LiveFlagEngine,
+    UserProfile,
+)
 from tiltguard.host.flags.advice import AdviceContext, advise
 from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.cycles import RIDE_WINDOW_S
+from tiltguard.host.gait.direction import forward_sign_from_steps
 from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
+from tiltguard.host.gait.stride_stream import (
+    LiveStrides,
+    SampleRing,
+    StrideRecord,
+    ride_window,
+)
 from tiltguard.host.orientation.streaming import OrientationStream
-
-from .angles import CausalPelvicAngles
-from .auto_alignment import MovingPostureAlignment
-from .calibration import CalibrationEvent, LiveCalibration
-from .strides import LiveStrides, SampleRing, StrideRecord, ride_window
+from tiltguard.host.pelvis.streaming import CausalPelvicAngles
 
 ACTIVITY_WINDOW_S = 4.0  # activity of a stride: segmentation of the last seconds around it
 RING_S = 12.0  # angles and raw samples kept for stride records and ride windows
@@ -68,8 +78,8 @@ class LivePipeline:
         self.profile = profile or UserProfile()
         self.settings = settings or self.profile.settings()
         self.orientation = OrientationStream(rate_hz, travel=True)  # starts, stops, corners: not tilt
-        self.calibration = LiveCalibration(rate_hz)
-        self.auto_alignment = MovingPostureAlignment(rate_hz)  # if no stand is ever done
+        self.calibration = LiveCalibration(rate_hz, step_sign=forward_sign_from_steps)
+        self.auto_alignment = MovingPostureAlignment(rate_hz, step_sign=forward_sign_from_steps)  # if no stand is ever done
         self.flags = LiveFlagEngine(self.settings)
         self._requests: deque[str] = deque()  # from other threads: deque append/popleft are atomic
         self._angles: CausalPelvicAngles | None = None
@@ -162,7 +172,7 @@ class LivePipeline:
         standing neutral and none ends (their rules start or stop counting)."""
         ended = []
         if self.flags.neutral != alignment.has_neutral:
-            ended = [self._notice(e) for e in self.flags.finish()]
+            ended = self._close_flags(t0)  # what holds ends at the switch
             closed = self.flags.flags
             self.flags = LiveFlagEngine(self.settings, neutral=alignment.has_neutral)
             self.flags.flags = closed  # the session's record keeps what was already flagged
@@ -254,6 +264,17 @@ class LivePipeline:
             advice = found[0].text if found else None
         return FlagNotice(e.kind, e.flag, advice, e.t)
 
-    def finish(self) -> list[FlagNotice]:
-        """The session is over: close the flags that still hold."""
+    def finish(self, t_end: float | None = None) -> list[FlagNotice]:
+        """The session (or this pipeline's stretch of it) is over at stream time `t_end`, by default the newest
+        sample: a flag that still holds ends there (Stop pressed mid-flag: it ends at the stop), one that was
+        already below its off level where it went below."""
+        return self._close_flags(self.t_now if t_end is None else t_end)
+
+    def _close_flags(self, t: float) -> list[FlagNotice]:
+        # the engine closes at the time of its last record (a stride's end); what is open has held until t
+        self.flags.last_t = max(self.flags.last_t, t)
         return [self._notice(e) for e in self.flags.finish()]
+
+    def flag_list(self) -> list[Flag]:
+        """Every flag of this pipeline: closed ones, then those still open (end None), in start order."""
+        return sorted([*self.flags.flags, *self.flags.open.values()], key=lambda f: (f.start, f.type))

@@ -1,18 +1,68 @@
-"""Stored frames -> samples: drop damaged frames and duplicate copies, order by sequence number, unwrap
-the device clock, convert int16 LSB to SI with the scales from the hello frame."""
+"""Frames in, samples out: the one place where the device's frames become samples.
+
+Two readers use it:
+
+* the store, on a whole session as stored (`decode_frames` -> `sample_table` -> `to_recording`): damaged
+  frames and duplicate copies dropped, ordered by sequence number, the device clock unwrapped, int16 LSB
+  converted to SI with the scales from the hello frame;
+* the live view, one samples frame at a time as it arrives (`LiveFrameDecoder`): the same conversion, on the
+  device clock unwrapped as the frames come (host.clock.DeviceTime).
+
+Both take a samples frame's sample times as its first sample's device time plus the sample period, and its
+values as the frame's int16 LSB times the hello's scale factors (`frame_raw`, `frame_times_us`, `to_si`).
+"""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-
 from tiltguard.firmware import protocol as P
+from tiltguard.host.clock import DeviceTime
 from tiltguard.host.samples import RawRecording
 
 WRAP_US = 1 << 32
 
 
+# ---------------------------------------------------------------------- one frame
+def frame_raw(f: P.Frame) -> np.ndarray:
+    """(n, 6) int16 LSB of a samples frame: ax ay az gx gy gz."""
+    return np.asarray(f.raw, dtype=np.int16).reshape(f.n, 6)
+
+
+def frame_times_us(f: P.Frame, t0_us: float) -> np.ndarray:
+    """(n,) device time of each sample of a frame, µs, from its first sample's (unwrapped) time `t0_us`."""
+    return t0_us + np.arange(f.n) * (f.period_ns / 1000.0)
+
+
+def to_si(raw: np.ndarray, hello: P.Frame) -> tuple[np.ndarray, np.ndarray]:
+    """(acc m/s², gyr rad/s), each (n, 3), of (n, 6) int16 LSB with the hello frame's scale factors."""
+    raw = np.asarray(raw)
+    return raw[:, :3].astype(float) * hello.acc_scale, raw[:, 3:].astype(float) * hello.gyr_scale
+
+
+@dataclass
+class FrameSamples:
+    """One samples frame decoded: its samples' device indices start at `first_index`."""
+
+    first_index: int
+    t_us: np.ndarray  # (n,) device time, µs, unwrapped
+    acc: np.ndarray  # (n, 3) m/s², sensor axes
+    gyr: np.ndarray  # (n, 3) rad/s
+
+
+class LiveFrameDecoder:
+    """Samples frames as they arrive (any order): device time unwrapped nearest to the latest seen."""
+
+    def __init__(self) -> None:
+        self.clock = DeviceTime()
+
+    def decode(self, f: P.Frame, hello: P.Frame) -> FrameSamples:
+        acc, gyr = to_si(frame_raw(f), hello)
+        return FrameSamples(f.first_index, frame_times_us(f, self.clock.unwrap(f.t_us)), acc, gyr)
+
+
+# ---------------------------------------------------------------------- a stored session
 @dataclass
 class DecodedFrames:
     hellos: list = field(default_factory=list)  # P.Frame, seq order
@@ -30,6 +80,8 @@ class DecodedFrames:
 
 
 def decode_frames(frames: Iterable[tuple[float, bytes]]) -> DecodedFrames:
+    """Stored frames (rx time, bytes) -> the session's frames: damaged ones and duplicate copies dropped,
+    hellos, events and samples frames in sequence order."""
     out = DecodedFrames()
     by_seq: dict[int, tuple[float, P.Frame]] = {}
     for rx, raw in frames:
@@ -72,6 +124,8 @@ class SampleTable:
 
 
 def sample_table(dec: DecodedFrames) -> SampleTable:
+    """Every sample of the session's samples frames, in sequence order, the device clock unwrapped at each
+    backward step of more than half its 32-bit range."""
     idx, raw, t, rx, temp = [], [], [], [], []
     wrap = 0
     last = None
@@ -82,8 +136,8 @@ def sample_table(dec: DecodedFrames) -> SampleTable:
             t0 += WRAP_US
         last = t0
         idx.append(np.arange(f.first_index, f.first_index + f.n))
-        raw.append(np.asarray(f.raw, dtype=np.int16).reshape(f.n, 6))
-        t.append(t0 + np.arange(f.n) * (f.period_ns / 1000.0))
+        raw.append(frame_raw(f))
+        t.append(frame_times_us(f, t0))
         rx.append(np.full(f.n, when))
         temp.append(np.full(f.n, f.temp_c))
     if not idx:
@@ -104,8 +158,7 @@ def to_recording(dec: DecodedFrames, meta: dict | None = None) -> RawRecording:
     t = (tab.t_us - tab.t_us[0]) * 1e-6
     # device timestamps come from a smoothed sample clock; keep them strictly increasing for the file format
     t = _strictly_increasing(t, 0.5e-6)
-    acc = tab.raw[:, :3].astype(float) * h.acc_scale
-    gyr = tab.raw[:, 3:].astype(float) * h.gyr_scale
+    acc, gyr = to_si(tab.raw, h)
     info = {"firmware": h.firmware, "device": h.name, "device_session": h.session,
             "first_sample_index": int(tab.index[0])}
     info.update(meta or {})
