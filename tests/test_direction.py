@@ -1,0 +1,72 @@
+"""Which way is forward: the decision rule over the cues, and the steps' cues on the real running sets."""
+import numpy as np
+import pytest
+from tiltguard.calibration.alignment import (
+    MIN_CONFLICTING_DV,
+    MIN_INITIATION_DV,
+    Alignment,
+    alignment_from_axes,
+)
+from tiltguard.calibration.forward_sign import DirectionCue, decide
+from tiltguard.host.gait.direction import direction_from_steps
+
+
+def speed(v):
+    return DirectionCue("speed gained", int(np.sign(v)), abs(v), decisive=MIN_INITIATION_DV,
+                        conflicting=MIN_CONFLICTING_DV)
+
+
+def step(name, sign, t):
+    return DirectionCue(name, sign, t)
+
+
+def test_one_decisive_cue_and_none_against_decides():
+    d = decide([speed(+0.8), step("loading brakes", +1, 1.0)])
+    assert d.sign == 1 and "speed gained" in d.reason
+
+
+def test_weak_cues_give_no_guess():
+    d = decide([speed(+0.1), step("loading brakes", -1, 1.5)])
+    assert d.sign == 0 and "no cue is strong enough" in d.reason
+
+
+def test_a_clear_start_against_strong_steps_is_a_disagreement_not_a_guess():
+    d = decide([speed(+1.5), step("loading brakes", -1, 9.0)])
+    assert d.sign == 0 and "disagree" in d.reason
+
+
+def test_a_small_speed_artefact_does_not_veto_consistent_steps():
+    # a treadmill belt starting under the wearer moves the sacrum a few tenths of a m/s
+    d = decide([speed(+0.45), step("loading brakes", -1, 30.0), step("loading-braking coupling", -1, 40.0)])
+    assert d.sign == -1
+
+
+def test_the_decision_is_kept_with_the_alignment():
+    al = alignment_from_axes(np.array([0.0, 0, 1]), np.array([1.0, 0, 0]), "walking")
+    d = decide([speed(+0.8)])
+    rec = Alignment(al.R_pelvis_sensor, al.up_sensor, al.forward_sensor, "walking", direction=d).to_record()
+    assert rec["direction"]["sign"] == 1 and rec["direction"]["cues"][0]["cue"] == "speed gained"
+
+
+def test_the_steps_turn_either_sign_of_the_axis_forward_on_real_running(running_dir):
+    from tiltguard_eval.running_data import load_alcantara, load_virtual
+
+    sessions = load_virtual(running_dir / "virtual")[::5] + load_alcantara(running_dir / "alcantara")[::10]
+    for s in sessions:
+        rec, tr = s.rec, s.truth
+        a = int((tr.running_s[0] - rec.t[0] + 1) * rec.rate_hz)
+        b = int((tr.running_s[1] - rec.t[0]) * rec.rate_hz)
+        for sign in (1, -1):
+            d = direction_from_steps(rec.acc, rec.gyr, rec.rate_hz, tr.up_sensor, sign * tr.forward_sensor, (a, b))
+            assert d.sign == sign, (s.name, sign, d.reason)
+
+
+@pytest.fixture(scope="module")
+def running_dir():
+    from tiltguard_eval.datasets import DatasetMissing
+    from tiltguard_eval.running_data import running_dir as find
+
+    try:
+        return find()
+    except DatasetMissing as exc:
+        pytest.skip(str(exc))
