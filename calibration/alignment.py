@@ -217,7 +217,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
             decision.reason += f"; steps: {more.reason}"
         raise DirectionUnclear(f"could not tell forward from backward ({decision.reason}): {advice}", axis=axis_s,
                                decision=decision)
-    return axis_s * decision.sign, decision
+    return axis_s * decision.sign, decision.along_forward()
 
 
 NO_STAND_POSTURE_S = 60.0  # of the first bout: its mean posture is the reference without a stand
@@ -325,9 +325,11 @@ def _from_bout_or_hinge(up: np.ndarray, source: str, from_bout, from_hinge) -> A
         forward, decision = unclear.axis, unclear.decision
     if hinge_forward is None:
         return replace(alignment_from_axes(up, forward, source), direction=decision)
-    agrees = decision is not None and decision.sign != 0 and np.dot(forward, hinge_forward) > 0
+    turned = np.dot(forward, hinge_forward) < 0  # the bout's cues were taken along `forward`
+    agrees = decision is not None and decision.sign != 0 and not turned
     hinge = DirectionCue("hip hinge", 1, 1.0, "a held forward hip hinge before the bout", decisive=0.5)
-    cues = (decision.cues if decision is not None else []) + [hinge]
+    bout_cues = [replace(c, sign=-c.sign) if turned else c for c in (decision.cues if decision is not None else [])]
+    cues = bout_cues + [hinge]
     reason = ("the hip hinge and the bout agree" if agrees else
               "signed by the hip hinge" + (f" (the bout: {decision.reason})" if decision is not None else ""))
     return replace(signed_by_hinge(up, forward, hinge_forward, source), direction=DirectionDecision(1, cues, reason))

@@ -10,7 +10,7 @@ the session and shown in the report.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -49,6 +49,14 @@ class DirectionDecision:
 
     def to_record(self) -> dict:
         return {"sign": self.sign, "reason": self.reason, "cues": [c.to_record() for c in self.cues]}
+
+    def along_forward(self) -> "DirectionDecision":
+        """The same decision with every cue's sign taken along the forward axis it chose (+1: the cue agrees;
+        sign +1: decided), as it is kept with the alignment; an undecided one stays along the axis found."""
+        if self.sign == 0:
+            return self
+        cues = [replace(c, sign=c.sign * self.sign) for c in self.cues]
+        return DirectionDecision(1, cues, self.reason)
 
 
 def decide(cues: list[DirectionCue]) -> DirectionDecision:

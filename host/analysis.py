@@ -116,7 +116,9 @@ def session_summary(a: SessionAnalysis) -> dict:
     out: dict = {"duration_min": round(a.rec.duration_s / 60, 2), "activity_share": shares,
                  "strides": int(np.isin(a.cycles.activity, ("walking", "running")).sum()),
                  "tilt_abs_uncertainty_deg": round(float(np.degrees(a.angles.tilt_abs_sd)), 1),
-                 "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from}
+                 "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from,
+                 # which way is forward: the decision, every cue with its sign and strength, the reason
+                 "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None}
     if not a.alignment.has_neutral:
         out["not_assessed"] = {"tilt vs neutral, sustained anterior tilt":
                                "no 5-s still stand at the start: angles are relative to the first bout's posture"}

@@ -22,6 +22,10 @@ def test_imported_session_gets_its_pelvic_summary_and_flags(tmp_path):
     (kind, start, end, peak, message), = flags
     assert abs(start - a) < 15 and 8 < peak < 11
     assert json.loads(message)["evidence"]["threshold"] == 5.0
+    # which way is forward is kept with the session: decided, and by which cues (a road start from a stand)
+    direction = summary["direction"]
+    assert direction["sign"] == 1 and "speed gained" in direction["reason"]
+    assert {c["cue"] for c in direction["cues"]} >= {"speed gained", "loading brakes", "loading-braking coupling"}
 
 
 def test_a_session_that_cannot_be_analysed_keeps_the_reason_and_its_samples(tmp_path):
