@@ -53,7 +53,7 @@ MAX_NORM_DEVIATION = 0.10
 
 
 # step_sign(acc, gyr, rate_hz, up_sensor, axis_sensor, bout) -> DirectionDecision: the steps' evidence of which
-# way `axis_sensor` points (host.gait.direction.forward_sign_from_steps), handed in by the pipeline.
+# way `axis_sensor` points (host.gait.direction.direction_from_steps), handed in by the pipeline.
 StepSign = Callable[[np.ndarray, np.ndarray, float, np.ndarray, np.ndarray, tuple], DirectionDecision]
 
 
@@ -196,21 +196,18 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     gained = float(np.dot(dv, axis))
     axis_s = horizontal_unit(Q.rotate(Q.conjugate(quat[a:b]), np.broadcast_to(np.r_[axis, 0.0], (b - a, 3)))
                               .mean(axis=0), up_sensor)
+    more = evidence(axis_s) if evidence is not None else None
+    others = [more] if isinstance(more, DirectionCue) else more.cues if more is not None else []
     cues = []
     if from_rest:
+        # two independent step cues agreeing over the whole bout outrank a 3-s speed estimate, which a treadmill
+        # belt or a still-settling orientation can fake (virtual treadmill sessions, live: 1-2 m/s)
+        steps = [] if isinstance(more, DirectionCue) else others
+        outranked = sum(c.strength >= c.decisive for c in steps) >= 2 and len({c.sign for c in steps}) == 1
         cues.append(DirectionCue("speed gained", int(np.sign(gained)), abs(gained),
-                                 f"{gained:+.2f} m/s along the axis in the first 3 s",
-                                 decisive=MIN_INITIATION_DV, conflicting=MIN_CONFLICTING_DV))
-    more = evidence(axis_s) if evidence is not None else None
-    if isinstance(more, DirectionCue):
-        cues.append(more)
-    elif more is not None:
-        cues.extend(more.cues)
-        steps = [c for c in more.cues if c.strength >= c.decisive]
-        if cues and len(steps) >= 2 and len({c.sign for c in more.cues}) == 1:
-            # two independent step cues agreeing over the whole bout outrank a 3-s speed estimate, which a
-            # treadmill belt or a still-settling orientation can fake (virtual treadmill sessions, live: 1-2 m/s)
-            cues[0].conflicting = float("inf")
+                                 f"{gained:+.2f} m/s along the axis in the first 3 s", decisive=MIN_INITIATION_DV,
+                                 conflicting=float("inf") if outranked else MIN_CONFLICTING_DV))
+    cues += others
     decision = decide(cues)
     if decision.sign == 0:
         if more is not None and not isinstance(more, DirectionCue) and not more.cues:

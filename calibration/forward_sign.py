@@ -5,8 +5,8 @@ hands on the bars the pelvis sits tipped forward of its standing neutral, a forw
 ride, and as it tips forward the measured vertical moves towards the pelvis' back. The steps' evidence (a
 treadmill) needs the foot contacts, so it is a later stage: host.gait.direction.
 Each answers +1 (the axis points forward), -1 (backward) or 0 (cannot tell: ask, or wait for more steps).
-Every cue that took part, its sign and its strength are kept with the decision (`DirectionDecision`), stored with
-the session and shown in the report.
+Every cue that took part, its sign and its strength are kept with the decision (`DirectionDecision`), which the
+alignment carries and the session's stored summary keeps (host.analysis.session_summary).
 """
 from __future__ import annotations
 
@@ -84,5 +84,6 @@ def saddle_cue(acc: np.ndarray, up_sensor: np.ndarray, axis_sensor: np.ndarray, 
     up_ride = unit(np.asarray(acc, float)[a:b].mean(axis=0))  # the pedal strokes average out
     tipped = float(np.dot(unit(up_sensor) - up_ride, unit(axis_sensor)))  # ≈ sin(forward tip angle)
     deg = float(np.degrees(np.arcsin(np.clip(abs(tipped), 0.0, 1.0))))
-    return DirectionCue("saddle posture", int(np.sign(tipped)), deg, f"the ride's posture tipped {deg:.0f} deg along the axis",
+    return DirectionCue("saddle posture", int(np.sign(tipped)), deg,
+                        f"the ride's posture tipped {deg:.0f} deg along the axis",
                         decisive=MIN_SADDLE_TILT_DEG, conflicting=MIN_SADDLE_TILT_DEG)
