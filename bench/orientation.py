@@ -107,7 +107,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
 
     from tiltguard.calibration.alignment import calibrate_from_session
     from tiltguard.host.analysis import analyse_gait, analyse_recording
-    from tiltguard.host.gait.direction import forward_sign_from_steps
+    from tiltguard.host.gait.direction import direction_from_steps
     from tiltguard.host.pelvis import pelvic_angles, per_stride_ranges
     from tiltguard.host.pelvis.heading import follow_strides
     from tiltguard.host.simulator import Mount, get_scenario, simulate
@@ -137,7 +137,7 @@ def pelvis_on_simulator(names, minutes: float, seed: int, all_mounts: bool = Fal
             t0 = time.perf_counter()
             q = estimate_orientation(rec.acc, rec.gyr, fs, mode="post", travel=True).quat
             stand = (int(1.0 * fs), int(6.5 * fs))  # the scenarios open with a 10-s neutral stand
-            al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q, step_sign=forward_sign_from_steps)
+            al = calibrate_from_session(rec.acc, rec.gyr, fs, stand, quat=q, step_sign=direction_from_steps)
             if reclipped:
                 # re-clipped mid-run: each mounting calibrated at its own stand, as the session analysis does
                 # (timed with its gait stage, so `s` is the whole analysis here)

@@ -38,7 +38,7 @@ The Alcantara set cannot go through either pipeline whole (no gyroscope, no medi
 both are tried and their refusals shown; its rows "tiltguard contacts, axes given" then score what the two
 channels can give, with the true axes handed to the product's detectors: contacts and cadence from the
 post-session detector (host.gait.contacts on its level signals) and the streaming one (host.gait.streaming), and
-the direction from the product's direction-from-steps stage (host.gait.direction.forward_sign_from_steps on the true vertical
+the direction from the product's direction-from-steps stage (host.gait.direction.direction_from_steps on the true vertical
 and the antero-posterior axis: +1 right, 0 unclear, -1 reversed). On the virtual set the same rule is asked on
 the true axes too.
 Braking facts (true contacts, true level forward axis, per step then per session): the mean fore-aft
@@ -67,7 +67,7 @@ from tiltguard.calibration.forward_sign import BRAKING_MIN_STEPS  # noqa: E402
 from tiltguard.host.analysis import analyse_recording  # noqa: E402
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
-from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, forward_sign_from_steps  # noqa: E402
+from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, direction_from_steps  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
 from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
@@ -230,7 +230,7 @@ def braking_sign(s: Scored) -> int:
     up, fwd = _true_axes(s)
     a, b = s.windows[0]
     i0, i1 = np.searchsorted(s.clock, [a, b])
-    return forward_sign_from_steps(s.rec.acc, s.rec.gyr, s.rec.rate_hz, up, fwd, (int(i0), int(i1))).sign
+    return direction_from_steps(s.rec.acc, s.rec.gyr, s.rec.rate_hz, up, fwd, (int(i0), int(i1))).sign
 
 
 def run_detector(s: Scored, mode: str) -> Output:

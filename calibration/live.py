@@ -51,7 +51,7 @@ class LiveCalibration:
     less exactly, and catches a backward lean taken for a hinge) -> done."""
 
     def __init__(self, rate_hz: float, stand_s: float = STAND_S, step_sign: StepSign | None = None) -> None:
-        """`step_sign`: the steps' evidence of direction (host.gait.direction.forward_sign_from_steps), handed
+        """`step_sign`: the steps' evidence of direction (host.gait.direction.direction_from_steps), handed
         in by the live pipeline; without it a treadmill bout stays unclear."""
         self.rate_hz = float(rate_hz)
         self.step_sign = step_sign

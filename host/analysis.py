@@ -22,7 +22,7 @@ from tiltguard.host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
 from tiltguard.host.gait.activity import ActivitySegments
 from tiltguard.host.gait.contacts import InitialContacts
 from tiltguard.host.gait.cycles import CycleTable
-from tiltguard.host.gait.direction import forward_sign_from_steps
+from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.events import detect_gait_events
 from tiltguard.host.gait.session import GaitSession, analyse_strides
 from tiltguard.host.orientation import estimate_orientation
@@ -71,7 +71,7 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     except CalibrationRejected:
         stand = None  # set off without standing still: angles relative to the first bout's posture
     quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
-    alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=forward_sign_from_steps)
+    alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=direction_from_steps)
     to_pelvis = alignment.R_pelvis_sensor
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg, acc=acc)
     periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
@@ -94,7 +94,7 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
         try:
             stand = find_neutral_stand(rec.acc[sl], rec.gyr[sl], rec.rate_hz)
             al = calibrate_from_session(rec.acc[sl], rec.gyr[sl], rec.rate_hz, stand, quat=quat[sl],
-                                        step_sign=forward_sign_from_steps)
+                                        step_sign=direction_from_steps)
             angles = pelvic_angles(quat[sl], al.R_pelvis_sensor, rec.rate_hz, neutral_tilt_deg=neutral_tilt_deg,
                                    acc=rec.acc[sl])
             parts.append({name: getattr(angles, name) for name in _ANGLE_FIELDS})

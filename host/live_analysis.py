@@ -28,7 +28,7 @@ from tiltguard.host.flags import (
 from tiltguard.host.flags.advice import AdviceContext, advise
 from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.cycles import RIDE_WINDOW_S
-from tiltguard.host.gait.direction import forward_sign_from_steps
+from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
 from tiltguard.host.gait.stride_stream import (
@@ -78,8 +78,8 @@ class LivePipeline:
         self.profile = profile or UserProfile()
         self.settings = settings or self.profile.settings()
         self.orientation = OrientationStream(rate_hz, travel=True)  # starts, stops, corners: not tilt
-        self.calibration = LiveCalibration(rate_hz, step_sign=forward_sign_from_steps)
-        self.auto_alignment = MovingPostureAlignment(rate_hz, step_sign=forward_sign_from_steps)  # if no stand is ever done
+        self.calibration = LiveCalibration(rate_hz, step_sign=direction_from_steps)
+        self.auto_alignment = MovingPostureAlignment(rate_hz, step_sign=direction_from_steps)  # if no stand is ever done
         self.flags = LiveFlagEngine(self.settings)
         self._requests: deque[str] = deque()  # from other threads: deque append/popleft are atomic
         self._angles: CausalPelvicAngles | None = None

@@ -7,7 +7,7 @@ from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.hinge import find_held_hinge
 from tiltguard.calibration.live import LiveCalibration
-from tiltguard.host.gait.direction import forward_sign_from_steps
+from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.orientation import quaternion as Q
@@ -42,7 +42,7 @@ def test_live_calibration_finishes_on_a_held_hinge_before_any_step(mount):
     rec, truth = session(Segment("stand", 10.0), Segment("bend", 5.0), Segment("stand", 5.0),
                          Segment("run", 40.0), stationary=True, mount=mount)
     quat = estimate_orientation(rec.acc, rec.gyr, RATE, mode="causal").quat
-    cal = LiveCalibration(RATE, step_sign=forward_sign_from_steps)
+    cal = LiveCalibration(RATE, step_sign=direction_from_steps)
     cal.start_stand()
     n0 = STAND[0]
     events = []
@@ -119,7 +119,7 @@ def test_a_hinge_is_found_and_a_sit_down_is_refused_with_the_reason():
 
 def test_live_says_once_that_a_sit_down_is_not_a_hinge_and_keeps_waiting():
     acc, gyr, quat = posture_change(-30.0, 0.42, seconds=20.0)
-    cal = LiveCalibration(RATE, step_sign=forward_sign_from_steps)
+    cal = LiveCalibration(RATE, step_sign=direction_from_steps)
     cal.start_stand()
     events = []
     for i in range(0, len(acc), 10):

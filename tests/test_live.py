@@ -12,7 +12,7 @@ from tiltguard.calibration.alignment import calibrate_from_session  # noqa: E402
 from tiltguard.calibration.live import LiveCalibration
 from tiltguard.calibration.stand import find_neutral_stand  # noqa: E402
 from tiltguard.host.flags import FlagSettings  # noqa: E402
-from tiltguard.host.gait.direction import forward_sign_from_steps  # noqa: E402
+from tiltguard.host.gait.direction import direction_from_steps  # noqa: E402
 from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.orientation import estimate_orientation  # noqa: E402
 from tiltguard.host.pelvis.angles import pelvic_angles  # noqa: E402
@@ -101,7 +101,7 @@ def test_stand_that_moved_is_refused_with_the_reason_then_a_still_one_passes(run
     rec, _ = run6
     rate = rec.rate_hz
     quat = estimate_orientation(rec.acc, rec.gyr, rate, mode="causal").quat
-    cal = LiveCalibration(rate, step_sign=forward_sign_from_steps)
+    cal = LiveCalibration(rate, step_sign=direction_from_steps)
     cal.start_stand()
     walk = slice(int(15 * rate), int(21 * rate))  # the walk after the stand
     ev = cal.feed(rec.acc[walk], rec.gyr[walk], quat[walk], 21.0)

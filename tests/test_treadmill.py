@@ -8,7 +8,7 @@ from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.errors import DirectionUnclear
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.analysis import analyse_recording
-from tiltguard.host.gait.direction import forward_sign_from_steps
+from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.orientation import quaternion as Q
 from tiltguard.host.simulator import ACTIVITIES, simulate
@@ -45,7 +45,7 @@ def test_too_few_steps_on_a_treadmill_are_refused_with_what_to_do(treadmill):
     cut = int(16 * rec.rate_hz)  # the stand, then 6 s of walking on the belt
     stand = find_neutral_stand(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz)
     with pytest.raises(DirectionUnclear, match="on a treadmill, keep going"):
-        calibrate_from_session(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz, stand, step_sign=forward_sign_from_steps)
+        calibrate_from_session(rec.acc[:cut], rec.gyr[:cut], rec.rate_hz, stand, step_sign=direction_from_steps)
 
 
 def test_live_calibration_waits_for_enough_foot_strikes_then_reads_the_tilt(treadmill):
@@ -75,7 +75,7 @@ def test_braking_never_points_the_wrong_way_on_real_lower_back_walking(mobgap_di
         raw, fs = r.raw, r.raw.rate_hz
         start = max(0, int((r.bouts[0].start_s - 1.0) * fs))
         for sign in (1, -1):
-            got = forward_sign_from_steps(raw.acc, raw.gyr, fs, SENSOR_TO_PELVIS[2], sign * SENSOR_TO_PELVIS[0],
+            got = direction_from_steps(raw.acc, raw.gyr, fs, SENSOR_TO_PELVIS[2], sign * SENSOR_TO_PELVIS[0],
                                           (start, len(raw.acc))).sign
             assert got in (0, sign), r.name  # unclear is allowed, wrong is not
             decided += got != 0

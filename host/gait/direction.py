@@ -16,7 +16,7 @@ the trial axis points). Walking and running brake over very different parts of t
 
 Each cue gives a per-step statistic and a t value over the steps. The decision needs one strong cue and no
 cue that points the other way (docs/orientation.md); otherwise no guess. The pipeline hands
-`forward_sign_from_steps` to the alignment (calibration.alignment, `step_sign=`).
+`direction_from_steps` to the alignment (calibration.alignment, `step_sign=`).
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from tiltguard.calibration.forward_sign import (
 )
 
 from .body_frame import level_signals
-from .contacts import detect_initial_contacts
+from .contacts import detect_in_level_signals
 
 # Walking brakes until mid-stance: the mean over the first half of the step (real lower-back walking, mobgap:
 # t = 2.8-9.6 along the true forward axis). Running brakes only over the loading rise, ~15-25 % of the step;
@@ -72,12 +72,14 @@ def step_cues(fore_aft: np.ndarray, vertical: np.ndarray, contacts: np.ndarray, 
     for a, b in zip(contacts[:-1], contacts[1:]):
         if b - a < 4 or (b - a) / rate_hz > 1.5:  # a pause between steps is not a step
             continue
-        early.append(fa[a: a + max(2, int(WALKING_BRAKING_SHARE * (b - a)))].mean())
+        if not running:
+            early.append(fa[a: a + max(2, int(WALKING_BRAKING_SHARE * (b - a)))].mean())
+            continue
         lo = max(0, a - int(LOADING_LEAD_S * rate_hz))
         steepest = lo + int(np.argmax(jerk[lo: a + max(2, int(LOADING_SEARCH_SHARE * (b - a)))]))
         rise.append(fa[max(0, steepest - half): steepest + half + 1].mean())
         coupling.append(np.corrcoef(fa[a:b], jerk[a:b])[0, 1])
-    n = len(early)
+    n = len(rise) if running else len(early)
 
     def cue(name, values, what, decisive=STRONG_T):
         t = -_t(np.asarray(values))  # > 0: braking along the axis, so it points forward
@@ -99,7 +101,7 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
     acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
     trial = pelvis_frame(up_sensor, axis_sensor)
     sig = level_signals(acc, gyr, rate_hz, trial)
-    contacts = np.round(detect_initial_contacts(acc, gyr, rate_hz, sensor_to_pelvis=trial).index).astype(int)
+    contacts = np.round(detect_in_level_signals(sig).index).astype(int)
     if len(contacts) < MIN_STEPS + 1:
         return DirectionDecision(0, [], f"{len(contacts)} steps: at least {MIN_STEPS + 1} are needed")
     running = float(np.median(np.diff(contacts))) / rate_hz < RUNNING_STEP_S
@@ -110,9 +112,3 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
         for c in cues:  # few steps: they decide only if every step cue points the same way
             c.decisive = float("inf")
     return decide(cues)
-
-
-def forward_sign_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                            axis_sensor: np.ndarray, bout: tuple[int, int]) -> DirectionDecision:
-    """The alignment's `step_sign`: direction_from_steps."""
-    return direction_from_steps(acc, gyr, rate_hz, up_sensor, axis_sensor, bout)
