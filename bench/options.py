@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import argparse
 
-DATASETS = ("broad", "mobgap")  # folders of ../shared/data (or $TILTGUARD_DATA)
+DATASETS = ("broad", "mobgap", "running")  # folders of ../shared/data (or $TILTGUARD_DATA)
 
 
 def add_data_options(ap: argparse.ArgumentParser, reads: tuple[str, ...] = ()) -> None:
-    """--broad DIR / --mobgap DIR on every bench. The folders a bench `reads` default to $TILTGUARD_DATA/<name>
+    """--broad DIR / --mobgap DIR / --running DIR on every bench. The folders a bench `reads` default to $TILTGUARD_DATA/<name>
     or ../shared/data/<name>; the others are accepted and ignored (that bench uses simulated data only)."""
     for name in DATASETS:
         if name in reads:

@@ -531,10 +531,7 @@ def _wanted(name: str, patterns: list[str] | None) -> bool:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_data_options(ap)  # --broad/--mobgap accepted like every bench's; not read here
-    ap.add_argument("--running", metavar="DIR",
-                    help="running folder holding virtual/ and alcantara/ (default: $TILTGUARD_DATA/running or "
-                         "../shared/data/running)")
+    add_data_options(ap, reads=("running",))  # the running folder holds virtual/ and alcantara/
     ap.add_argument("--sessions", metavar="PATTERN",
                     help="only sessions whose id matches (shell-style, comma-separated), e.g. 'vsi_subject01_*', "
                          "'alcantara_t0*', 'treadmill-run'")
