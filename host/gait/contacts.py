@@ -9,8 +9,8 @@
    sway). Running: from the pelvis' roll at mid-stance, the swing side dropped (the left side is up in a
    left stance). At the sacrum, 10-20 cm from the hips, the medio-lateral acceleration of a
    runner is dominated by the pelvis' roll and yaw, not by the body's sway, and points the other way (the
-   virtual sacral IMU from real running kinematics: 0 % of sides right from it, 91-100 % from the roll rate;
-   bench/running.py). The angular rate is the same everywhere on the pelvis.
+   virtual sacral IMU from real running kinematics: 0 % of sides right from it; every session right from
+   the roll at mid-stance, bench/running.py). The angular rate is the same everywhere on the pelvis.
 4. A left and a right multi-channel template (acc and gyro, ±0.25 s) averaged over those steps: this
    wearer's own step shapes, learnt per stretch of one kind of gait (walking and running stretches from
    the activity segmentation, activity.py). Normalised cross-correlation with them finds the weak steps (a stiff or
@@ -110,12 +110,10 @@ def roll_side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray) -> n
     mean over the stride around it. An extreme of the roll angle read at a landmark of the stance itself needs
     no exact contact time: on the virtual runners (no impact, onsets tens of ms late) and the simulator it
     holds for contact times shifted by -40..+60 ms, where the roll rate just after the contact turns within
-    ~0.1 s. `step_s`: the step period at each contact."""
+    ~0.1 s. `step_s`: the step period at each contact (NaN: the median of the others, else a guess)."""
     fs = sig.rate_hz
     n = len(sig.gyr)
-    step_s = np.asarray(step_s, float)
-    fallback = float(np.nanmedian(step_s)) if np.isfinite(step_s).any() else RUNNING_STEP_GUESS_S
-    w = np.maximum(2, np.round(np.where(np.isfinite(step_s), step_s, fallback) * fs).astype(int))
+    w = np.maximum(2, np.round(_filled(step_s) * fs).astype(int))
     rate = sig.gyr[:, 0] - uniform_filter1d(sig.gyr[:, 0], max(1, int(ROLL_DETREND_S * fs)), mode="nearest")
     angle = np.cumsum(rate) / fs
     c = np.concatenate([[0.0], np.cumsum(angle)])
@@ -127,13 +125,21 @@ def roll_side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray) -> n
     return out
 
 
+def _filled(step_s: np.ndarray) -> np.ndarray:
+    """Step periods with the unknown ones (NaN: no rhythm found yet) set to the median of the known ones."""
+    step_s = np.asarray(step_s, float)
+    fallback = float(np.nanmedian(step_s)) if np.isfinite(step_s).any() else RUNNING_STEP_GUESS_S
+    return np.where(np.isfinite(step_s), step_s, fallback)
+
+
 def side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray, running: np.ndarray | None) -> np.ndarray:
     """> 0 for a left contact: the pelvis' roll where the wearer runs (`running`, per sample), else the
     medio-lateral acceleration (module docstring, step 3). `idx`: the loading pulses."""
     score = lateral_side_score(sig, idx)
     if running is not None and len(idx):
         run = running[np.clip(idx, 0, len(running) - 1)]
-        score = np.where(run, roll_side_score(sig, idx, step_s), score)
+        if run.any():
+            score[run] = roll_side_score(sig, idx[run], _filled(step_s)[run])
     return score
 
 
