@@ -125,13 +125,6 @@ def first_bout(acc: np.ndarray, rate_hz: float, start: int = 0) -> tuple[int, in
     return start + bouts[0][0], start + bouts[0][1]
 
 
-def forward_from_walking(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
-                         bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
-                         from_rest: bool = True, step_sign: StepSign | None = None) -> np.ndarray:
-    """Pelvis forward axis (sensor axes) from the first bout: walking_direction without its evidence."""
-    return walking_direction(acc, quat, rate_hz, up_sensor, bout, window_s, gyr, from_rest, step_sign)[0]
-
-
 def walking_direction(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
                       bout: tuple[int, int], window_s: float = 20.0, gyr: np.ndarray | None = None,
                       from_rest: bool = True, step_sign: StepSign | None = None
@@ -154,12 +147,6 @@ def walking_direction(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sens
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
                               "start the first walk or run from the stand, not mid-stride; on a treadmill, "
                               f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps, from_rest)
-
-
-def forward_from_pedalling(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float,
-                           up_sensor: np.ndarray, bout: tuple[int, int], window_s: float = 20.0) -> np.ndarray:
-    """Pelvis forward axis (sensor axes) on a bike: pedalling_direction without its evidence."""
-    return pedalling_direction(acc, gyr, quat, rate_hz, up_sensor, bout, window_s)[0]
 
 
 def pedalling_direction(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,

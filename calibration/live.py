@@ -19,8 +19,8 @@ from tiltguard.calibration.alignment import (
     check_upright,
     first_bout,
     first_rocking_bout,
-    forward_from_pedalling,
     mean_vertical,
+    pedalling_direction,
     signed_by_hinge,
     stand_vertical,
     walking_direction,
@@ -214,11 +214,9 @@ class LiveCalibration:
             return True, None
         check_upright(self.up, mean_vertical(quat[a:b]))
         ongoing = b > n - rate and b - a < BRAKING_WINDOW_S * rate
-        steps_due = n >= self._braking_next or not ongoing
-        if steps_due:
-            self._braking_next = n + int(BRAKING_RETRY_S * rate)
-        if not steps_due:
+        if n < self._braking_next and ongoing:
             return True, None  # the speed gained alone can be faked (a treadmill belt): the steps have a say
+        self._braking_next = n + int(BRAKING_RETRY_S * rate)
         try:
             forward, decision = walking_direction(acc, quat, rate, self.up, (a, b), gyr=gyr,
                                                   step_sign=self.step_sign)
@@ -236,5 +234,5 @@ class LiveCalibration:
             a, b = first_rocking_bout(gyr, rate, start=self.stand_n)
         except CalibrationRejected:
             return None
-        return alignment_from_axes(self.up, forward_from_pedalling(acc, gyr, quat, rate, self.up, (a, b)),
-                                   "pedalling")
+        forward, decision = pedalling_direction(acc, gyr, quat, rate, self.up, (a, b))
+        return replace(alignment_from_axes(self.up, forward, "pedalling"), direction=decision)
