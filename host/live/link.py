@@ -25,10 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from tiltguard.calibration.accel_six_position import AccelCalibration
 from tiltguard.firmware import protocol as P
 from tiltguard.host.flags import UserProfile
 from tiltguard.host.link.decode import LiveFrameDecoder
 from tiltguard.host.live_analysis import FlagNotice, LivePipeline, LiveUpdate
+from tiltguard.host.store import SessionStore
+from tiltguard.host.store.recorder import Recorder
 
 log = logging.getLogger(__name__)
 MAX_HOLD_S = 5.0  # a hole longer than this is not bridged sample by sample: the pipeline restarts after it
@@ -167,10 +170,6 @@ class LiveLink:
                 self.on_finished()
 
     async def _run(self) -> None:
-        # each source's transport (and its optional package) loads only when that source is used
-        from tiltguard.host.store import SessionStore
-        from tiltguard.host.store.recorder import Recorder
-
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         if self._stop_requested:
@@ -348,10 +347,6 @@ class LiveLink:
     def _load_accel_calibration(self, name: str, address: str) -> None:
         """The pod's newest accelerometer calibration from the user's store (also when only watching), so the
         live view reads the samples as the post-session analysis will."""
-        # each source's transport (and its optional package) loads only when that source is used
-        from tiltguard.calibration.accel_six_position import AccelCalibration
-        from tiltguard.host.store import SessionStore
-
         try:
             with SessionStore(self.db_path, recover=False, analyse=None) as store:
                 self.accel_calibration = store.device_calibration(name, address, "accel")
