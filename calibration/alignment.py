@@ -66,20 +66,27 @@ class Alignment:
     neutral_from: str = "stand"  # "stand", or "first bout": no stand, angles relative to the moving posture
     direction: DirectionDecision | None = None  # which way is forward: the decision, its cues and strengths
 
+    withheld: str = ""  # why the direction is unknown ("" when it is known): the angles' signs mean nothing
+
     @property
     def has_neutral(self) -> bool:
         return self.neutral_from == "stand"
 
+    @property
+    def direction_known(self) -> bool:
+        return not self.withheld
+
     def to_record(self) -> dict:
         return {"R_pelvis_sensor": self.R_pelvis_sensor, "up_sensor": self.up_sensor,
                 "forward_sensor": self.forward_sensor, "forward_source": self.forward_source,
-                "neutral_from": self.neutral_from,
+                "neutral_from": self.neutral_from, "withheld": self.withheld,
                 "direction": self.direction.to_record() if self.direction is not None else None}
 
     @classmethod
     def from_record(cls, rec: dict) -> "Alignment":
         return cls(np.asarray(rec["R_pelvis_sensor"], float), np.asarray(rec["up_sensor"], float),
-                   np.asarray(rec["forward_sensor"], float), rec["forward_source"], rec.get("neutral_from", "stand"))
+                   np.asarray(rec["forward_sensor"], float), rec["forward_source"], rec.get("neutral_from", "stand"),
+                   withheld=rec.get("withheld", ""))
 
 
 def stand_vertical(acc: np.ndarray, gyr: np.ndarray, rate_hz: float) -> np.ndarray:
@@ -200,7 +207,7 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
         if more is not None and not isinstance(more, DirectionCue) and not more.cues:
             decision.reason += f"; steps: {more.reason}"
         raise DirectionUnclear(f"could not tell forward from backward ({decision.reason}): {advice}", axis=axis_s,
-                               decision=decision)
+                               decision=decision, up=up_sensor)
     return axis_s * decision.sign, decision.along_forward()
 
 
@@ -218,7 +225,11 @@ def _calibrate_from_first_bout(acc, gyr, rate_hz, quat, step_sign) -> Alignment:
                                "stand still for 5 s before you set off") from None
     a, b = bout
     up = mean_vertical(quat[a:min(b, a + int(NO_STAND_POSTURE_S * rate_hz))])
-    fwd, decision = walking_direction(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False, step_sign=step_sign)
+    try:
+        fwd, decision = walking_direction(acc, quat, rate_hz, up, bout, gyr=gyr, from_rest=False, step_sign=step_sign)
+    except DirectionUnclear as unclear:
+        unclear.neutral_from = "first bout"
+        raise
     return replace(alignment_from_axes(up, fwd, "walking"), neutral_from="first bout", direction=decision)
 
 
@@ -317,6 +328,18 @@ def _from_bout_or_hinge(up: np.ndarray, source: str, from_bout, from_hinge) -> A
     reason = ("the hip hinge and the bout agree" if agrees else
               "signed by the hip hinge" + (f" (the bout: {decision.reason})" if decision is not None else ""))
     return replace(signed_by_hinge(up, forward, hinge_forward, source), direction=DirectionDecision(1, cues, reason))
+
+
+def direction_withheld(unclear: DirectionUnclear) -> Alignment:
+    """The alignment of a session whose cues could not tell forward from backward: the fore-aft axis and the
+    vertical are known, the sign is not. Angles computed with it are right in size (ranges, variability) and
+    unknown in sign, and the sides of the contacts are unknown: the analysis withholds every metric that
+    depends on them and says why. Re-raises `unclear` when not even the axis is known."""
+    if unclear.axis is None or unclear.up is None:
+        raise unclear
+    return replace(alignment_from_axes(unclear.up, unclear.axis, "direction unknown"),
+                   neutral_from=unclear.neutral_from,
+                   direction=unclear.decision, withheld=str(unclear))
 
 
 def signed_by_hinge(up: np.ndarray, axis: np.ndarray, hinge_forward: np.ndarray, source: str) -> Alignment:

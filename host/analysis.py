@@ -13,8 +13,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 from tiltguard.calibration.accel_six_position import AccelCalibration
-from tiltguard.calibration.alignment import Alignment, calibrate_from_session
-from tiltguard.calibration.errors import CalibrationRejected
+from tiltguard.calibration.alignment import Alignment, calibrate_from_session, direction_withheld
+from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.reclip import mounting_periods
 from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.activities import ACTIVITIES
@@ -71,7 +71,11 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     except CalibrationRejected:
         stand = None  # set off without standing still: angles relative to the first bout's posture
     quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
-    alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=direction_from_steps)
+    try:
+        alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=direction_from_steps)
+    except DirectionUnclear as unclear:
+        # the cues could not tell forward from backward: keep the axis, withhold what its sign decides
+        alignment = direction_withheld(unclear)
     to_pelvis = alignment.R_pelvis_sensor
     angles = pelvic_angles(quat, to_pelvis, rate, neutral_tilt_deg=neutral_tilt_deg, acc=acc)
     periods = mounting_periods(acc, still_mask(acc, gyr, rate), rate)
@@ -80,7 +84,8 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
     gait = analyse_gait(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis, angles=angles)
     angles = gait.angles  # rotation now relative to the direction of travel along the strides
     return SessionAnalysis(rec, mode, stand, alignment, angles, gait.activity, gait.contacts, gait.cycles,
-                           detect_flags(gait.cycles, settings, neutral=alignment.has_neutral), gait)
+                           detect_flags(gait.cycles, settings, neutral=alignment.has_neutral,
+                                        direction=alignment.direction_known), gait)
 
 
 def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: PelvicAngles,
@@ -108,6 +113,33 @@ def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: Pe
 _ANGLE_FIELDS = ("tilt", "obliquity", "rotation", "heading", "tilt_abs", "lean", "lean_force")
 
 
+# What the sign of the forward axis decides: withheld, with the reason, when the direction is unknown
+WITHHELD_WITHOUT_DIRECTION = ("tilt direction (anterior/posterior), left vs right, sustained anterior tilt, "
+                              "drop per side")
+
+
+def stance_summary(strides, activity: str, direction_known: bool) -> dict:
+    """Median ground contact and flight time (ms), the left foot's share of contact time (%) and peak braking
+    (m/s²) over an activity's strides; the side and braking need the direction, and absent values stay out."""
+    if strides is None:
+        return {}
+    st = strides.select(strides.activity == activity)
+    left, right = st.contact_left_s, st.contact_right_s
+    both = np.r_[left, right]
+    if len(st) == 0 or not np.isfinite(both).any():
+        return {}
+    out = {"contact_time_ms": round(1000 * float(np.nanmedian(both)), 1),
+           "flight_time_ms": round(1000 * float(np.nanmedian(np.r_[st.flight_left_s, st.flight_right_s])), 1)}
+    if direction_known:
+        if np.isfinite(left).any() and np.isfinite(right).any():
+            share = np.nanmean(left) / (np.nanmean(left) + np.nanmean(right))
+            out["contact_time_balance_pct"] = round(100 * float(share), 2)  # left foot's share; 50 = even
+        braking = np.r_[st.braking_left_mps2, st.braking_right_mps2]
+        if np.isfinite(braking).any():
+            out["braking_mps2"] = round(float(np.nanmedian(braking)), 2)
+    return out
+
+
 def session_summary(a: SessionAnalysis) -> dict:
     """The numbers a session keeps in the store for its history (degrees and minutes at this edge)."""
     codes = a.activity.codes
@@ -119,27 +151,40 @@ def session_summary(a: SessionAnalysis) -> dict:
                  "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from,
                  # which way is forward: the decision, every cue with its sign and strength, the reason
                  "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None}
+    out["not_assessed"] = {}
     if not a.alignment.has_neutral:
-        out["not_assessed"] = {"tilt vs neutral, sustained anterior tilt":
-                               "no 5-s still stand at the start: angles are relative to the first bout's posture"}
+        out["not_assessed"]["tilt vs neutral, sustained anterior tilt"] = \
+            "no 5-s still stand at the start: angles are relative to the first bout's posture"
+    known = a.alignment.direction_known
+    if not known:
+        out["direction_unknown"] = a.alignment.withheld
+        out["not_assessed"][WITHHELD_WITHOUT_DIRECTION] = "direction unknown: " + a.alignment.withheld
+    if not out["not_assessed"]:
+        del out["not_assessed"]
     for activity in ("running", "walking", "riding"):
         m = codes == ACTIVITIES.index(activity)
         if m.sum() < 30 * rate:
             continue
         tilt = np.degrees(a.angles.tilt[m])
         row = {"minutes": round(float(m.sum() / rate / 60), 2), "tilt_sd_deg": round(float(np.nanstd(tilt)), 2)}
-        if a.alignment.has_neutral:  # without a stand the mean tilt is ~0 by construction: not a measurement
+        if a.alignment.has_neutral and known:  # without a stand the mean tilt is ~0 by construction
             row["tilt_mean_deg"] = round(float(np.nanmean(tilt)), 2)
             row["tilt_abs_mean_deg"] = round(float(np.degrees(np.nanmean(a.angles.tilt_abs[m]))), 2)
         cyc = a.cycles.activity == activity
         if activity != "riding" and cyc.any():
             row["cadence_spm"] = round(a.cadence_spm(activity), 1)
-            row["drop_left_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_left[cyc]))), 2)
-            row["drop_right_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_right[cyc]))), 2)
+            if known:
+                row["drop_left_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_left[cyc]))), 2)
+                row["drop_right_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_right[cyc]))), 2)
+            else:  # the two sides' drops, not knowing which is which
+                both = np.r_[a.cycles.drop_left[cyc], a.cycles.drop_right[cyc]]
+                row["drop_deg"] = round(float(np.degrees(np.nanmedian(both))), 2)
             row["rotation_range_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.rot_range[cyc]))), 2)
+            row.update(stance_summary(a.gait.strides, activity, known))
         out[activity] = row
     sustained = [f for f in a.flags if f.type == "sustained_anterior_tilt"]
-    out["anterior_tilt_min"] = round(sum(f.end - f.start for f in sustained) / 60, 2)
+    if known:
+        out["anterior_tilt_min"] = round(sum(f.end - f.start for f in sustained) / 60, 2)
     out["flags"] = [f.type for f in a.flags]
     return out
 

@@ -7,7 +7,7 @@ import pytest
 from tiltguard.calibration.alignment import calibrate_from_session
 from tiltguard.calibration.errors import DirectionUnclear
 from tiltguard.calibration.stand import find_neutral_stand
-from tiltguard.host.analysis import analyse_recording
+from tiltguard.host.analysis import analyse_recording, session_summary
 from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.orientation import quaternion as Q
@@ -118,3 +118,23 @@ def test_an_upright_trainer_posture_cannot_sign_the_axis_and_says_what_to_do():
     stand = find_neutral_stand(rec.acc, rec.gyr, rec.rate_hz)
     with pytest.raises(DirectionUnclear, match="on a trainer, ride with your hands on the bars"):
         calibrate_from_session(rec.acc, rec.gyr, rec.rate_hz, stand)
+
+
+def test_a_session_whose_direction_is_unknown_keeps_everything_side_free_and_says_why(treadmill):
+    rec, truth = treadmill
+    cut = int(16 * rec.rate_hz)  # the stand, then 6 s on the belt: too few steps to tell forward from back
+    short = type(rec)(rec.t[:cut], rec.acc[:cut], rec.gyr[:cut], rec.rate_hz, meta=rec.meta)
+    a = analyse_recording(short)
+    assert not a.alignment.direction_known
+    assert "keep going" in a.alignment.withheld
+    assert a.alignment.direction.sign == 0 and a.alignment.direction.cues  # the cues are kept, undecided
+    assert all(f.type in ("rotation_variability", "ride_rock_growth") for f in a.flags)
+    s = session_summary(a)
+    assert s["direction_unknown"] == a.alignment.withheld
+    assert any(v.startswith("direction unknown") for v in s["not_assessed"].values())
+    assert "anterior_tilt_min" not in s
+    # side-free: the contacts and the cadence are still measured
+    ic = np.asarray(truth.ic_times)
+    true_cadence = 60 / np.median(np.diff(ic[(ic > 11) & (ic < 16)]))
+    assert len(a.contacts.t) >= 6
+    assert abs(a.cadence_spm("walking") - true_cadence) < 3

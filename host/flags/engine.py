@@ -38,12 +38,14 @@ class FlagEvent:
 
 
 class LiveFlagEngine:
-    def __init__(self, settings: FlagSettings | None = None, neutral: bool = True):
+    def __init__(self, settings: FlagSettings | None = None, neutral: bool = True, direction: bool = True):
         """`neutral=False`: the angles are not relative to a standing neutral (the session had no stand), so
-        the rules whose thresholds are angles from neutral stay silent."""
+        the rules whose thresholds are angles from neutral stay silent. `direction=False`: which way is forward
+        is unknown, so the rules that read a sign or a side stay silent."""
         self.settings = settings or FlagSettings()
         self.neutral = neutral
-        self.rules: list[Rule] = [cls(self.settings) for cls in RULES if neutral or not cls.needs_neutral]
+        self.rules: list[Rule] = [cls(self.settings) for cls in RULES
+                                  if (neutral or not cls.needs_neutral) and (direction or not cls.needs_direction)]
         self.open: dict[str, Flag] = {}
         self.last_ongoing: dict[str, float] = {}
         self.flags: list[Flag] = []
@@ -93,9 +95,10 @@ class LiveFlagEngine:
             flag.evidence.update(peak=round(ep.peak, 2), mean=round(ep.mean, 2))
 
 
-def detect_flags(table: CycleTable, settings: FlagSettings | None = None, neutral: bool = True) -> list[Flag]:
-    """Post-session flags of a finished session, in start order (`neutral` as for LiveFlagEngine)."""
-    engine = LiveFlagEngine(settings, neutral)
+def detect_flags(table: CycleTable, settings: FlagSettings | None = None, neutral: bool = True,
+                 direction: bool = True) -> list[Flag]:
+    """Post-session flags of a finished session, in start order (`neutral`, `direction` as for LiveFlagEngine)."""
+    engine = LiveFlagEngine(settings, neutral, direction)
     for r in table.cycles():
         engine.feed(r)
     engine.finish()

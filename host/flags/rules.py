@@ -63,6 +63,7 @@ class Rule:
     activities: tuple[str, ...] = GAIT
     unit = "deg"
     needs_neutral = False  # its threshold is an angle relative to the standing neutral (not a change)
+    needs_direction = True  # its value has a sign or a side: meaningless while forward is unknown
 
     def __init__(self, s: FlagSettings, on: float, off: float, min_s: float):
         self.s = s
@@ -152,6 +153,7 @@ class RotationVariability(Rule):
 
     name = "rotation_variability"
     unit = "coefficient of variation"
+    needs_direction = False  # a swing's size and its variability: the same either way round
 
     def __init__(self, s: FlagSettings):
         super().__init__(s, s.rotation_cv_threshold, 0.8 * s.rotation_cv_threshold, s.rotation_min_s)
@@ -180,6 +182,7 @@ class RideRockGrowth(DriftFromBaseline):
     unit = "fraction above the early rock"
     baseline_label = "baseline_rock_deg"
     relative = True
+    needs_direction = False  # a swing's size and its variability: the same either way round
 
     def __init__(self, s: FlagSettings):
         super().__init__(s, s.ride_rock_growth, 0.7 * s.ride_rock_growth, s.ride_rock_min_s,

@@ -57,6 +57,8 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
     duration_s = float(a.rec.duration_s)
     values = metric_values(p, settings)
     keys = RIDE_METRICS if main == "riding" else GAIT_METRICS
+    if not a.alignment.direction_known:  # not shown as "missing": withheld, and the summary says why
+        keys = [k for k in keys if k not in NEEDS_DIRECTION]
     metrics = {}
     for k in keys:
         m = METRICS[k]
@@ -90,6 +92,9 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
         "neutral_tilt_abs_deg": rnd(deg(p.tilt_abs_offset), 1),  # None without a stand (the offset is NaN)
         "neutral_tilt_abs_sd_deg": rnd(deg(a.angles.tilt_abs_sd), 1),
         "neutral_from": a.alignment.neutral_from,
+        # which way is forward: the decision with its cues and strengths, or why it is unknown
+        "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None,
+        "direction_unknown": a.alignment.withheld or None,
         "flag_count": len(flags),
     }
     trend = None
@@ -118,6 +123,14 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
     }
 
 
+# Metrics whose value has a sign (tilt, its creep and drift) or a side (drop, asymmetries): withheld while the
+# session's direction is unknown (host.analysis: the alignment withholds the sign of the forward axis)
+NEEDS_DIRECTION = frozenset({
+    "mean_tilt_deg", "anterior_tilt_min", "anterior_tilt_pct", "above_threshold_pct", "tilt_creep_deg",
+    "drop_left_deg", "drop_right_deg", "drop_asymmetry_deg", "step_time_asymmetry_pct", "saddle_tilt_deg",
+    "ride_tilt_drift_deg_per_h", "ride_tilt_change_deg", "contact_time_balance_pct", "braking_mps2"})
+
+
 def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
     """Every metric of the catalogue that this session has, unrounded, in display units. Metrics the store
     also keeps (host.analysis.session_summary) are taken from that summary, so report and store agree."""
@@ -136,6 +149,8 @@ def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
         out.update(_gait_values(p, main))
     elif main == "riding":
         out.update(_ride_values(p))
+    if not a.alignment.direction_known:
+        out = {k: v for k, v in out.items() if k not in NEEDS_DIRECTION}
     return out
 
 

@@ -74,7 +74,7 @@ def render_figures(p: SessionProducts, report: dict) -> list[FigureOut]:
             out += [cadence_over_time(p, report), ride_rock_and_drift(p, report)]
         else:
             out += [tilt_trend(p, report), cadence_over_time(p, report)]
-        if p.step_curves is not None and p.main_activity != "riding":
+        if p.step_curves is not None and p.main_activity != "riding" and not report["summary"].get("direction_unknown"):
             out.append(step_curves(p, report))
         out.append(distributions(p, report))
     return [f for f in out if f is not None]

@@ -85,6 +85,7 @@ REPORT = """<!doctype html>
 <section id="summary" aria-labelledby="h-summary">
 <h2 id="h-summary">Summary</h2>
 <p class="headline{% if not r.flags %} calm{% endif %}" id="headline">{{ r.summary.headline }}</p>
+{% if r.summary.direction_unknown %}<p class="warning" id="direction-unknown"><strong>Direction unknown.</strong> {{ r.summary.direction_unknown }}. The tilt's sign (anterior or posterior), left vs right and the flags and metrics that depend on them are withheld; cadence, contacts, ranges and everything else that does not depend on which way you faced are shown.</p>{% endif %}
 <dl class="facts">
   <div><dt>Activity</dt><dd>{{ r.summary.activity_label }}</dd></div>
   <div><dt>Duration</dt><dd>{{ field("summary.duration_min") }} min</dd></div>
@@ -94,6 +95,7 @@ REPORT = """<!doctype html>
   {% for key in key_facts %}{% if key in r.metrics %}
   <div><dt>{{ r.metrics[key].label }}</dt><dd>{{ field("metrics." ~ key ~ ".value", sign=key in signed) }} {{ r.metrics[key].unit }}</dd></div>
   {% endif %}{% endfor %}
+  {% if r.summary.direction %}<div><dt>Forward</dt><dd id="direction">{% if r.summary.direction_unknown %}unknown{% else %}{{ r.summary.direction.reason }}{% endif %}{% for c in r.summary.direction.cues %}<br><span class="def">{{ c.cue }}: {{ c.detail }} (strength {{ c.strength }}, decisive from {{ c.decisive_from }})</span>{% endfor %}</dd></div>{% endif %}
   {% if r.summary.neutral_from == "stand" %}<div><dt>Standing neutral (absolute)</dt><dd>{{ field("summary.neutral_tilt_abs_deg") }} ± {{ field("summary.neutral_tilt_abs_sd_deg") }}°</dd></div>
   {% else %}<div><dt>Standing neutral</dt><dd id="no-neutral">not measured: no 5-s still stand at the start</dd></div>{% endif %}
 </dl>
@@ -126,6 +128,18 @@ REPORT = """<!doctype html>
 {% endfor %}
 </section>
 
+{% if r.watch is defined and r.watch %}<section id="watch" aria-labelledby="h-watch">
+<h2 id="h-watch">Pace, grade and the watch</h2>
+<p>Merged with {{ r.watch.file }} ({{ r.watch.sport }}, {{ field("watch.records", 0) }} records): its clock is {{ field("watch.alignment.offset_s", 2, sign=True) }} ± {{ field("watch.alignment.sd_s", 2) }} s from the pod's, found from the {{ r.watch.alignment.signal }}.{% if r.watch.pace_threshold %} <strong id="pace-threshold">Anterior tilt becomes sustained faster than {{ r.watch.pace_threshold }} /km.</strong>{% endif %}</p>
+{% if r.watch.grade_bands %}<div class="scroll"><table id="grade-bands"><thead><tr><th scope="col">Grade</th><th scope="col" class="num">Strides</th><th scope="col" class="num">Grade (%)</th><th scope="col" class="num">Tilt (°)</th><th scope="col" class="num">Drop (°)</th><th scope="col" class="num">Cadence</th></tr></thead>
+<tbody>{% for k, b in r.watch.grade_bands.items() %}<tr><td data-label="Grade">{{ k }}</td><td class="num" data-label="Strides">{{ field("watch.grade_bands." ~ k ~ ".strides", 0) }}</td><td class="num" data-label="Grade (%)">{{ field("watch.grade_bands." ~ k ~ ".grade_pct", 1, sign=True) }}</td><td class="num" data-label="Tilt (°)">{{ field("watch.grade_bands." ~ k ~ ".tilt_deg", 1, sign=True) }}</td><td class="num" data-label="Drop (°)">{{ field("watch.grade_bands." ~ k ~ ".drop_deg", 1) }}</td><td class="num" data-label="Cadence">{{ field("watch.grade_bands." ~ k ~ ".cadence", 0) }}</td></tr>
+{% endfor %}</tbody></table></div>{% endif %}
+{% if r.watch.advice %}<ul id="watch-advice">{% for a in r.watch.advice %}<li><p>{{ a.text }}</p><p class="reason">Why: {{ a.reason }}</p></li>{% endfor %}</ul>{% endif %}
+{% if r.watch.laps %}<div class="scroll"><table id="laps"><thead><tr><th scope="col">Lap</th><th scope="col" class="num">From (min)</th><th scope="col" class="num">Length (min)</th><th scope="col" class="num">Distance (km)</th><th scope="col" class="num">Pace (/km)</th></tr></thead>
+<tbody>{% for l in r.watch.laps %}{% set i = loop.index0 %}<tr><td data-label="Lap">{{ l.lap }}</td><td class="num" data-label="From (min)">{{ field("watch.laps." ~ i ~ ".start_min") }}</td><td class="num" data-label="Length (min)">{{ field("watch.laps." ~ i ~ ".duration_min") }}</td><td class="num" data-label="Distance (km)">{{ field("watch.laps." ~ i ~ ".distance_km", 2) }}</td><td class="num" data-label="Pace (/km)">{{ l.pace or "–" }}</td></tr>
+{% endfor %}</tbody></table></div>{% endif %}
+</section>
+{% endif %}
 <section id="metrics" aria-labelledby="h-metrics">
 <h2 id="h-metrics">Metrics</h2>
 {% if r.summary.neutral_from == "stand" %}<p>Angles are relative to your standing neutral unless marked absolute. "Your usual" is the median of your last sessions of the same activity.</p>
