@@ -1,7 +1,7 @@
 """The gait events of a whole session: level signals, stepping rhythm, activity and initial contacts.
 
-The level signals and the stepping rhythm are computed once and shared by activity segmentation and the
-contact detector. Needs no pelvic angles; the strides stage (host.gait.session) builds on these events.
+The level signals and the stepping rhythm are computed once and shared by activity segmentation, the
+contact detector and the stance phases (toe-off, contact and flight time, braking) that follow each contact. Needs no pelvic angles; the strides stage (host.gait.session) builds on these events.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .activity import ActivitySegments, segment_level_signals
 from .body_frame import LevelSignals, level_signals
 from .contacts import InitialContacts, detect_in_level_signals
 from .rhythm import stride_period
+from .stance import StancePhases, stance_phases
 
 
 @dataclass
@@ -20,6 +21,7 @@ class GaitEvents:
     signals: LevelSignals
     activity: ActivitySegments
     contacts: InitialContacts
+    stance: StancePhases  # per contact: toe-off, contact and flight time, braking (running steps)
 
 
 def detect_gait_events(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: float = 0.0,
@@ -29,4 +31,4 @@ def detect_gait_events(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: flo
     rhythm = stride_period(sig.vertical, sig.acc[:, 1], rate_hz)
     activity = segment_level_signals(sig, t0, rhythm)
     contacts = detect_in_level_signals(sig, t0, rhythm, activity)
-    return GaitEvents(sig, activity, contacts)
+    return GaitEvents(sig, activity, contacts, stance_phases(sig, contacts, activity.codes, t0))

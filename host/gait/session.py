@@ -17,6 +17,7 @@ from .contacts import InitialContacts
 from .cycles import CycleTable, ride_cycles, stride_cycles
 from .events import GaitEvents
 from .riding import Ride, analyse_rides
+from .stance import StancePhases
 from .strides import BoutGait, StrideTable, stride_metrics, summarise_bouts
 
 
@@ -24,6 +25,7 @@ from .strides import BoutGait, StrideTable, stride_metrics, summarise_bouts
 class GaitSession:
     activity: ActivitySegments
     contacts: InitialContacts
+    stance: StancePhases  # per contact (host.gait.stance)
     strides: StrideTable | None  # None without pelvic angles
     bouts: list[BoutGait]
     rides: list[Ride]
@@ -40,9 +42,9 @@ def analyse_strides(events: GaitEvents, rate_hz: float, angles: PelvicAngles | N
     t = activity.t
     if angles is None:
         rides = analyse_rides(activity, sig.gyr[:, 0], rate_hz)
-        return GaitSession(activity, contacts, None, [], rides, None)
+        return GaitSession(activity, contacts, events.stance, None, [], rides, None)
     strides = stride_metrics(t, angles.tilt, angles.obliquity, angles.rotation, contacts.t, contacts.left,
-                             sig.vertical, activity.codes)
+                             sig.vertical, activity.codes, events.stance)
     per_sample = {"tilt": angles.tilt, "obliquity": angles.obliquity, "rotation": angles.rotation}
     bouts = summarise_bouts(strides, activity.bouts, per_sample)
     rides = analyse_rides(activity, sig.gyr[:, 0], rate_hz, angles.tilt, angles.obliquity, angles.rotation)
@@ -50,4 +52,4 @@ def analyse_strides(events: GaitEvents, rate_hz: float, angles: PelvicAngles | N
         stride_cycles(t, angles.tilt, angles.obliquity, angles.rotation, activity.codes, contacts.t, contacts.left),
         ride_cycles(t, angles.tilt, angles.obliquity, activity.codes),
     ])
-    return GaitSession(activity, contacts, strides, bouts, rides, cycles, angles)
+    return GaitSession(activity, contacts, events.stance, strides, bouts, rides, cycles, angles)

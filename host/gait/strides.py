@@ -48,6 +48,14 @@ class StrideTable:
     tilt_range_right_step: np.ndarray
     vertical_left_step: np.ndarray  # vertical oscillation (peak-to-peak, m) in the left-stance step
     vertical_right_step: np.ndarray
+    # the stance of each foot (host.gait.stance; NaN where not measured, e.g. walking): ground contact time,
+    # the flight after it, and the braking (peak fore-aft deceleration, contact to mid-stance, m/s²)
+    contact_left_s: np.ndarray = None
+    contact_right_s: np.ndarray = None
+    flight_left_s: np.ndarray = None
+    flight_right_s: np.ndarray = None
+    braking_left_mps2: np.ndarray = None
+    braking_right_mps2: np.ndarray = None
     start_index: np.ndarray = field(repr=False, default=None)  # fractional sample positions (for curves)
     end_index: np.ndarray = field(repr=False, default=None)
 
@@ -56,6 +64,8 @@ class StrideTable:
 
     def select(self, keep: np.ndarray) -> "StrideTable":
         def pick(v):
+            if v is None:
+                return None
             if isinstance(v, dict):
                 return {k: pick(x) for k, x in v.items()}
             return v[keep]
@@ -121,9 +131,10 @@ def _segment_cumsum(x: np.ndarray, seg: np.ndarray, lengths: np.ndarray) -> np.n
 
 def stride_metrics(t: np.ndarray, tilt: np.ndarray, obliquity: np.ndarray, rotation: np.ndarray,
                    ic_t: np.ndarray, ic_left: np.ndarray, vertical_acc: np.ndarray | None = None,
-                   activity: np.ndarray | None = None) -> StrideTable:
+                   activity: np.ndarray | None = None, stance=None) -> StrideTable:
     """Per-stride table from per-sample angles (rad) on the clock t, contacts (same clock) with sides,
-    and optionally the vertical acceleration (m/s², gravity removed) and activity codes per sample."""
+    and optionally the vertical acceleration (m/s², gravity removed), activity codes per sample and the
+    stance phases per contact (host.gait.stance.StancePhases)."""
     ic_t = np.asarray(ic_t, float)
     ic_left = np.asarray(ic_left, bool)
     rate_hz = (len(t) - 1) / (t[-1] - t[0])
@@ -155,12 +166,23 @@ def stride_metrics(t: np.ndarray, tilt: np.ndarray, obliquity: np.ndarray, rotat
         v_left, v_right = osc[: len(k)], osc[len(k):]
     else:
         v_left = v_right = np.full(len(k), np.nan)
+    def per_foot(values):  # the left stance starts the stride, the right one is its middle contact
+        if values is None:
+            return np.full(len(k), np.nan), np.full(len(k), np.nan)
+        values = np.asarray(values, float)
+        return values[k], values[k + 1]
+
+    contact = per_foot(None if stance is None else stance.contact_s)
+    flight = per_foot(None if stance is None else stance.flight_s)
+    braking = per_foot(None if stance is None else stance.braking_mps2)
     return StrideTable(
         t_start=ic_t[k], t_mid=ic_t[k + 1], t_end=ic_t[k + 2], activity=names,
         stride_s=ic_t[k + 2] - ic_t[k], step_left_s=ic_t[k + 1] - ic_t[k], step_right_s=ic_t[k + 2] - ic_t[k + 1],
         angles=angles, drop_right=ob_max_left, drop_left=-ob_min_right,
         tilt_range_left_step=_ranges_over(tilt, s0, s1), tilt_range_right_step=_ranges_over(tilt, s1, s2),
-        vertical_left_step=v_left, vertical_right_step=v_right, start_index=p0, end_index=p2,
+        vertical_left_step=v_left, vertical_right_step=v_right,
+        contact_left_s=contact[0], contact_right_s=contact[1], flight_left_s=flight[0], flight_right_s=flight[1],
+        braking_left_mps2=braking[0], braking_right_mps2=braking[1], start_index=p0, end_index=p2,
     )
 
 

@@ -18,7 +18,9 @@ STRIDE_COLUMNS = (
     "obliquity_mean_deg", "obliquity_min_deg", "obliquity_max_deg", "obliquity_range_deg",
     "rotation_mean_deg", "rotation_min_deg", "rotation_max_deg", "rotation_range_deg",
     "drop_left_deg", "drop_right_deg", "tilt_range_left_step_deg", "tilt_range_right_step_deg",
-    "vertical_left_step_cm", "vertical_right_step_cm", "flags",
+    "vertical_left_step_cm", "vertical_right_step_cm",
+    "contact_left_ms", "contact_right_ms", "flight_left_ms", "flight_right_ms", "braking_left_mps2",
+    "braking_right_mps2", "flags",
 )
 RIDE_COLUMNS = ("ride", "t_s", "cadence_rpm", "tilt_deg", "rock_deg", "rotation_deg")
 
@@ -37,7 +39,9 @@ def write_stride_csv(p: SessionProducts, path: str | Path) -> int:
         cols += [d(st.angles[name][k]) for k in ("mean", "min", "max", "range")]
     cols += [d(st.drop_left), d(st.drop_right), d(st.tilt_range_left_step), d(st.tilt_range_right_step),
              100 * st.vertical_left_step, 100 * st.vertical_right_step]
-    decimals = [3, 3, 3, 1, 3, 3] + [2] * 12 + [2] * 4 + [1, 1]
+    cols += [1000 * st.contact_left_s, 1000 * st.contact_right_s, 1000 * st.flight_left_s, 1000 * st.flight_right_s,
+             st.braking_left_mps2, st.braking_right_mps2]
+    decimals = [3, 3, 3, 1, 3, 3] + [2] * 12 + [2] * 4 + [1, 1] + [0] * 4 + [2, 2]
     flags = [(f.type, f.start, f.end if f.end is not None else f.start) for f in p.analysis.flags]
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)

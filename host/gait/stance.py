@@ -1,0 +1,100 @@
+"""The rest of each running step after its initial contact: toe-off, ground contact time, flight time and
+braking, from a sacral IMU.
+
+Physics: the specific force of the centre of mass is the ground reaction force per body mass, and the sacrum
+sits close to the centre of mass (Zijlstra & Hof 2003). In running, the vertical specific force over a step
+is therefore one pulse, the stance, between flights near 0 g; averaged over the step it is 1 g. The pulse's
+centroid is mid-stance, and its spread gives its length: the spring-mass model's vertical force is close to a
+half-sine (Morin et al. 2005), whose duration is 1/sqrt(1/4 − 2/π²) ≈ 4.59 standard deviations. Toe-off is
+the centroid plus half of that length. The spread is read over one step-long window centred on the pulse (so
+neighbouring stances do not enter it), found by iterating from the contact.
+
+Why not a threshold: the sacral pulse is smoothed by soft tissue and the trunk's motion, so the level at
+which it crosses a fixed threshold moves by ±30-50 ms from runner to runner and with speed (both running
+sets in ../shared/data/running), while its centroid and spread move far less.
+
+Where it fails: slow running with a long, asymmetric stance (a duty factor over ~0.8, about 2 m/s) is less
+like a half-sine: contact time reads short by up to ~50 ms there. Walking is not a pulse between flights:
+its steps get no toe-off here (NaN).
+
+Braking: the peak fore-aft deceleration between the contact and mid-stance (m/s², positive = slowing down),
+as running pods report it; at the sacrum the push back is short (the first ~15-25 % of the step, both running
+sets), so its mean over the loading half would mix in the propulsion that follows. It needs the direction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.samples import GRAVITY
+
+from .body_frame import LevelSignals
+from .contacts import InitialContacts
+from .sequence import MAX_STEP_S, MIN_STEP_S
+
+HALF_SINE_SD_PER_DURATION = float(np.sqrt(0.25 - 2.0 / np.pi**2))  # a half-sine pulse's SD / its duration
+FIRST_CENTRE_SHARE = 0.35  # where to start looking for the pulse's centre: a third of the step after contact
+CENTRE_ITERATIONS = 3  # the step-long window re-centred on the pulse; it settles within 2-3 passes
+RUNNING = ACTIVITIES.index("running")
+
+
+@dataclass
+class StancePhases:
+    """Per initial contact (same order as InitialContacts), s and m/s²; NaN where not measured (walking, the
+    last contact, a step outside the step-time limits)."""
+
+    toe_off_t: np.ndarray  # (K,) s, same clock as the contacts
+    contact_s: np.ndarray  # ground contact time: toe-off − contact
+    flight_s: np.ndarray  # next contact − toe-off (≥ 0)
+    braking_mps2: np.ndarray  # peak fore-aft deceleration, contact → mid-stance (positive = braking)
+
+    @classmethod
+    def empty(cls, n: int) -> "StancePhases":
+        nan = np.full(n, np.nan)
+        return cls(nan, nan.copy(), nan.copy(), nan.copy())
+
+    def __len__(self) -> int:
+        return len(self.toe_off_t)
+
+
+def stance_phases(sig: LevelSignals, contacts: InitialContacts, activity_codes: np.ndarray, t0: float = 0.0
+                  ) -> StancePhases:
+    """Toe-off, contact time, flight time and braking of every running step (contact to the next contact)."""
+    n = len(contacts)
+    out = StancePhases.empty(n)
+    if n < 2:
+        return out
+    fs = sig.rate_hz
+    force = np.asarray(sig.vertical_wide, float) + GRAVITY  # vertical specific force, m/s²
+    weight = np.clip(force, 0.0, None)  # the flight reads ~0 g; below it is sensor motion, not force
+    fore_aft = np.asarray(sig.acc[:, 0], float)
+    cum_w = np.concatenate([[0.0], np.cumsum(weight)])
+    idx = np.asarray(contacts.index, float)
+    codes = np.asarray(activity_codes)
+    for k in range(n - 1):
+        step = contacts.t[k + 1] - contacts.t[k]
+        at = int(round(idx[k]))
+        if not (MIN_STEP_S <= step <= MAX_STEP_S) or codes[min(at, len(codes) - 1)] != RUNNING:
+            continue
+        span = step * fs
+        centre = idx[k] + FIRST_CENTRE_SHARE * span
+        for _ in range(CENTRE_ITERATIONS):
+            a, b = int(round(centre - span / 2)), int(round(centre + span / 2))
+            if a < 0 or b > len(weight) or cum_w[b] - cum_w[a] <= 0:
+                break
+            pos = np.arange(a, b, dtype=float)
+            w = weight[a:b]
+            centre = float(np.dot(w, pos) / w.sum())
+        else:
+            sd = float(np.sqrt(np.dot(w, (pos - centre) ** 2) / w.sum()))
+            toe_off = centre + 0.5 * sd / HALF_SINE_SD_PER_DURATION
+            if not idx[k] < toe_off < idx[k + 1] + 0.25 * span:
+                continue
+            out.toe_off_t[k] = t0 + toe_off / fs
+            out.contact_s[k] = (toe_off - idx[k]) / fs
+            out.flight_s[k] = max(0.0, (idx[k + 1] - toe_off) / fs)
+            c0, c1 = int(np.ceil(idx[k])), int(np.floor(centre)) + 1
+            if c1 > c0:
+                out.braking_mps2[k] = -float(fore_aft[c0:c1].min())
+    return out
