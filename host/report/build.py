@@ -169,7 +169,8 @@ def stored_metric_values(stored: dict, main: str) -> dict[str, float]:
         out["moving_min"] = row["minutes"]
     if "tilt_mean_deg" in row:
         out["saddle_tilt_deg" if main == "riding" else "mean_tilt_deg"] = row["tilt_mean_deg"]
-    for key in ("cadence_spm", "drop_left_deg", "drop_right_deg", "rotation_range_deg"):
+    for key in ("cadence_spm", "drop_left_deg", "drop_right_deg", "rotation_range_deg", "contact_time_ms",
+                "flight_time_ms", "contact_time_balance_pct", "braking_mps2"):
         if key in row:
             out[key] = row[key]
     if "drop_left_deg" in out and "drop_right_deg" in out:

@@ -84,6 +84,15 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
               "Mean peak-to-peak rise and fall of the sacrum per step, from the vertical acceleration "
               "integrated twice within each step (Zijlstra & Hof 2003).",
               {"running": Literature("6–10 cm, less at higher cadence", ("Heiderscheit 2011",), 6.0, 10.0)}),
+    MetricDef("contact_time_ms", "Ground contact time", "ms", 0,
+              "Median time a foot is on the ground per running step, from the sacrum's vertical force pulse "
+              "(host.gait.stance; docs/gait.md gives its accuracy against force plates).", {}),
+    MetricDef("flight_time_ms", "Flight time", "ms", 0,
+              "Median time with both feet off the ground between running steps.", {}),
+    MetricDef("contact_time_balance_pct", "Contact time balance", "% left", 1,
+              "The left foot's share of the ground contact time; 50 % is even.", {}),
+    MetricDef("braking_mps2", "Braking", "m/s²", 1,
+              "Median peak fore-aft deceleration of the sacrum between a foot's contact and mid-stance.", {}),
     MetricDef("pedal_cadence_rpm", "Pedal cadence", "rpm", 1,
               "Crank revolutions per minute, from the phase of the pelvic rock (one rock per revolution).", {}),
     MetricDef("saddle_tilt_deg", "Saddle tilt", "°", 1,
@@ -104,7 +113,8 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
 GAIT_METRICS = ("moving_min", "cadence_spm", "mean_tilt_deg", "anterior_tilt_min", "anterior_tilt_pct",
                 "above_threshold_pct", "tilt_creep_deg", "tilt_range_deg", "obliquity_range_deg", "drop_left_deg",
                 "drop_right_deg", "drop_asymmetry_deg", "rotation_range_deg", "rotation_range_cv_pct",
-                "stride_time_cv_pct", "step_time_asymmetry_pct", "vertical_oscillation_cm")
+                "stride_time_cv_pct", "step_time_asymmetry_pct", "vertical_oscillation_cm", "contact_time_ms",
+                "flight_time_ms", "contact_time_balance_pct", "braking_mps2")
 # No "time in anterior tilt" for rides: on a saddle the pelvis always sits far forward of standing.
 RIDE_METRICS = ("moving_min", "pedal_cadence_rpm", "saddle_tilt_deg", "ride_tilt_drift_deg_per_h", "ride_tilt_change_deg", "rock_range_deg", "rock_growth_pct",
                 "ride_rotation_range_deg")
