@@ -23,6 +23,7 @@ import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.signal.step_symmetry import repeating_minus_alternating, step_period_samples
 from tiltguard.host.signal.stillness import true_runs
 
 from .axes import horizontal_unit, pelvis_frame, unit
@@ -43,6 +44,9 @@ MIN_INITIATION_DV = 0.3  # m/s of horizontal speed gained when setting off, to t
 # ... but only a clear start vetoes the steps: a treadmill belt starting under the wearer, or stepping onto it,
 # moves the sacrum by a few tenths of a m/s either way (the virtual treadmill sessions: -0.4..+0.5 m/s)
 MIN_CONFLICTING_DV = 1.0
+# A step cue this many times its decisive strength (t >= 16 for the running cues: every step of 20 s the same way)
+# is evidence no 3-s speed estimate can match
+OVERWHELMING_STEP_CUE = 4.0
 BOUT_ACC_STD = 1.0  # m/s², moving std of |acc| above which the wearer is walking/running
 BOUT_MIN_S = 2.0
 RIDE_MIN_S = 12.0  # pedalling has no steps: its rock must go on for a few crank revolutions to count as a ride
@@ -139,8 +143,9 @@ def walking_direction(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sens
     """Pelvis forward axis (sensor axes) from the direction of travel of the first bout, and the decision
     on its sign.
 
-    `quat` is the sensor->earth orientation (any heading). Axis: the major principal direction of the
-    step-frequency horizontal acceleration (braking/propulsion is fore-aft); sign: the horizontal speed
+    `quat` is the sensor->earth orientation (any heading). Axis: the direction along which the horizontal
+    acceleration repeats every step and the horizontal angular rate alternates (step_axis: braking and
+    propulsion are fore-aft, sway and the pelvis' roll alternate sides); sign: the horizontal speed
     gained when setting off from the stand, and (with `gyr` and `step_sign` given) the steps' evidence
     (host.gait.direction): one decisive cue and none against it (calibration.forward_sign.decide), else
     DirectionUnclear. Both are in the earth frame of `quat`, then brought into sensor axes sample by sample
@@ -153,7 +158,8 @@ def walking_direction(acc: np.ndarray, quat: np.ndarray, rate_hz: float, up_sens
 
     return _forward_from_bout(acc, acc, quat, rate_hz, up_sensor, bout, (0.5, 6.0), window_s,
                               "start the first walk or run from the stand, not mid-stride; on a treadmill, "
-                              f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps, from_rest)
+                              f"keep going for at least {BRAKING_MIN_STEPS} steps", from_steps, from_rest,
+                              steps=True, steps_gyr=gyr)
 
 
 def pedalling_direction(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate_hz: float, up_sensor: np.ndarray,
@@ -170,10 +176,37 @@ def pedalling_direction(acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, rate
                               "on the bars (or walk a few steps first)", from_posture)
 
 
+STEP_AXIS_BAND_HZ = (0.5, 8.0)  # the step and stride rhythms and their first harmonics
+
+
+def step_axis(acc_e: np.ndarray, gyr_e: np.ndarray | None, rate_hz: float) -> np.ndarray | None:
+    """The fore-aft axis (earth horizontal, either sign) of a walking or running stretch from the symmetry of
+    its steps (host.signal.step_symmetry): the horizontal acceleration's step-repeating part and, with the
+    gyro, the horizontal angular rate's alternating part; each normalised by its own variance, so neither
+    sensor's units outweigh the other. None without a step rhythm."""
+    sos = butter(2, STEP_AXIS_BAND_HZ, btype="band", fs=rate_hz, output="sos")
+    acc_e = sosfiltfilt(sos, acc_e, axis=0)
+    period = step_period_samples(acc_e[:, 2], rate_hz)
+    if period is None or len(acc_e) < 4 * period:
+        return None
+    horizontal = acc_e[:, :2]
+    C = repeating_minus_alternating(horizontal, period) / np.trace(np.cov(horizontal.T))
+    if gyr_e is not None:
+        rate = sosfiltfilt(sos, gyr_e[:, :2], axis=0)
+        spread = np.trace(np.cov(rate.T))
+        if spread > 0:
+            C = C - repeating_minus_alternating(rate, period) / spread
+    evals, evecs = np.linalg.eigh(C)
+    return evecs[:, np.argmax(evals)]
+
+
 def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz, window_s, advice,
-                       evidence=None, from_rest: bool = True) -> tuple[np.ndarray, DirectionDecision]:
-    """The forward axis from the first bout: the major horizontal principal direction of `axis_signal`
-    (acceleration or angular rate, sensor axes) in `band_hz`, brought into sensor axes sample by sample
+                       evidence=None, from_rest: bool = True, steps: bool = False, steps_gyr=None
+                       ) -> tuple[np.ndarray, DirectionDecision]:
+    """The forward axis from the first bout: for steps (`steps=True`), from their symmetry (step_axis, with
+    the gyro `steps_gyr` if given); otherwise, or without a step rhythm, the major horizontal principal
+    direction of `axis_signal` (acceleration or angular rate, sensor axes) in `band_hz`; brought into sensor
+    axes sample by sample
     (averaging out the per-stride rotation), and signed by the cues: the horizontal speed gained in the
     first 3 s and `evidence(axis in sensor axes)` (a DirectionDecision of the steps, a DirectionCue of the
     posture, or None)."""
@@ -181,10 +214,15 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     b = min(b, a + int(window_s * rate_hz))
     lead = int(1.0 * rate_hz)  # the bout detector fires a little after the first step or stroke
     s0 = max(0, a - lead)
-    signal_e = Q.rotate(quat[s0:b], np.asarray(axis_signal, float)[s0:b])[:, :2]
-    band = sosfiltfilt(butter(2, band_hz, btype="band", fs=rate_hz, output="sos"), signal_e[lead:], axis=0)
-    evals, evecs = np.linalg.eigh(np.cov(band.T))
-    axis = evecs[:, np.argmax(evals)]
+    axis = None
+    if steps:  # their symmetry tells fore-aft from the sway
+        gyr_e = None if steps_gyr is None else Q.rotate(quat[a:b], np.asarray(steps_gyr, float)[a:b])
+        axis = step_axis(Q.rotate(quat[a:b], np.asarray(acc, float)[a:b]), gyr_e, rate_hz)
+    if axis is None:  # pedalling, or no step rhythm: the major axis of the signal in the band
+        signal_e = Q.rotate(quat[s0:b], np.asarray(axis_signal, float)[s0:b])[:, :2]
+        band = sosfiltfilt(butter(2, band_hz, btype="band", fs=rate_hz, output="sos"), signal_e[lead:], axis=0)
+        evals, evecs = np.linalg.eigh(np.cov(band.T))
+        axis = evecs[:, np.argmax(evals)]
     acc_e = Q.rotate(quat[s0:b], np.asarray(acc, float)[s0:b])[:, :2]
     dv = acc_e[: int(3.0 * rate_hz) + lead].sum(axis=0) / rate_hz
     gained = float(np.dot(dv, axis))
@@ -194,10 +232,14 @@ def _forward_from_bout(acc, axis_signal, quat, rate_hz, up_sensor, bout, band_hz
     others = [more] if isinstance(more, DirectionCue) else more.cues if more is not None else []
     cues = []
     if from_rest:
-        # two independent step cues agreeing over the whole bout outrank a 3-s speed estimate, which a treadmill
-        # belt or a still-settling orientation can fake (virtual treadmill sessions, live: 1-2 m/s)
+        # two independent step cues agreeing over the whole bout, or one that is overwhelming with none decisive
+        # against it, outrank a 3-s speed estimate, which a treadmill belt or a still-settling orientation can
+        # fake (virtual treadmill sessions, live: 1-2.5 m/s: a 5° tilt error integrated over 3 s)
         steps = [] if isinstance(more, DirectionCue) else others
-        outranked = sum(c.strength >= c.decisive for c in steps) >= 2 and len({c.sign for c in steps}) == 1
+        decisive = [c for c in steps if c.strength >= c.decisive]
+        overwhelming = [c for c in decisive if c.strength >= OVERWHELMING_STEP_CUE * c.decisive]
+        outranked = (len({c.sign for c in decisive}) == 1
+                     and (len(decisive) >= 2 or (overwhelming and len({c.sign for c in steps if c.sign}) == 1)))
         cues.append(DirectionCue("speed gained", int(np.sign(gained)), abs(gained),
                                  f"{gained:+.2f} m/s along the axis in the first 3 s", decisive=MIN_INITIATION_DV,
                                  conflicting=float("inf") if outranked else MIN_CONFLICTING_DV))
