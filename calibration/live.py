@@ -26,13 +26,19 @@ from tiltguard.calibration.alignment import (
     walking_direction,
 )
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
-from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S
+from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S, DirectionDecision
 from tiltguard.calibration.hinge import find_held_hinge, forward_from_hinge
 
 STAND_S = 5.0
 FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides for a clear fore-aft axis
 MAX_WAIT_S = 120.0  # after the stand, give up waiting for a bout (and say so)
 CHECK_EVERY_S = 0.5
+# After the calibration the steps keep being asked which way is forward, over windows of this length; the
+# alignment is turned round only when two windows in a row decide against it (a pod clipped back on the other
+# way round, a treadmill and then the road): one window's false alarm must not reverse a right session
+WATCH_S = 30.0
+WATCH_MIN_BOUT_S = 15.0
+WATCH_AGREEING_WINDOWS = 2
 BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: look again this often (~50 ms)
 
 
@@ -66,6 +72,9 @@ class LiveCalibration:
         self._since_check = 0
         self._braking_next = 0  # sample count at which the foot strikes may be asked again
         self._hinge_refused = False  # a sit-down was refused (said once; waiting for a hinge or the strides)
+        self._watch: list[tuple[np.ndarray, np.ndarray]] = []  # after the calibration: the steps of the window
+        self._watch_n = 0
+        self._against = 0  # windows in a row whose steps decided against the current forward axis
 
     # ------------------------------------------------------------------ control
     def start_stand(self) -> None:
@@ -76,6 +85,7 @@ class LiveCalibration:
 
     def _clear(self) -> None:
         self._acc, self._gyr, self._quat, self._n, self._since_check = [], [], [], 0, 0
+        self._watch, self._watch_n, self._against = [], 0, 0
         self._braking_next = 0
         self._hinge_refused = False
 
@@ -92,6 +102,8 @@ class LiveCalibration:
 
     # ------------------------------------------------------------------ samples
     def feed(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float) -> list[CalibrationEvent]:
+        if self.state == "done":
+            return self._watch_direction(acc, gyr, t_now)
         if self.state not in ("stand", "forward", "refine"):
             return []
         self._acc.append(acc)
@@ -105,6 +117,38 @@ class LiveCalibration:
             return []
         self._since_check = 0
         return self._refine(t_now) if self.state == "refine" else self._forward(t_now)
+
+    def _watch_direction(self, acc: np.ndarray, gyr: np.ndarray, t_now: float) -> list[CalibrationEvent]:
+        """Ask the steps of every WATCH_S window which way is forward, with the same rules as the calibration;
+        turn the axis round after WATCH_AGREEING_WINDOWS windows in a row against it. A hip hinge is the wearer
+        showing the way, so an alignment it signed is not second-guessed (a new stand and hinge re-calibrate)."""
+        al = self.alignment
+        if self.step_sign is None or al is None or "hinge" in al.forward_source or al.forward_source == "pedalling":
+            return []
+        self._watch.append((acc, gyr))
+        self._watch_n += len(acc)
+        if self._watch_n < WATCH_S * self.rate_hz:
+            return []
+        acc_w, gyr_w = (np.concatenate(x) for x in zip(*self._watch))
+        self._watch, self._watch_n = [], 0
+        try:
+            a, b = first_bout(acc_w, self.rate_hz)
+        except CalibrationRejected:
+            return []  # no steps in this window: nothing to say either way
+        if b - a < WATCH_MIN_BOUT_S * self.rate_hz:
+            return []
+        decision = self.step_sign(acc_w, gyr_w, self.rate_hz, al.up_sensor, al.forward_sensor, (a, b))
+        self._against = self._against + 1 if decision.sign < 0 else 0
+        if self._against < WATCH_AGREEING_WINDOWS:
+            return []
+        self._against = 0
+        turned = alignment_from_axes(al.up_sensor, -al.forward_sensor, al.forward_source)
+        self.alignment = replace(turned, neutral_from=al.neutral_from,
+                                 direction=DirectionDecision(1, [replace(c, sign=-c.sign) for c in decision.cues],
+                                                             f"turned round mid-session: {decision.reason}"))
+        return [CalibrationEvent("forward_refined", "The steps show that forward is now the other way round (was the "
+                                 "pod clipped back on turned?): tilt and sides are turned round from now on.", t_now,
+                                 self.alignment)]
 
     def _joined(self):
         acc, gyr, quat = (np.concatenate(x) for x in (self._acc, self._gyr, self._quat))
@@ -121,8 +165,10 @@ class LiveCalibration:
             self._clear()
             return [CalibrationEvent("stand_rejected", str(exc), t_now)]
         self.state = "forward"
-        return [CalibrationEvent("stand_ok", "Neutral captured. Now bend forward from the hips and hold for 2 s, "
-                                 "or set off walking or running: either sets the forward direction.", t_now)]
+        # the hinge is the default step: a wearer showing which way is forward outranks every cue of the strides
+        return [CalibrationEvent("stand_ok", "Neutral captured. Now hinge forward from the hips and hold for 2 s: "
+                                 "that shows which way you face. (Setting off walking or running also works, "
+                                 "but a treadmill needs many steps to tell.)", t_now)]
 
     def _forward(self, t_now: float) -> list[CalibrationEvent]:
         acc, gyr, quat = self._joined()

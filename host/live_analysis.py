@@ -134,7 +134,7 @@ class LivePipeline:
         self.t_now = float(t[-1])
         quat = self.orientation.update(acc, gyr)
         up = LiveUpdate(t, *(np.full(n, np.nan) for _ in range(3)))
-        if self.calibration.state in ("stand", "forward", "refine"):
+        if self.calibration.state in ("stand", "forward", "refine", "done"):  # done: it watches the direction
             up.calibration = self.calibration.feed(acc, gyr, quat, self.t_now)
         elif self._angles is None:
             moving = self.auto_alignment.feed(acc, gyr, quat)
