@@ -165,3 +165,18 @@ def test_a_lean_back_taken_for_a_hinge_is_turned_round_by_the_strides():
     after = (truth.t > events[2][0] + 10) & (truth.activity == 2)
     err = np.degrees(tilt - truth.tilt_rel)[after]
     assert np.sqrt(np.mean(err**2)) < 1.0
+
+
+@pytest.mark.parametrize("gait,stationary", [("walk", False), ("run", False), ("walk", True), ("run", True)],
+                         ids=["walk", "run", "treadmill walk", "treadmill run"])
+def test_a_session_with_a_good_hinge_is_never_reversed_whatever_the_gait(gait, stationary):
+    from tiltguard.host.analysis import analyse_recording
+
+    rec, truth = session(Segment("stand", 10.0), Segment("bend", 5.0), Segment("stand", 5.0), Segment(gait, 45.0),
+                         Segment("stand", 5.0), stationary=stationary, mount=Mount(pitch_deg=-15.0, roll_deg=180.0))
+    a = analyse_recording(rec)
+    assert "hinge" in a.alignment.forward_source
+    assert a.alignment.direction.sign == 1 and any(c.name == "hip hinge" for c in a.alignment.direction.cues)
+    assert forward_error_deg(a.alignment.forward_sensor, a.alignment.up_sensor, truth) < 5.0
+    k = (truth.t > 25.0) & (truth.t < 60.0)
+    assert np.corrcoef(a.angles.tilt[k], truth.tilt_rel[k])[0, 1] > 0.5
