@@ -2,7 +2,6 @@
 what does not depend on which way the wearer faced (issue 19: never a confident reversed tilt)."""
 import json
 
-import numpy as np
 import pytest
 from tiltguard.host.report.write import write_report_for_recording
 from tiltguard.host.simulator import simulate
