@@ -35,3 +35,16 @@ def test_still_stream_reports_nothing_and_bad_frames_are_refused():
     assert det.update(acc, rng.normal(0, 0.002, (1000, 3))) == []
     with pytest.raises(ValueError, match="must both be"):
         det.update(np.zeros((5, 3)), np.zeros((4, 3)))
+
+
+def test_the_window_majority_corrects_a_lone_wrong_side_and_restarts_after_a_pause():
+    from tiltguard.host.gait.streaming import window_majority_sides
+
+    t = np.r_[np.arange(8) * 0.33, 5.0 + np.arange(6) * 0.33]  # a run of 8 steps, a pause, then 6 more
+    truth = np.r_[np.arange(8) % 2 == 0, np.arange(6) % 2 == 1]  # the second run starts on the right foot
+    called = truth.copy()
+    called[7] = not called[7]  # the newest contact of the first run, called wrong
+    called[10] = not called[10]
+    assert np.array_equal(window_majority_sides(t, called), truth)
+    tie = np.array([True, False, False, True])  # two votes each way: the calls stand
+    assert np.array_equal(window_majority_sides(np.arange(4) * 0.33, tie), tie)

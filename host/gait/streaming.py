@@ -20,6 +20,7 @@ WINDOW_S = 6.0  # a 4-s rhythm window plus room; ~10 walking steps for the weare
 HOP_S = 0.15
 DELAY_S = 0.3
 MAX_LATENCY_S = 0.5
+RUN_GAP_FACTOR = 1.6  # a step this much longer than the window's median step: a pause or a missed contact
 
 
 @dataclass
@@ -83,12 +84,33 @@ class StreamingStepDetector:
         ic = detect_initial_contacts(self._acc, self._gyr, self.rate_hz, t0=self.t0 + first / self.rate_hz,
                                      sensor_to_pelvis=self.sensor_to_pelvis)
         out = []
-        for t, left in zip(ic.t, ic.left):
+        sides = window_majority_sides(ic.t, ic.left)
+        for t, left in zip(ic.t, sides):
             age = now - t
             if DELAY_S <= age < MAX_LATENCY_S and t > self._last_reported + MIN_STEP_S:
                 out.append(LiveContact(float(t), bool(left), now))
                 self._last_reported = float(t)
         return out
+
+
+def window_majority_sides(t: np.ndarray, left: np.ndarray) -> np.ndarray:
+    """The sides of a window's contacts, each from the majority of its run of alternating steps: feet alternate,
+    so every contact's own side call is a vote on the run's phase. The newest contacts, whose stride is not over
+    yet, get the side the older ones agree on."""
+    t, left = np.asarray(t, float), np.asarray(left, bool)
+    out = left.copy()
+    if len(t) < 3:
+        return out
+    steps = np.diff(t)
+    median = float(np.median(steps))
+    breaks = np.flatnonzero(steps > RUN_GAP_FACTOR * median) + 1  # a pause or a missed step starts a new run
+    for run in np.split(np.arange(len(t)), breaks):
+        parity = np.arange(len(run)) % 2
+        phase = left[run] ^ parity.astype(bool)  # True: the run's even contacts are left feet
+        votes = int(phase.sum())
+        if 2 * votes != len(run):
+            out[run] = (2 * votes > len(run)) ^ parity.astype(bool)
+    return out
 
 
 def stream_contacts(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sensor_to_pelvis: np.ndarray | None = None,
