@@ -30,6 +30,7 @@ from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.cycles import RIDE_WINDOW_S
 from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
+from tiltguard.host.gait.streaming import WINDOW_S as STEP_WINDOW_S
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
 from tiltguard.host.gait.stride_stream import (
     LiveStrides,
@@ -179,11 +180,23 @@ class LivePipeline:
         R = alignment.R_pelvis_sensor
         self._last_contact_t = None
         self._angles = CausalPelvicAngles(R, self.rate_hz)
-        self._steps = StreamingStepDetector(self.rate_hz, R, t0=t0)
+        self._steps = self._primed_steps(R, t0)
         self._strides = LiveStrides(self.rate_hz, self._angle_ring)
         self._next_ride_t = t0 + RIDE_WINDOW_S
         self._next_pedal_t = t0 + RIDE_WINDOW_S
         return ended
+
+    def _primed_steps(self, R: np.ndarray, t0: float) -> StreamingStepDetector:
+        """A step detector that starts at t0 with the raw samples just before it in its window, where they are
+        contiguous (no outage): the strides before the calibration give the first contacts' sides."""
+        past = self._raw_ring.view()
+        past = past[:, past[0] >= t0 - STEP_WINDOW_S]
+        dt = 1.0 / self.rate_hz
+        if past.shape[1] < 2 or np.any(np.diff(past[0]) > 1.5 * dt) or abs(t0 - past[0, -1] - dt) > 0.5 * dt:
+            return StreamingStepDetector(self.rate_hz, R, t0=t0)
+        steps = StreamingStepDetector(self.rate_hz, R, t0=float(past[0, 0]))
+        steps.prime(past[1:4].T, past[4:7].T)
+        return steps
 
     def _activity_at(self, t_mid: float, span_s: float = ACTIVITY_WINDOW_S) -> int:
         v = self._raw_ring.view()
