@@ -31,6 +31,10 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+from tiltguard_eval import repo_tests  # noqa: E402
+
+repo_tests.bind()  # tests/bumble_link.py as `tests.bumble_link`
 
 from tiltguard.host.link.decode import sample_table  # noqa: E402
 from tiltguard.host.simulator import simulate  # noqa: E402
@@ -139,6 +143,7 @@ def bench_ble(rec, seconds, tmp):
         await radio.power_on()
         link = BleLink(radio.mpy_ble(), UUID, "Tiltguard-bench")
         device = SimulatedDevice(rec, [link], folder=tmp / "ble-dev")
+        device.device.owner.open_window()  # the owner held the button: the host bonds as it connects
         task = asyncio.ensure_future(device.run())
         store = SessionStore(tmp / "ble.sqlite3")
         r = Recorder(BleTransport("C0:11:22:33:44:01", backend=radio.bleak_backend()), store)

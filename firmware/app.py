@@ -12,23 +12,28 @@ from tiltguard.firmware import commands
 from tiltguard.firmware import config as cfgmod
 from tiltguard.firmware.core import Core
 from tiltguard.firmware.links import LinkSelector
+from tiltguard.firmware.owner import Owner
 from tiltguard.firmware.peripherals import Battery, Button, Buzzer, Cadence
 from tiltguard.firmware.posture import Posture
+from tiltguard.firmware.power import DutyMeter
 from tiltguard.firmware.resend import Resender
 from tiltguard.firmware.sampling import Sampler
 
 
 class Device(Core):
-    def __init__(self, board, links, cfg=None):
+    def __init__(self, board, links, cfg=None, cfg_problems=()):
         Core.__init__(self, board, links, cfg)
+        # whatever the settings hold, the app starts: a bad value goes back to its default, the hello says why
+        self.cfg_problems = list(cfg_problems) + cfgmod.check(self.cfg)
         self.buzzer = Buzzer(self)
+        self.owner = Owner(self, self.buzzer)
         self.posture = Posture(self, self.buzzer)
         self.battery = Battery(self)
         self.sampler = sampler = Sampler(self)
         self.cadence = Cadence(self, sampler.cadence)
         self.resender = Resender(self)
         self.link_selector = LinkSelector(self, sampler, self.resender, self.battery)
-        self.button = Button(self, self.posture, self.buzzer)
+        self.button = Button(self, self.posture, self.buzzer, self.owner)
 
         sampler.after_block.append(self.posture.on_block)
         self.on_start.append(sampler.reset)
@@ -39,12 +44,25 @@ class Device(Core):
         self.add_task(self.button.task)
         self.add_task(self.battery.task)
         self.add_task(self.cadence.task)
+        board_pins = getattr(board, "pins", {})
+        self.power = DutyMeter(self, self.buzzer, board_pins.get("power_model", "esp32-s3"),
+                               board_pins.get("battery_mah"))
+        self.add_task(self.power.task)
+        self.add_task(self.owner.task)
 
         self.resender.alloc_history(sampler.drv.rate_hz, sampler.spf)  # last: sized from the heap left
         gc.collect()
 
-    def hello_info(self):
-        link = self.link
+    async def run(self):
+        if await self.button.boot_check():  # factory reset: the parts take the default settings
+            self.cfg_problems = []
+            self.sampler.start_sensor()
+            self.posture.load_neutral()
+            self.posture.apply_cue_cfg()
+        await Core.run(self)
+
+    def hello_info(self, link=None):
+        link = link or self.link
         drv = self.sampler.drv
         n = self.posture.neutral
         return {
@@ -62,4 +80,7 @@ class Device(Core):
             "firmware": cfgmod.VERSION,
             "sensor": drv.MODEL,
             "name": self.cfg["name"],
+            "owner": self.owner.flags(),
+            "notice": cfgmod.notice(self.cfg_problems),
+            "capacity": self.power.hello_fields() + (getattr(self.board, "log_medium", 0),),
         }

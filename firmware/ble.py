@@ -13,7 +13,15 @@ GATT table:
 * Battery 0x180F: battery level (read, notify).
 * Running Speed and Cadence 0x1814: RSC Measurement (notify: cadence, running status), RSC Feature (read).
 Frames are sized from the negotiated ATT MTU (MTU - 3), never more than 244 bytes (MTU 247).
+
+Owner only (docs/firmware.md): bonding (LE Secure Connections) is switched on only while the pairing window
+is open (`allow_pairing`); the bond keys the stack hands over (_IRQ_SET_SECRET) are kept in a file, so the
+owner stays the owner across power-ups. At every connection the pod asks for security (`gap_pair`): a bonded
+central re-encrypts with its keys and the link is `bonded`. Once the pod has an owner, `police` drops a
+central that pairs without bonding or does not prove a bond within PROVE_MS: the MicroPython API has no
+filter accept list for advertising, so this is the accept list.
 """
+import json
 import struct
 
 SERVICE_UUID = "7e1a0001-5f6b-4d3c-9a2e-74696c746764"
@@ -38,6 +46,9 @@ MAX_FRAME = MTU - 3
 APPEARANCE_RUNNING_SENSOR_ON_HIP = 0x0443
 RSC_FEATURE_RUNNING_STATUS = 0x0004
 RUNNING_CADENCE_SPM = 140  # above this, RSC reports "running" rather than walking
+PROVE_MS = 3000  # an owned pod gives a central this long to encrypt with its bond, then drops it
+SEC_PEER = 2  # NimBLE's store object type for a peer's keys (BLE_STORE_OBJ_TYPE_PEER_SEC): one per bond
+IO_NO_INPUT_NO_OUTPUT = 3
 
 
 SHORT_NAME_LEN = 4  # flags 3 + 128-bit service 18 + appearance 4 + name 2+4 = 31 bytes, the legacy limit
@@ -88,7 +99,7 @@ class BleLink:
 
     name = "ble"
 
-    def __init__(self, ble, UUID, device_name="Tiltguard", model="", firmware="", bond=True):
+    def __init__(self, ble, UUID, device_name="Tiltguard", model="", firmware="", bond=True, secrets_path=None):
         self.ble = ble
         self.device_name = device_name
         self.conn = None
@@ -99,17 +110,23 @@ class BleLink:
         self.inbox = []
         self._battery = None
         self._last_cadence = None
+        self.secrets_path = secrets_path  # where bond keys survive a power-up (None: RAM only)
+        self._secrets = {}
+        self._load_secrets()
+        self.pairing = False  # the pairing window is open: a central that pairs now bonds
+        self.new_bond = False  # a central bonded on this link since the owner part last looked
+        self.refused = False  # this connection encrypted without a bond
+        self._since = None  # (conn, ms) when the police first saw this connection
         ble.active(True)
         ble.config(gap_name=device_name)
         ble.config(mtu=MTU)
         self.secure = False
         if bond:
-            try:  # bonding with LE Secure Connections where the port supports it (NimBLE builds do)
-                ble.config(bond=True, le_secure=True, mitm=False, io=3)  # io 3: no input, no output
+            try:  # LE Secure Connections where the port supports it (NimBLE builds do); bonding: window only
+                ble.config(bond=False, le_secure=True, mitm=False, io=IO_NO_INPUT_NO_OUTPUT)
                 self.secure = True
             except (ValueError, TypeError, OSError, AttributeError):
                 self.secure = False
-        self._secrets = {}
         ble.irq(self._irq)
         tg = (UUID(SERVICE_UUID), ((UUID(STREAM_UUID), F_NOTIFY), (UUID(CONTROL_UUID), F_WRITE | F_NOTIFY)))
         dis = (UUID(0x180A), ((UUID(0x2A29), F_READ), (UUID(0x2A24), F_READ), (UUID(0x2A26), F_READ)))
@@ -144,14 +161,22 @@ class BleLink:
             self.mtu = 23
             self.max_frame = 20
             self.bonded = False
+            self.refused = False
             try:
                 self.ble.gattc_exchange_mtu(self.conn)  # ask for 247 ourselves; hosts often do not
             except (OSError, AttributeError):
                 pass
+            if self.secure:
+                try:  # security request: a bonded central encrypts with its keys, a new one pairs
+                    self.ble.gap_pair(self.conn)
+                except (OSError, AttributeError):
+                    pass
         elif event == _IRQ_CENTRAL_DISCONNECT:
-            self.conn = None
-            self.connected = False
-            self.bonded = False
+            if data[0] == self.conn:  # else: one the police dropped already
+                self.conn = None
+                self.connected = False
+                self.bonded = False
+                self.refused = False
             self.advertise()
         elif event == _IRQ_MTU_EXCHANGED:
             conn, mtu = data
@@ -167,6 +192,7 @@ class BleLink:
             conn, encrypted, authenticated, bonded, key_size = data
             if conn == self.conn:
                 self.bonded = bool(encrypted and bonded)
+                self.refused = not self.bonded  # paired without a bond (window shut) or failed
         elif event == _IRQ_GET_SECRET:
             sec_type, index, key = data
             if key is None:
@@ -184,8 +210,87 @@ class BleLink:
             if value is None:
                 self._secrets.pop(k, None)
             else:
+                if sec_type == SEC_PEER and k not in self._secrets:
+                    self.new_bond = True
                 self._secrets[k] = bytes(value)
+            return self._save_secrets()
+        return None
+
+    # ---------------------------------------------------------------- owner (bonds)
+    def _load_secrets(self):
+        if not self.secrets_path:
+            return
+        try:
+            with open(self.secrets_path) as f:
+                rows = json.load(f)
+            for t, k, v in rows:
+                self._secrets[(t, bytes.fromhex(k))] = bytes.fromhex(v)
+        except (OSError, ValueError, TypeError):
+            self._secrets = {}  # none yet, or a damaged file: no owner (pair again in a window)
+
+    def _save_secrets(self):
+        """Keys to flash (a power cut leaves the old or the new file). False if they could not be kept."""
+        if not self.secrets_path:
             return True
+        rows = [[t, k.hex(), v.hex()] for (t, k), v in self._secrets.items()]
+        tmp = self.secrets_path + ".tmp"
+        try:
+            with open(tmp, "w") as f:
+                json.dump(rows, f)
+            import os
+
+            try:
+                os.remove(self.secrets_path)
+            except OSError:
+                pass
+            os.rename(tmp, self.secrets_path)
+            return True
+        except OSError:
+            return False
+
+    def has_bonds(self):
+        for t, _ in self._secrets:
+            if t == SEC_PEER:
+                return True
+        return False
+
+    def allow_pairing(self, on):
+        """Pairing window open (bonds are made) or shut (a central may pair but never bonds)."""
+        self.pairing = bool(on)
+        if self.secure:
+            self.ble.config(bond=self.pairing)
+
+    def forget_all(self):
+        """Every bond deleted, from the stack's store and the file; this connection is no longer trusted."""
+        self._secrets = {}
+        self._save_secrets()
+        self.bonded = False
+
+    def police(self, now_ms, owned):
+        """Called a few times a second by the owner part: drop a central that has no bond with an owned pod
+        (outside the pairing window) once it encrypted without one or PROVE_MS passed."""
+        conn = self.conn
+        if conn is None:
+            self._since = None
+            return
+        if self._since is None or self._since[0] != conn:
+            self._since = (conn, now_ms)
+        if self.bonded or self.pairing or not owned:
+            return
+        if self.refused or now_ms - self._since[1] >= PROVE_MS:
+            self.drop()
+
+    def drop(self):
+        conn = self.conn
+        self.conn = None
+        self.connected = False
+        self.bonded = False
+        self.refused = False
+        self.inbox = []
+        try:
+            self.ble.gap_disconnect(conn)  # its disconnect event advertises again
+        except (OSError, AttributeError):
+            pass
 
     def set_model(self, model):
         """Device Information model number: the IMU found at start-up."""

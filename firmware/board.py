@@ -9,10 +9,13 @@ import time
 import asyncio
 import gc
 import machine
+from tiltguard.firmware import storage
 
 PINS = {  # M5StickC Plus2: internal MPU-6886 on SDA 21 / SCL 22, button A on 37, buzzer on 2, hold on 4
     "sda": 21, "scl": 22, "i2c_hz": 400000, "button": 37, "button_active_low": True, "battery_adc": 38,
     "battery_divider": 2.0, "buzzer": 2, "buzzer_pwm_hz": 4000, "power_hold": 4,
+    "sd": None,  # no microSD slot on the Plus2; see firmware/storage.py for a card in /board.json
+    "power_model": "m5stickc-plus2", "battery_mah": 200,  # firmware/power.py
 }
 
 
@@ -39,6 +42,8 @@ class Board:
         except AttributeError:
             pass
         self.buzzer = machine.PWM(machine.Pin(p["buzzer"]), freq=p["buzzer_pwm_hz"], duty_u16=0)
+        self.log_root, self.log_medium = storage.choose_log_root(p.get("sd"), "/logs", machine)
+        self.log_also = ("/logs",) if self.log_medium == storage.MEDIUM_SD else ()  # unsynced flash logs stay listed
         self.ticks_us = time.ticks_us
         self.ticks_ms = time.ticks_ms
         self.ticks_diff = time.ticks_diff

@@ -3,12 +3,17 @@
 A handler is handler(dev, link, frame): `frame.args` are the decoded arguments, and the handler answers
 with dev.respond(link, frame, status, data). Only the log delete is `async def`: it checksums a whole file
 and yields to the event loop between chunks so that sampling goes on.
+
+Only the owner controls the pod: every command but OPEN_COMMANDS needs a bonded link (a USB cable counts as
+one) and is answered S_NOT_BONDED otherwise (docs/firmware.md, "Only the owner controls the pod").
 """
 import struct
 
+from tiltguard.firmware import config as cfgmod
 from tiltguard.firmware import protocol as P
 
 LOG_LIST_MAX = 40  # logs listed in one response
+OPEN_COMMANDS = (P.C_PING, P.C_HELLO)  # what anyone in range may ask: is it there, what is it
 
 
 def ping(dev, link, f):
@@ -17,7 +22,12 @@ def ping(dev, link, f):
 
 def hello(dev, link, f):
     dev.respond(link, f, P.S_OK)
-    dev.send_hello()
+    if link is dev.link:
+        dev.send_hello()
+    else:  # a link without the stream (a stranger, or BLE beside a USB recording): the hello only to it
+        info = dev.hello_info(link)
+        info["boot_id"] = getattr(dev, "boot_id", None)
+        link.send(P.encode_hello(dev.seq, dev.dev_us, info))
 
 
 def start(dev, link, f):
@@ -56,9 +66,15 @@ def set_cue(dev, link, f):
 
 
 def set_rate(dev, link, f):
+    """Refused, with the reason as the response's data, if the stream link could not carry the rate."""
     rate, acc_g, gyr_dps = f.args
     if not 12 <= rate <= 1000:
-        dev.respond(link, f, P.S_BAD_ARGS)
+        dev.respond(link, f, P.S_BAD_ARGS, b"rate outside 12..1000 Hz")
+        return
+    frame = dev.link.max_frame if dev.link is not None else link.max_frame
+    why = cfgmod.rate_problem(rate, dev.cfg["samples_per_frame"], frame)
+    if why:
+        dev.respond(link, f, P.S_BAD_ARGS, why.encode())
         return
     was = dev.running
     dev.stop()
@@ -67,6 +83,8 @@ def set_rate(dev, link, f):
     dev.cfg["gyr_range_dps"] = gyr_dps
     dev.save_cfg()
     dev.sampler.start_sensor()
+    if dev.link is not None:
+        dev.sampler.fit_frames(dev.link.max_frame)  # start_sensor went back to the configured frame size
     dev.respond(link, f, P.S_OK)
     if was:
         dev.start()
@@ -91,6 +109,7 @@ def log_read(dev, link, f):
     except OSError:
         dev.respond(link, f, P.S_NOT_FOUND)
         return
+    dev.stats["log_read_bytes"] = dev.stats.get("log_read_bytes", 0) + len(chunk)  # sync resumes: nothing twice
     dev.respond(link, f, P.S_OK, struct.pack("<HI", lid, offset) + chunk)
 
 
@@ -115,14 +134,34 @@ async def log_delete(dev, link, f):
     dev.respond(link, f, P.S_OK if log.delete(lid) else P.S_NOT_FOUND)
 
 
+def forget(dev, link, f):
+    """The owner lets go: every bond is deleted; the pod is open to pairing again (in a pairing window)."""
+    dev.respond(link, f, P.S_OK)
+    dev.owner.forget()
+
+
 def exit_app(dev, link, f):
     dev.respond(link, f, P.S_OK)
     dev.stop()
     dev.exit = True
 
 
+def owner_only(handler):
+    """handler, answered S_NOT_BONDED on a link that is not bonded (an async handler stays async)."""
+
+    def guarded(dev, link, f):
+        if not link.bonded:
+            dev.respond(link, f, P.S_NOT_BONDED)
+            return None
+        return handler(dev, link, f)
+
+    return guarded
+
+
 def register_all(dev):
-    r = dev.register
+    def r(cmd, handler):
+        dev.register(cmd, handler if cmd in OPEN_COMMANDS else owner_only(handler))
+
     r(P.C_PING, ping)
     r(P.C_HELLO, hello)
     r(P.C_START, start)
@@ -134,4 +173,5 @@ def register_all(dev):
     r(P.C_LOG_LIST, log_list)
     r(P.C_LOG_READ, log_read)
     r(P.C_LOG_DELETE, log_delete)
+    r(P.C_FORGET, forget)
     r(P.C_EXIT, exit_app)

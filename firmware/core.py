@@ -29,7 +29,7 @@ class Core:
         self.board = board
         self.links = links
         self.cfg = cfg if cfg is not None else cfgmod.load(board.config_path)
-        self.log = FlashLog(board.log_root)
+        self.log = FlashLog(board.log_root, also=getattr(board, "log_also", ()))  # storage.py: flash beside a card
         self.history = None  # FrameHistory, sized by the resend part (resend.py) once the sensor is known
         self.history_s = 0
         self.link = None  # the link streamed to (links.py picks it)
@@ -46,6 +46,7 @@ class Core:
         self._tasks = []  # async fn() started by run()
         self._log_full_reported = False
         self.last_error = None  # repr() of the last exception a command handler raised
+        self.boot_id = _new_boot_id()
 
     def save_cfg(self):
         try:
@@ -94,7 +95,9 @@ class Core:
 
     def send_hello(self):
         s = self.next_seq()
-        self.emit(P.encode_hello(s, self.dev_us, self.hello_info()), s)
+        info = self.hello_info()
+        info["boot_id"] = self.boot_id  # every hello says which power-up it comes from (docs/protocol.md)
+        self.emit(P.encode_hello(s, self.dev_us, info), s)
 
     def event(self, code, arg=0, value=0):
         s = self.next_seq()
@@ -164,3 +167,15 @@ class Core:
         self.stop()
         for t in tasks:
             t.cancel()
+
+
+def _new_boot_id():
+    """A random u32 per power-up (no flash write, so a full or read-only flash cannot repeat it)."""
+    try:
+        import os
+
+        return int.from_bytes(os.urandom(4), "little")
+    except (ImportError, AttributeError, OSError):
+        import random
+
+        return random.getrandbits(32)

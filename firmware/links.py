@@ -1,8 +1,11 @@
 """Which host link the stream goes to, and the control loop that reads every link's commands.
 
-The first connected link in `core.links` wins (main.py puts BLE first). Switching matters to the rest of
-the app: losing the host moves a running session to a flash log; gaining one closes that log, sizes the
-frames to the link's largest frame and announces the device with a hello.
+Only a bonded link carries the stream (a USB cable counts as bonded; a BLE central must have bonded in a
+pairing window). Among those, a wired link wins over the radio whatever the order of `core.links`, so a
+BLE central that connects never takes the stream from a USB recording; between links of one kind the one
+streaming keeps it. Switching matters to the rest of the app: losing the host moves a running session to
+a flash log; gaining one closes that log, sizes the frames to the link's largest frame and announces the
+device with a hello.
 """
 from tiltguard.firmware import protocol as P
 
@@ -16,13 +19,21 @@ class LinkSelector:
         self.resender = resender
         self.battery = battery
 
+    def pick(self):
+        """The link the stream goes to: bonded and connected, wired first, the current one on a tie."""
+        core = self.core
+        best = None
+        for lk in core.links:
+            if not (lk.connected and lk.bonded):
+                continue
+            rank = 0 if lk.name == "usb" else 1
+            if best is None or rank < best[0] or (rank == best[0] and lk is core.link):
+                best = (rank, lk)
+        return best[1] if best else None
+
     def update(self):
         core = self.core
-        current = None
-        for lk in core.links:
-            if lk.connected:
-                current = lk
-                break
+        current = self.pick()
         if current is core.link:
             return
         old = core.link

@@ -9,7 +9,9 @@ import asyncio
 from tiltguard.firmware import protocol as P
 
 SHORT_PRESS_MS = 1000
-LONG_PRESS_MS = 1500
+LONG_PRESS_MS = 1500  # held this long, then let go: store the standing neutral
+PAIR_PRESS_MS = 6000  # held this long: the pairing window opens (buzz), whatever follows
+RESET_HOLD_MS = 5000  # held from power-up this long: factory reset
 BUTTON_POLL_MS = 20
 BATTERY_EVERY_MS = 30000
 CADENCE_EVERY_MS = 1000
@@ -51,37 +53,70 @@ class Buzzer:
 
 
 class Button:
-    """Short press: start or stop a session. Long press (held): capture the standing neutral."""
+    """Short press: start or stop a session. Held 1.5 s, then let go: capture the standing neutral (the
+    capture starts as the hand leaves the pod). Held 6 s: open the pairing window (owner.py), buzzed while
+    still held so the wearer feels it and lets go. Held from power-up for 5 s: factory reset (boot_check).
+    Events: E_BUTTON arg 1 short press, 2 neutral, 3 pairing window, 4 factory reset."""
 
-    def __init__(self, core, posture, buzzer):
+    def __init__(self, core, posture, buzzer, owner=None):
         self.core = core
         self.posture = posture
         self.buzzer = buzzer
+        self.owner = owner
+        self._wait_release = False  # the press that was the factory reset is not a press
+
+    async def boot_check(self):
+        """At power-up, before the app's tasks start: the button held for RESET_HOLD_MS is a factory reset.
+        Returns True if the reset was done."""
+        core = self.core
+        board = core.board
+        if self.owner is None or not board.button_pressed():
+            return False
+        t0 = core.now_us() // 1000
+        while board.button_pressed():
+            if core.now_us() // 1000 - t0 >= RESET_HOLD_MS:
+                self.owner.factory_reset()
+                core.event(P.E_BUTTON, 4, 0)
+                self._wait_release = True
+                return True
+            await board.sleep_ms(BUTTON_POLL_MS)
+        self._wait_release = True  # let go early: nothing happens, not even a short press
+        return False
 
     async def task(self):
         core = self.core
         pressed_at = None
-        long_done = False
+        pair_done = False
         while not core.exit:
             now = core.now_us() // 1000
             if core.board.button_pressed():
-                if pressed_at is None:
+                if self._wait_release:
+                    pass
+                elif pressed_at is None:
                     pressed_at = now
-                    long_done = False
-                elif not long_done and now - pressed_at >= LONG_PRESS_MS:
-                    long_done = True  # act while still held, so the wearer feels it and lets go
-                    core.event(P.E_BUTTON, 2, 0)
-                    self.posture.start_capture()
-            elif pressed_at is not None:
-                if not long_done and now - pressed_at < SHORT_PRESS_MS:
-                    core.event(P.E_BUTTON, 1, 0)
-                    if core.running:
-                        core.stop()
-                        self.buzzer.play((100, 100, 100))
-                    else:
-                        core.start()
-                        self.buzzer.play((100,))
-                pressed_at = None
+                    pair_done = False
+                elif not pair_done and self.owner is not None and now - pressed_at >= PAIR_PRESS_MS:
+                    pair_done = True  # act while still held, so the wearer feels it and lets go
+                    core.event(P.E_BUTTON, 3, 0)
+                    self.owner.open_window()
+            else:
+                self._wait_release = False
+                if pressed_at is not None:
+                    held = now - pressed_at
+                    if pair_done:
+                        pass
+                    elif held < SHORT_PRESS_MS:
+                        core.event(P.E_BUTTON, 1, 0)
+                        if core.running:
+                            core.stop()
+                            self.buzzer.play((100, 100, 100))
+                        else:
+                            core.start()
+                            self.buzzer.play((100,))
+                    elif held >= LONG_PRESS_MS:
+                        core.event(P.E_BUTTON, 2, 0)
+                        self.posture.start_capture()
+                    pressed_at = None
             await core.board.sleep_ms(BUTTON_POLL_MS)
 
 

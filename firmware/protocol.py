@@ -72,6 +72,7 @@ C_SET_RATE = 8  # u16 rate Hz, u16 acc range g, u16 gyro range dps
 C_LOG_LIST = 16  # -> data: u8 count, count x (u16 id, u32 bytes)
 C_LOG_READ = 17  # u16 id, u32 offset, u16 length -> data: u16 id, u32 offset, bytes
 C_LOG_DELETE = 18  # u16 id, u32 bytes, u32 crc32 of the host's copy; bonded hosts only
+C_FORGET = 24  # the pod forgets every bonded owner (`tiltguard device forget`); bonded hosts only
 C_EXIT = 32  # stop the app and return to the REPL (used by `tiltguard device flash`)
 
 S_OK = 0
@@ -95,6 +96,7 @@ COMMAND_ARGS = {
     C_LOG_LIST: "",
     C_LOG_READ: "<HIH",
     C_LOG_DELETE: "<HII",
+    C_FORGET: "",
     C_EXIT: "",
 }
 
@@ -125,12 +127,20 @@ def _pstr(s):
 
 HELLO_FIXED = "<BIHHHffHBH3f4fB"
 HELLO_FIXED_SIZE = struct.calcsize(HELLO_FIXED)
+# Hello extensions after the three strings: tag u8, length u8, value; a decoder skips tags it does not know.
+HX_BOOT_ID = 1  # u32, new at every power-up of the device: frames after a restart are a new segment
+HX_NOTICE = 2  # utf-8 text: what the device fell back from (a damaged config), for the user
+HX_OWNER = 3  # u8 flags: HO_OWNED the pod has a bonded owner, HO_PAIRING its pairing window is open
+HX_CAPACITY = 8  # u32 s of log left, u32 s of battery runtime (0xFFFFFFFF unknown), u8 battery % (255
+#                unknown), u8 log medium (0 flash, 1 microSD): firmware/power.py
+HO_OWNED = 1
+HO_PAIRING = 2
 
 
 def encode_hello(seq, t_us, info):
     """info: dict with session, rate_hz, acc_range_g, gyr_range_dps, acc_scale (m/s2/LSB),
     gyr_scale (rad/s/LSB), max_frame, samples_per_frame, history_s, gyr_bias (3), neutral (w,x,y,z or
-    None), firmware, sensor, name."""
+    None), firmware, sensor, name; optional boot_id (u32, HX_BOOT_ID)."""
     neutral = info.get("neutral")
     has_neutral = 1 if neutral else 0
     q = neutral if neutral else (0.0, 0.0, 0.0, 0.0)
@@ -162,6 +172,17 @@ def encode_hello(seq, t_us, info):
     b.extend(_pstr(info["firmware"]))
     b.extend(_pstr(info["sensor"]))
     b.extend(_pstr(info.get("name", "")))
+    if info.get("boot_id") is not None:  # optional extension: tag, length, value (older hosts stop at name)
+        b.extend(struct.pack("<BBI", HX_BOOT_ID, 4, info["boot_id"] & 0xFFFFFFFF))
+    if info.get("owner") is not None:
+        b.extend(struct.pack("<BBB", HX_OWNER, 1, info["owner"]))
+    if info.get("notice"):
+        b.extend(bytes((HX_NOTICE,)) + _pstr(info["notice"]))
+    cap = info.get("capacity")
+    if cap is not None:  # (log s left, runtime s or None, battery % or None, medium)
+        b.extend(struct.pack("<BBIIBB", HX_CAPACITY, 10, min(cap[0], 0xFFFFFFFF),
+                             0xFFFFFFFF if cap[1] is None else min(cap[1], 0xFFFFFFFE),
+                             255 if cap[2] is None else cap[2], cap[3]))
     return _finish(b)
 
 
@@ -290,8 +311,27 @@ def decode_frame(buf):
                 strs.append(bytes(buf[off + 1 : off + 1 + ln]).decode())
                 off += 1 + ln
             f.firmware, f.sensor, f.name = strs
-            if off != end:
-                raise FrameError("hello frame has %d unexpected bytes" % (end - off))
+            f.boot_id = None
+            f.owner = None
+            f.notice = ""
+            f.log_left_s = f.runtime_s = f.battery_pct = f.log_medium = None
+            while off < end:  # extensions
+                if off + 2 > end or off + 2 + buf[off + 1] > end:
+                    raise FrameError("hello extension runs past the frame")
+                tag, ln = buf[off], buf[off + 1]
+                if tag == HX_BOOT_ID and ln == 4:
+                    (f.boot_id,) = struct.unpack_from("<I", buf, off + 2)
+                elif tag == HX_OWNER and ln == 1:
+                    f.owner = buf[off + 2]
+                elif tag == HX_CAPACITY and ln == 10:
+                    ls, rs, bp, med = struct.unpack_from("<IIBB", buf, off + 2)
+                    f.log_left_s = ls
+                    f.runtime_s = None if rs == 0xFFFFFFFF else rs
+                    f.battery_pct = None if bp == 255 else bp
+                    f.log_medium = med
+                elif tag == HX_NOTICE:
+                    f.notice = bytes(buf[off + 2 : off + 2 + ln]).decode()
+                off += 2 + ln
         elif ftype == T_EVENT:
             if end - off != 6:
                 raise FrameError("event frame payload must be 6 bytes")

@@ -87,6 +87,7 @@ class SimBoard:
         self.config_path = run["out"] + "/config.json"
         self.log_root = run["out"] + "/logs"
         self.presses = []  # (start ms, end ms) of scripted button presses
+        self.battery_start_mv = 4150  # the run spec may start lower (battery_mv)
         self.buzzing = False
 
     def ticks_us(self):
@@ -108,7 +109,7 @@ class SimBoard:
 
     def battery_mv(self):
         hours = (self.clock.t - START_US) / 3.6e9
-        return int(4150 - 250 * hours)
+        return int(self.battery_start_mv - 250 * hours)
 
     def buzz(self, on):
         self.buzzing = on
@@ -258,7 +259,11 @@ def run(spec):
     cfg = dict(cfgmod.DEFAULTS)
     cfg.update(spec.get("config", {}))
     cfg["autostart"] = False
+    board.battery_start_mv = spec.get("battery_mv", 4150)
     dev = Device(board, [link], cfg)
+    if spec.get("log_capacity"):  # a log medium of this many bytes (the unix port's disk is much larger)
+        cap = spec["log_capacity"]
+        dev.log.free_bytes = lambda: cap - dev.log.bytes_written
     script = sorted(spec.get("script", []), key=lambda a: a["t"])
     for a in script:
         if a["do"] == "button":
@@ -319,6 +324,9 @@ def run(spec):
         "neutral": dev.cfg.get("neutral_up"),
         "gaps_left": host.gaps(),
         "cadence": link.cadence,
+        "capacity": dev.power.hello_fields(),
+        "power_shares": dev.power.shares,
+        "log_bytes_per_sample": dev.log.bytes_per_sample(),
     }
     return summary
 

@@ -4,6 +4,11 @@ bleak's BleakScanner / BleakClient accept `backend=`: these classes implement bl
 (bleak.backends.scanner.BaseBleakScanner, bleak.backends.client.BaseBleakClient) with bumble's GATT
 client, so the host's BLE code runs unchanged against a real Bluetooth host stack on a virtual link.
 `bumble_backends(device)` returns the pair bound to one bumble Device.
+
+Security as a phone or BlueZ does it: when the peripheral asks for security (a Security Request) the
+client re-encrypts with the bond it holds, or pairs (bonding) if it holds none or the bond is refused.
+`bumble_backends(device, answer_security=False)` makes a central that ignores the request (a stranger
+probing the pod). `pair()` pairs at once; `unpair()` forgets the peer's keys on this side.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from bleak.exc import BleakError
 from bumble.core import UUID as BumbleUUID
 from bumble.device import Device, Peer
 from bumble.hci import Address
+from bumble.keys import MemoryKeyStore
 
 REQUESTED_MTU = 247  # bumble truncates notifications to MTU - 3 without a word: always ask
 
@@ -63,7 +69,28 @@ def parse_advertising(data: bytes) -> dict:
     return out
 
 
-def bumble_backends(device: Device):
+class _KeysByAddressBytes(MemoryKeyStore):
+    """The central's bonds by the peer's address bytes: the virtual peripheral is found by a random-typed
+    address with the bytes of the public identity it bonded with (a real OS resolves that by the IRK)."""
+
+    async def get(self, name):
+        return await super().get(name.split("/")[0])
+
+    async def update(self, name, keys):
+        await super().update(name.split("/")[0], keys)
+
+    async def delete(self, name):
+        await super().delete(name.split("/")[0])
+
+
+def _we_are_cancelled() -> bool:
+    task = asyncio.current_task()
+    return bool(task and task.cancelling())
+
+
+def bumble_backends(device: Device, answer_security: bool = True):
+    if not isinstance(device.keystore, _KeysByAddressBytes):
+        device.keystore = _KeysByAddressBytes()
     class BumbleScanner(BaseBleakScanner):
         def __init__(self, detection_callback=None, service_uuids=None, scanning_mode="active", **kwargs):
             super().__init__(detection_callback, service_uuids)
@@ -120,19 +147,22 @@ def bumble_backends(device: Device):
                 if device.is_le_connecting:
                     await device.cancel_connection()
                 raise
+            self._gone = asyncio.get_running_loop().create_future()
             conn.on("disconnection", lambda reason: self._on_disconnection(conn))
+            if answer_security:
+                conn.on("security_request", lambda auth_req: self._spawn_security(conn))
             self._conn = conn
             try:
                 peer = Peer(conn)
-                await peer.request_mtu(REQUESTED_MTU)
-                await peer.discover_services()
+                await self._gatt(peer.request_mtu(REQUESTED_MTU))
+                await self._gatt(peer.discover_services())
                 services = BleakGATTServiceCollection()
                 for s in peer.services:
-                    await s.discover_characteristics()
+                    await self._gatt(s.discover_characteristics())
                     bs = BleakGATTService(s, s.handle, _uuid_str(s.uuid))
                     services.add_service(bs)
                     for c in s.characteristics:
-                        await c.discover_descriptors()
+                        await self._gatt(c.discover_descriptors())
                         props = [n for bit, n in _PROPS if c.properties & bit]
                         bc = BleakGATTCharacteristic(c, c.handle, _uuid_str(c.uuid), props,
                                                      lambda: self.mtu_size - 3, bs)
@@ -141,12 +171,58 @@ def bumble_backends(device: Device):
                             services.add_descriptor(BleakGATTDescriptor(d, d.handle, _uuid_str(d.type), bc))
                 self._peer = peer
                 self.services = services
+            except asyncio.CancelledError:
+                if not _we_are_cancelled():  # the peripheral dropped us mid-discovery
+                    raise BleakError("disconnected during service discovery") from None
+                if self._conn is not None:
+                    await self._conn.disconnect()
+                raise
             except BaseException:
                 if self._conn is not None:
                     await self._conn.disconnect()
                 raise
 
+        async def _gatt(self, aw):
+            """A GATT operation that ends with BleakError as soon as the link drops, as bleak's platform
+            backends do (bumble would wait out its 30-s GATT timeout, or cancel the request)."""
+            op = asyncio.ensure_future(aw)
+            gone = self._gone
+            try:
+                await asyncio.wait({op, gone}, return_when=asyncio.FIRST_COMPLETED)
+            except asyncio.CancelledError:
+                op.cancel()
+                raise
+            if not op.done():
+                op.cancel()
+                raise BleakError("not connected: the peripheral disconnected")
+            try:
+                return op.result()
+            except asyncio.CancelledError:
+                raise BleakError("not connected: the peripheral disconnected") from None
+            except Exception as exc:  # bumble's ATT errors and timeouts
+                if isinstance(exc, BleakError):
+                    raise
+                raise BleakError(f"{type(exc).__name__}: {exc}") from exc
+
+        def _spawn_security(self, conn) -> None:
+            task = asyncio.ensure_future(self._security(conn))
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self._security_task = task
+
+        async def _security(self, conn) -> None:
+            keys = await device.keystore.get(str(conn.peer_address)) if device.keystore else None
+            if keys is not None:
+                try:
+                    await conn.encrypt()
+                    return
+                except Exception:  # the peripheral lost our bond: pair again, as BlueZ does
+                    pass
+            await conn.pair()
+
         def _on_disconnection(self, conn) -> None:
+            gone = getattr(self, "_gone", None)
+            if gone is not None and not gone.done() and conn is self._conn:
+                gone.set_result(None)
             if conn is not self._conn:
                 return
             self._conn = None
@@ -162,10 +238,17 @@ def bumble_backends(device: Device):
         async def pair(self, *args, **kwargs) -> None:
             if self._conn is None:
                 raise BleakError("not connected")
+            task = getattr(self, "_security_task", None)
+            if task is not None:  # the pod's security request already started it: one pairing at a time
+                await asyncio.wait([task])
+                if self._conn is not None and self._conn.is_encrypted and task.exception() is None:
+                    return
             await self._conn.pair()
 
-        async def unpair(self) -> None:
-            raise NotImplementedError("unpair is not needed by the tests")
+        async def unpair(self) -> bool:
+            if device.keystore is not None:
+                await device.keystore.delete(str(self._peer_address))
+            return True
 
         def _need(self):
             if self._peer is None:
@@ -173,26 +256,26 @@ def bumble_backends(device: Device):
 
         async def read_gatt_char(self, characteristic, *, use_cached=False, **kwargs) -> bytearray:
             self._need()
-            return bytearray(await characteristic.obj.read_value())
+            return bytearray(await self._gatt(characteristic.obj.read_value()))
 
         async def read_gatt_descriptor(self, descriptor, *, use_cached=False, **kwargs) -> bytearray:
             self._need()
-            return bytearray(await descriptor.obj.read_value())
+            return bytearray(await self._gatt(descriptor.obj.read_value()))
 
         async def write_gatt_char(self, characteristic, data, response: bool) -> None:
             self._need()
-            await characteristic.obj.write_value(bytes(data), with_response=response)
+            await self._gatt(characteristic.obj.write_value(bytes(data), with_response=response))
 
         async def write_gatt_descriptor(self, descriptor, data) -> None:
             self._need()
-            await descriptor.obj.write_value(bytes(data), with_response=True)
+            await self._gatt(descriptor.obj.write_value(bytes(data), with_response=True))
 
         async def start_notify(self, characteristic, callback, **kwargs) -> None:
             self._need()
-            await characteristic.obj.subscribe(lambda value: callback(bytearray(value)))
+            await self._gatt(characteristic.obj.subscribe(lambda value: callback(bytearray(value))))
 
         async def stop_notify(self, characteristic) -> None:
             self._need()
-            await characteristic.obj.unsubscribe()
+            await self._gatt(characteristic.obj.unsubscribe())
 
     return BumbleScanner, BumbleClient

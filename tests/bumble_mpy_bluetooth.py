@@ -2,25 +2,40 @@
 own BLE module (firmware/ble.py) runs on CPython against a real Bluetooth host stack.
 
 Covers what firmware/ble.py uses: active, config, irq, gatts_register_services, gatts_read/write/notify,
-gatts_set_buffer, gap_advertise, gap_disconnect, gattc_exchange_mtu; IRQ events central connect /
+gatts_set_buffer, gap_advertise, gap_disconnect, gattc_exchange_mtu, gap_pair; IRQ events central connect /
 disconnect, GATTS write and MTU exchanged, with MicroPython's event numbers and data tuples.
 `out_of_range(seconds)` simulates walking away from the host: the link is dropped with a connection
 timeout and the device's advertisements reach nobody until it comes back.
+
+Security, as MicroPython's NimBLE port does it: `config(bond=, mitm=, io=, le_secure=)` is the pairing
+configuration of bumble's Security Manager, read at each pairing; `gap_pair(conn)` from the peripheral
+sends a Security Request. Bond keys live with the application: bumble's key store calls _IRQ_GET_SECRET /
+_IRQ_SET_SECRET (sec_type 2, the peer's keys; key = the peer's address), and stores nothing when `bond`
+is off (NimBLE then pairs without bonding). _IRQ_ENCRYPTION_UPDATE (conn, encrypted, authenticated,
+bonded, key_size) comes once a pairing ends (bonded: its keys were stored) or when a central re-encrypts
+(bonded: with keys from the store).
 """
 from __future__ import annotations
 
 import asyncio
 import errno
+import json
 
 from bumble import hci
 from bumble.core import UUID as BumbleUUID
 from bumble.device import Device
 from bumble.gatt import Characteristic, CharacteristicValue, Service
+from bumble.keys import KeyStore, PairingKeys
+from bumble.pairing import PairingConfig, PairingDelegate
 
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
 _IRQ_GATTS_WRITE = 3
 _IRQ_MTU_EXCHANGED = 21
+_IRQ_ENCRYPTION_UPDATE = 28
+_IRQ_GET_SECRET = 29
+_IRQ_SET_SECRET = 30
+SEC_PEER = 2
 
 _FLAG_READ = 0x0002
 _FLAG_WRITE_NO_RESPONSE = 0x0004
@@ -68,6 +83,43 @@ class _Slot:
             self.ble._irq(_IRQ_GATTS_WRITE, (handle, self.handle))
 
 
+def _peer(name: str) -> str:
+    """A peer by its address bytes: a bumble central reconnects from a random address with the bytes of the
+    public identity it bonded with (where a phone's resolvable address resolves to its identity)."""
+    return name.split("/")[0]
+
+
+class _AppKeyStore(KeyStore):
+    """bumble's key store, kept by the application through the secret IRQs (as NimBLE's store is)."""
+
+    def __init__(self, ble: "BLE") -> None:
+        self.ble = ble
+
+    async def get(self, name: str) -> PairingKeys | None:
+        name = _peer(name)
+        v = self.ble._irq(_IRQ_GET_SECRET, (SEC_PEER, None, name.encode()))
+        return PairingKeys.from_dict(json.loads(bytes(v))["keys"]) if v else None
+
+    async def update(self, name: str, keys: PairingKeys) -> None:
+        name = _peer(name)
+        if not self.ble.config_values.get("bond"):
+            return  # NimBLE without bonding: the pairing encrypts this link, nothing is kept
+        value = json.dumps({"name": name, "keys": keys.to_dict()}).encode()
+        if self.ble._irq(_IRQ_SET_SECRET, (SEC_PEER, name.encode(), value)):
+            self.ble._stored.add(name)
+
+    async def delete(self, name: str) -> None:
+        self.ble._irq(_IRQ_SET_SECRET, (SEC_PEER, _peer(name).encode(), None))
+
+    async def get_all(self) -> list[tuple[str, PairingKeys]]:
+        out, i = [], 0
+        while (v := self.ble._irq(_IRQ_GET_SECRET, (SEC_PEER, i, None))) is not None:
+            d = json.loads(bytes(v))
+            out.append((d["name"], PairingKeys.from_dict(d["keys"])))
+            i += 1
+        return out
+
+
 class BLE:
     def __init__(self, device: Device) -> None:
         self.device = device
@@ -84,6 +136,10 @@ class BLE:
         self.damage_every = 0  # test control: flip a byte in every n-th notification (radio noise)
         self.damaged = 0
         self.config_values: dict = {}
+        self._stored: set[str] = set()  # peers whose keys the application took during a pairing
+        self._pairing: set[int] = set()  # conn handles with a pairing under way
+        device.keystore = _AppKeyStore(self)
+        device.pairing_config_factory = self._pairing_config
         device.on("connection", self._on_connection)
 
     # ---------------------------------------------------------------- configuration
@@ -105,6 +161,13 @@ class BLE:
                 self.device.name = v
             self.config_values[k] = v
         return None
+
+    def _pairing_config(self, connection) -> PairingConfig:
+        c = self.config_values
+        io = c.get("io", PairingDelegate.NO_OUTPUT_NO_INPUT)
+        return PairingConfig(sc=bool(c.get("le_secure", False)), mitm=bool(c.get("mitm", False)),
+                             bonding=bool(c.get("bond", False)),
+                             delegate=PairingDelegate(io_capability=PairingDelegate.IoCapability(io)))
 
     def irq(self, handler) -> None:
         self._handler = handler
@@ -205,6 +268,12 @@ class BLE:
         self._spawn(conn.disconnect())
         return True
 
+    def gap_pair(self, conn_handle: int) -> None:
+        conn = self._conns.get(conn_handle)
+        if conn is None:
+            raise OSError(errno.ENOTCONN, "not connected")
+        conn.request_pairing()  # a peripheral asks for security: the central pairs or re-encrypts
+
     def gattc_exchange_mtu(self, conn_handle: int) -> None:
         conn = self._conns.get(conn_handle)
         if conn is None:
@@ -219,7 +288,32 @@ class BLE:
         addr = conn.peer_address
         conn.on("disconnection", lambda reason: self._on_disconnection(conn, reason))
         conn.on("connection_att_mtu_update", lambda: self._irq(_IRQ_MTU_EXCHANGED, (h, conn.att_mtu)))
+        conn.on("pairing_start", lambda: self._pairing.add(h))
+        conn.on("pairing", lambda keys: self._paired(conn, h, True))
+        conn.on("pairing_failure", lambda reason: self._paired(conn, h, False))
+        conn.on("connection_encryption_change", lambda: self._encrypted(conn, h))
+        conn.on("connection_encryption_failure", lambda err: self._irq(_IRQ_ENCRYPTION_UPDATE, (h, False, False, False, 0)))
         self._irq(_IRQ_CENTRAL_CONNECT, (h, addr.address_type, bytes(addr.address_bytes)))
+
+    def _paired(self, conn, h: int, ok: bool) -> None:
+        self._pairing.discard(h)
+        if h not in self._conns:
+            return
+        bonded = ok and _peer(str(conn.peer_address)) in self._stored
+        self._stored.discard(_peer(str(conn.peer_address)))
+        self._irq(_IRQ_ENCRYPTION_UPDATE, (h, ok and conn.is_encrypted, ok and conn.authenticated, bonded,
+                                           conn.encryption_key_size if ok else 0))
+
+    def _encrypted(self, conn, h: int) -> None:
+        if h in self._pairing:
+            return  # reported when the pairing ends, keys exchanged
+        self._spawn(self._re_encrypted(conn, h))
+
+    async def _re_encrypted(self, conn, h: int) -> None:
+        keys = await self.device.keystore.get(str(conn.peer_address))  # encrypted with a stored bond?
+        if h in self._conns:
+            self._irq(_IRQ_ENCRYPTION_UPDATE, (h, conn.is_encrypted, bool(conn.authenticated), keys is not None,
+                                               conn.encryption_key_size))
 
     def _on_disconnection(self, conn, reason) -> None:
         h = self._handle_of.pop(conn, None)

@@ -34,6 +34,7 @@ def ble_run(tmp_path_factory):
         ble = radio.mpy_ble()
         link = BleLink(ble, UUID, "Tiltguard-BLE")
         device = SimulatedDevice(rec, [link], folder=tmp / "device")
+        device.device.owner.open_window()  # the owner held the button: the host bonds as it first connects
         dev_task = asyncio.ensure_future(device.run())
         backend = radio.bleak_backend()
         found = await scan(2.0, backend)

@@ -45,7 +45,7 @@ import os, json
 from tiltguard.firmware.flashlog import FlashLog, parse_log
 from tiltguard.firmware import protocol as P
 root = ROOT
-log = FlashLog(root, block_size=1024)
+log = FlashLog(root, block_size=1024, compress=False)  # the plain block form
 lid = log.open_new()
 for s in range(40):
     log.append(P.encode_samples(s, s * 50000, s * 10, 5000000, 0, list(range(60)), 10))
