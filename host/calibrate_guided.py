@@ -16,6 +16,7 @@ from tiltguard.host.live.simlink import start_device_on
 from tiltguard.host.signal.stillness import is_still
 from tiltguard.host.simulator.poses import SimulatedPosePod
 from tiltguard.host.store import SessionStore
+from tiltguard.host.text import printable
 
 MAX_JOLT = np.radians(5.0)  # rad/s: no sample of a still window may turn faster than this about its mean
 KEEP_S = 30.0  # samples kept for the still-window search
@@ -134,8 +135,8 @@ def cmd_calibrate_accel(args) -> int:
     with SessionStore(args.db) as store:
         device = store.device(hello.name or "Tiltguard", address, hello.sensor, hello.firmware)
         cid = store.save_calibration(device, "accel", cal.to_record())
-    print(f"kept as calibration {cid} of {hello.name} ({address}) in {store.path}; sessions this pod records "
-          f"from now on are analysed with it")
+    print(f"kept as calibration {cid} of {printable(hello.name)} ({address}) in {store.path}; sessions this pod "
+          f"records from now on are analysed with it")
     if pod is not None:
         err_mg = (cal.bias - pod.true_acc_bias) / GRAVITY * 1000
         err_pct = (cal.scale * pod.true_acc_scale - 1) * 100
@@ -150,7 +151,8 @@ def cmd_calibrate_list(args) -> int:
             print(f"no calibrations in {store.path}")
         for c in rows:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.created_at))
-            print(f"{c.id:5d}  {when}  {c.kind:10} {c.device_name or '?':16} {c.device_address or '?':24} "
+            print(f"{c.id:5d}  {when}  {c.kind:10} {printable(c.device_name or '?', 32):16} "
+                  f"{printable(c.device_address or '?', 40):24} "
                   f"{_describe(c.kind, c.data)}")
     return 0
 

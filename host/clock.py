@@ -93,10 +93,20 @@ class ClockMap:
         return self._fit
 
 
+MAX_HOLE = 1 << 16  # frames: no device holds a resend history this long (60 s at 200 Hz = 1,200 frames)
+MAX_MISSING = 1 << 16  # holes remembered at most; the oldest are given up beyond it
+
+
 class SeqTracker:
-    """Which stream sequence numbers have arrived; what is missing, duplicated, out of order."""
+    """Which stream sequence numbers have arrived; what is missing, duplicated, out of order.
+
+    Memory is bounded whatever the sequence numbers do: a jump of more than MAX_HOLE (a damaged-but-CRC-valid
+    frame, a device bug) is counted in `jumps`, not listed hole by hole, and at most MAX_MISSING holes are kept."""
 
     def __init__(self) -> None:
+        self.jumps = 0  # forward jumps too long to be a hole the device could fill
+        self.given_up = 0  # holes dropped to keep the memory bounded
+        self._far: int | None = None  # the last frame that jumped far ahead
         self.highest: int | None = None  # unwrapped
         self.missing: set[int] = set()
         self.received = 0
@@ -119,7 +129,20 @@ class SeqTracker:
             self.received += 1
             return "new"
         if s > self.highest:
-            self.missing.update(range(self.highest + 1, s))
+            if s - self.highest > MAX_HOLE:
+                # a stray far ahead moves nothing; the next frame following it confirms a real jump
+                confirmed = self._far is not None and s == self._far + 1
+                self._far = s
+                if not confirmed:
+                    self.jumps += 1
+                    self.received += 1
+                    return "new"
+            else:
+                self.missing.update(range(self.highest + 1, s))
+                if len(self.missing) > MAX_MISSING:
+                    for old in sorted(self.missing)[: len(self.missing) - MAX_MISSING]:
+                        self.missing.discard(old)
+                        self.given_up += 1
             self.highest = s
             self.received += 1
             return "new"

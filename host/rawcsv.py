@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 from tiltguard.host.jsonable import numpy_default
 from tiltguard.host.samples import GRAVITY, RawRecording
+from tiltguard.host.text import printable
 
 MAGIC = "# tiltguard raw imu v1"
 COLUMNS = ("t_s", "acc_x_mps2", "acc_y_mps2", "acc_z_mps2", "gyr_x_radps", "gyr_y_radps", "gyr_z_radps")
@@ -38,6 +39,11 @@ _WRONG_UNITS = {
     "_degps": "gyroscope columns are in deg/s; Tiltguard raw files use rad/s (multiply by pi/180)",
     "_ms": "time column is in ms; Tiltguard raw files use seconds",
 }
+
+
+MIN_RATE_HZ, MAX_RATE_HZ = 10.0, 2000.0  # what an IMU for gait can mean; outside it the header lies
+RATE_TOLERANCE = 0.05  # header rate vs 1 / median time step
+MAX_FILE_BYTES = 4 << 30  # ~50 h at 200 Hz: a bigger file is refused before it is read into memory
 
 
 class RawFormatError(ValueError):
@@ -70,6 +76,9 @@ def read_raw(path: str | Path) -> RawRecording:
     """Read a raw CSV; raises RawFormatError (one line, naming the file) for anything not right."""
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise RawFormatError(f"{path}: {path.stat().st_size / 2**30:.1f} GiB is more than a raw file holds "
+                                 f"(at most {MAX_FILE_BYTES / 2**30:.0f} GiB); split it")
         text = path.read_text()
     except FileNotFoundError:
         raise RawFormatError(f"{path}: no such file") from None
@@ -99,10 +108,16 @@ def _parse(text: str) -> RawRecording:
         rate_hz = float(fields["rate_hz"])
     except (KeyError, ValueError):
         raise RawFormatError("header lacks a numeric '# rate_hz:' line") from None
+    # checked before anything is sized from it (a rate of 1e9 would ask for gigabytes downstream)
+    if not MIN_RATE_HZ <= rate_hz <= MAX_RATE_HZ:
+        raise RawFormatError(f"'# rate_hz: {printable(fields['rate_hz'], 24)}' is outside {MIN_RATE_HZ:g}-"
+                             f"{MAX_RATE_HZ:g} Hz")
     try:
         meta = json.loads(fields.get("meta", "{}"))
-    except json.JSONDecodeError as exc:
-        raise RawFormatError(f"'# meta:' line is not valid JSON ({exc.msg})") from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise RawFormatError(f"'# meta:' line is not valid JSON ({getattr(exc, 'msg', 'nested too deep')})") from None
+    if not isinstance(meta, dict):
+        raise RawFormatError(f"'# meta:' line must be a JSON object {{...}}, not a {type(meta).__name__}")
 
     body = lines[i + 1 :]
     while body and not body[-1].strip():
@@ -117,6 +132,7 @@ def _parse(text: str) -> RawRecording:
     table = _numbers(body, len(columns), first_line=i + 2)
     t = table[:, 0]
     _check_time(t)
+    _check_rate(t, rate_hz)
     acc, gyr = table[:, 1:4], table[:, 4:7]
     _check_units(acc, gyr)
     temp = table[:, 7] if len(columns) == 8 else None
@@ -162,6 +178,25 @@ def _check_time(t: np.ndarray) -> None:
     if np.any(steps <= 0):
         k = int(np.argmax(steps <= 0))
         raise RawFormatError(f"time does not increase at sample {k + 1} (t = {t[k]:.6f} then {t[k + 1]:.6f} s)")
+
+
+def _check_rate(t: np.ndarray, rate_hz: float) -> None:
+    """The header's rate must be the timestamps' rate (within 5 % of 1 / median step): a wrong rate or
+    time in the wrong unit would make every duration and frequency downstream wrong without a word."""
+    if len(t) < 3:
+        return
+    step = float(np.median(np.diff(t)))
+    measured = 1.0 / step
+    if abs(measured - rate_hz) <= RATE_TOLERANCE * rate_hz:
+        return
+    if abs(measured * 1000.0 - rate_hz) <= RATE_TOLERANCE * rate_hz:
+        raise RawFormatError(f"t_s steps by {step:g} per sample at '# rate_hz: {rate_hz:g}': time looks like "
+                             "milliseconds; Tiltguard raw files use seconds (divide by 1000)")
+    if abs(measured / 1e6 - rate_hz) <= RATE_TOLERANCE * rate_hz:
+        raise RawFormatError(f"t_s steps by {step:g} per sample at '# rate_hz: {rate_hz:g}': time looks like "
+                             "microseconds; Tiltguard raw files use seconds (divide by 1e6)")
+    raise RawFormatError(f"'# rate_hz: {rate_hz:g}' does not match the timestamps ({measured:.4g} Hz from the "
+                         f"median step of {step:g} s; allowed {RATE_TOLERANCE:.0%})")
 
 
 def _check_units(acc: np.ndarray, gyr: np.ndarray) -> None:

@@ -437,6 +437,7 @@ def test_app_over_ble_on_a_virtual_radio_survives_going_out_of_range(qtbot, wind
         await radio.power_on()
         ble = radio.mpy_ble()
         device = SimulatedDevice(rec, [BleLink(ble, UUID, source.target)], folder=tmp_path / "device")
+        device.device.owner.open_window()  # the owner held the button: this computer bonds as it connects
         task = asyncio.ensure_future(device.run())
         backend = radio.bleak_backend()
         found = await scan(2.0, backend)  # one pod on this radio (it advertises a short name)

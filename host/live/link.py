@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import tempfile
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,8 +32,9 @@ from tiltguard.firmware import protocol as P
 from tiltguard.host.flags import UserProfile
 from tiltguard.host.link.decode import LiveFrameDecoder
 from tiltguard.host.live_analysis import FlagNotice, LivePipeline, LiveUpdate
-from tiltguard.host.store import SessionStore
+from tiltguard.host.store import SessionStore, StoreError, UnavailableStore
 from tiltguard.host.store.recorder import Recorder
+from tiltguard.host.text import printable
 
 log = logging.getLogger(__name__)
 MAX_HOLD_S = 5.0  # a hole longer than this is not bridged sample by sample: the pipeline restarts after it
@@ -70,6 +73,8 @@ class LinkStatus:
     session_id: int | None = None
     recording: bool = True
     message: str = ""  # the last problem, in words
+    store_problem: str = ""  # the store cannot take the recording, the disk is nearly full, the pod restarted
+    store_problems: int = 0  # how many such lines so far (the window shows each new one in its banner)
 
 
 @dataclass
@@ -119,6 +124,8 @@ class LiveLink:
         self._earlier: list[LivePipeline] = []  # pipelines a long outage ended (their flags closed there)
         self._outage: str = ""  # the last long outage, in words (kept in the status line)
         self._store = None  # the session store while the link runs (the live results are written into it)
+        self._restart_pending = False  # the recorder saw the pod restart: the next samples start a new segment
+        self._last_host: float | None = None  # host time of the last samples frame drawn
         self.accel_calibration = None  # host.store.CalibrationInfo applied to the stream, if the pod has one
         self._acc_cal = None
 
@@ -179,12 +186,18 @@ class LiveLink:
         if not self.record:  # watch only: a scratch store, removed afterwards
             self._tmpdir = tempfile.TemporaryDirectory(prefix="tiltguard-live-")
             path = Path(self._tmpdir.name) / "scratch.sqlite3"
-        store = self._store = SessionStore(path)
+        try:
+            store = self._store = SessionStore(path, check=self.record)
+        except StoreError as exc:  # damaged or unwritable: record anyway, into a spool (host/store/spool.py)
+            store = self._store = UnavailableStore(path, exc)
+            self._on_store_problem("store_error", f"{exc}; recording into a spool file instead")
         self.result.db_path = str(store.path) if self.record else None
         close = None
         try:
             transport, close = await (self.open_source or self._open)(self.source)
-            rec = self.recorder = Recorder(transport, store, on_samples=self._on_samples)
+            rec = self.recorder = Recorder(transport, store, on_samples=self._on_samples,
+                                           on_problem=self._on_store_problem)
+            rec.check_space()
             self._hook_events(transport)
             self.status.device = self.source.label()
             self.status.signal = {"sim": "simulated", "serial": "USB cable"}.get(
@@ -204,7 +217,10 @@ class LiveLink:
             # a flag that still holds ends at the stop (the newest sample), and is stored with the session
             self.final_flags = self.pipeline.finish() if self.pipeline else []
             if self.record and self.result.session_ids:
-                await asyncio.to_thread(self._save_live_results, store, transport)
+                try:
+                    await asyncio.to_thread(self._save_live_results, store, transport)
+                except (sqlite3.Error, OSError) as exc:  # the recording is safe (stored or spooled); say so
+                    self._on_store_problem("store_error", f"the live results could not be stored: {exc}")
         finally:
             if close is not None:
                 await close()
@@ -283,6 +299,31 @@ class LiveLink:
         st.on_time_pct = self._on_time_pct(rec.hello.rate_hz if rec.hello else None)
         self.clock_fit = rec.clock.fit()
 
+    def _on_store_problem(self, kind: str, message: str) -> None:
+        """One line for the wearer, at once (called from the writer's thread too): the window's banner."""
+        self.status.store_problem = printable(message, 300)
+        self.status.store_problems += 1
+        if kind == "restart":
+            self._restart_pending = True
+
+    def _after_restart(self, f, h) -> None:
+        """The pod restarted: its sample index and clock start again. The stream time goes on after the gap
+        seen on the host's clock, and the pipeline starts over as after a long outage (its flags kept)."""
+        self._restart_pending = False
+        self._decoder = LiveFrameDecoder()
+        first_us = float(self._decoder.decode(f, h).t_us[0])
+        gap_s = max(0.0, time.time() - self._last_host - f.n / max(1.0, h.rate_hz)) if self._last_host else 0.0
+        if self._last is not None:
+            self.t0_us = int(first_us - (self._last[0] + gap_s) * 1e6)
+        self._next_index = None
+        ended = self.pipeline.finish()
+        self._earlier.append(self.pipeline)
+        self.pipeline = LivePipeline(h.rate_hz, self.profile)
+        self.status.message = self._outage = f"the pod restarted ({gap_s:.1f} s without data): calibrate again"
+        if ended:
+            self._publish(LiveUpdate(np.zeros(0), *(np.zeros(0) for _ in range(3)), flags=ended))
+            self._write_live_flags()
+
     def _on_time_pct(self, rate_hz: float | None) -> float | None:
         """Link quality the way the wearer feels it: of the last ON_TIME_WINDOW_S of the stream (by sample
         index), the share that arrived live. BLE gives no live RSSI, and what matters is whether the samples
@@ -300,6 +341,8 @@ class LiveLink:
         h = self.recorder.hello
         if h is None or f.flags & P.F_RESENT:
             return  # no scales yet (the hello is on its way), or a late copy: stored, not drawn
+        if self._restart_pending and self.pipeline is not None:
+            self._after_restart(f, h)
         idx = f.first_index
         if self._next_index is not None and idx < self._next_index:
             return
@@ -328,6 +371,7 @@ class LiveLink:
                 self._write_live_flags()
         self._next_index = idx + f.n
         self._last = (t[-1], acc[-1], gyr[-1])
+        self._last_host = time.time()
         if self._first_index is None:
             self._first_index = idx
         self._live_frames.append((idx, f.n))

@@ -148,6 +148,7 @@ class LiveWindow(QMainWindow):
         self.notices: list = []  # every flag notice shown (newest last)
         self._banner_clear_at: float | None = None
         self._last_status = 0.0
+        self._store_problems_shown = (0, 0)  # (link, LinkStatus.store_problems) already put in the banner
         self._t_view: float | None = None
         self._chime_player: Chimes | None = None
         self._bridge = _Bridge()
@@ -472,9 +473,14 @@ class LiveWindow(QMainWindow):
                                       calib_text)))
         if p is not None and calib == "stand":
             self.calibrate_dialog.show_progress(calib, p.calibration.seconds_left, p.calibration.stand_progress)
+        if (id(link), st.store_problems) != self._store_problems_shown and st.store_problems:
+            # a write error, low disk space, a pod restart: in the banner at once
+            self._store_problems_shown = (id(link), st.store_problems)
+            self._set_banner(escape(st.store_problem), C.FLAG_BANNER)
         if st.recording:
             sid = f" session {st.session_id}" if st.session_id is not None else ""
-            self.s_record.setText(f"<span style='color:{C.VERMILLION}'>● REC</span>{sid}")
+            spool = " (spooling: see the banner)" if "spool" in st.store_problem else ""
+            self.s_record.setText(f"<span style='color:{C.VERMILLION}'>● REC</span>{sid}{spool}")
         else:
             self.s_record.setText("not recording")
 

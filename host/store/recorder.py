@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import struct
 import time
 from dataclasses import dataclass, field
@@ -19,7 +20,8 @@ from dataclasses import dataclass, field
 from tiltguard.firmware import protocol as P
 from tiltguard.host.clock import ClockMap, DeviceTime, SeqTracker
 from tiltguard.host.link.transport import LinkDown, Transport
-from tiltguard.host.store import SessionStore, SessionWriter
+from tiltguard.host.store import SessionStore, SessionWriter, space
+from tiltguard.host.store.writer import store_error_text
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +49,18 @@ class LinkStats:
 
 class Recorder:
     def __init__(self, transport: Transport, store: SessionStore, *, start_stream: bool = True,
-                 commit_every_s: float = 0.25, on_samples=None) -> None:
+                 commit_every_s: float = 0.25, on_samples=None, on_problem=None) -> None:
+        """`on_problem(kind, message)`: the store cannot take the recording (it goes on into a spool), the
+        disk is nearly full, the device restarted: one line for the user, at once (any thread)."""
         self.t = transport
         self.store = store
+        self.on_problem = on_problem
+        self.problems: list[tuple[str, str]] = []
+        self.restarts: list[float] = []  # host time at which each restart of the device was seen
+        self._writers: list[SessionWriter] = []  # every session this recorder wrote, in order
+        self.space_warned = False
+        self._continue: SessionWriter | None = None  # the writer a restarted device's recording goes on in
+        self._last_rx = None
         self.start_stream = start_stream
         self.commit_every_s = commit_every_s
         self.on_samples = on_samples  # callback(frame, host time of first sample) for live views
@@ -75,7 +86,29 @@ class Recorder:
     # ------------------------------------------------------------------ sessions
     @property
     def session_ids(self) -> list[int]:
-        return [w.session_id for _, _, w in self._sessions]
+        return [w.session_id for w in self._writers if w.session_id is not None]
+
+    @property
+    def spools(self) -> list:
+        """Spool files still holding frames the store could not take (moved in at the next start)."""
+        return [w.spool.path for w in self._writers if w.spool is not None and w.spool.path.exists()]
+
+    def check_space(self) -> float | None:
+        """Before recording: seconds of recording the disk under the store holds; tells below 10 min."""
+        left = space.seconds_left(self.store.path, space.bytes_per_second(None))
+        if left is not None and left < space.WARN_S and not self.space_warned:
+            self.space_warned = True
+            self._problem("disk_low", space.low_space_message(self.store.path, left))
+        return left
+
+    def _problem(self, kind: str, message: str) -> None:
+        if kind == "disk_low":
+            self.space_warned = True
+        self.problems.append((kind, message))
+        if kind in ("store_error", "spooling", "spool_failed"):
+            self.stats.last_error = message
+        if self.on_problem is not None:
+            self.on_problem(kind, message)
 
     def _writer_for(self, seq: int) -> SessionWriter | None:
         s = self.tracker.unwrap(seq)
@@ -105,12 +138,33 @@ class Recorder:
             return
         if self._sessions and hseq < self._sessions[-1][0]:
             return  # a resent frame of an earlier device session
-        dev = self.store.device(f.name or self.t.device_name or "Tiltguard", self.t.address, f.sensor, f.firmware)
-        sid = self.store.begin_session(dev, "live", self.t.name, device_session=f.session, rate_hz=f.rate_hz,
-                                       sensor=f.sensor, acc_scale=f.acc_scale, gyr_scale=f.gyr_scale,
-                                       meta={"firmware": f.firmware, "max_frame": f.max_frame,
-                                             "history_s": f.history_s, "samples_per_frame": f.samples_per_frame})
-        w = SessionWriter(self.store, sid, self.commit_every_s).start()
+        if self._continue is not None:  # the device restarted: its recording goes on in the same store session
+            w, self._continue = self._continue, None
+            self._sessions.append((hseq, f.session, w))
+            for rx, raw, seq in self._orphans:
+                if self.tracker.unwrap(seq) >= hseq:
+                    w.add(rx, raw)
+            self._orphans.clear()
+            return
+        device = {"name": f.name or self.t.device_name or "Tiltguard", "address": self.t.address,
+                  "sensor": f.sensor, "firmware": f.firmware}
+        session = {"source": "live", "transport": self.t.name, "device_session": f.session, "rate_hz": f.rate_hz,
+                   "sensor": f.sensor, "acc_scale": f.acc_scale, "gyr_scale": f.gyr_scale,
+                   "meta": {"firmware": f.firmware, "max_frame": f.max_frame, "history_s": f.history_s,
+                            "samples_per_frame": f.samples_per_frame}}
+        started = time.time()
+        try:
+            dev = self.store.device(**device)
+            sid = self.store.begin_session(dev, started_at=started, **session)
+        except (sqlite3.Error, OSError) as exc:  # the store cannot be written: the writer spools (and says so)
+            sid, why = None, f"cannot store the recording: {store_error_text(exc)}"
+        else:
+            why = None
+        w = SessionWriter(self.store, sid, self.commit_every_s, spool_header={
+            "device": device, "session": session, "started_at": started}, on_problem=self._problem,
+            rate_hz=f.rate_hz, samples_per_frame=f.samples_per_frame, spool_reason=why,
+            space_warned=self.space_warned).start()
+        self._writers.append(w)
         self._sessions.append((hseq, f.session, w))
         for rx, raw, seq in self._orphans:
             if self.tracker.unwrap(seq) >= hseq:
@@ -135,6 +189,9 @@ class Recorder:
             return
         self.stats.stream_frames += 1
         resent = bool(f.flags & P.F_RESENT)
+        if f.type == P.T_HELLO and self._is_restart(f, resent):
+            self._restart(f, rx)
+        self._last_rx = rx
         what = self.tracker.add(f.seq, resent)
         s = self.tracker.unwrap(f.seq)
         if what == "duplicate":
@@ -170,6 +227,35 @@ class Recorder:
             self.stats.decode_latency_s.append(time.time() - rx)
         elif f.type == P.T_EVENT and f.code == P.E_STREAM and f.arg == 0:
             self.stream_stopped.set()
+
+    def _is_restart(self, f: P.Frame, resent: bool) -> bool:
+        """A hello from a new power-up of the device: a new boot id, or (a device without one) a fresh
+        hello numbered below what this boot already sent."""
+        if self.hello is None:
+            return False
+        old, new = getattr(self.hello, "boot_id", None), getattr(f, "boot_id", None)
+        if old is not None and new is not None:
+            return old != new
+        s = self.tracker.unwrap(f.seq)
+        return not resent and self.tracker.highest is not None and s < self.tracker.highest \
+            and s not in self.tracker.missing
+
+    def _restart(self, f: P.Frame, rx: float) -> None:
+        """The device restarted (brown-out, watchdog): its counters start again. The recording goes on in the
+        same store session as a new segment; nothing of the new boot is matched against the old one."""
+        gap = rx - self._last_rx if self._last_rx is not None else 0.0
+        self.restarts.append(rx)
+        self._problem("restart", f"the pod restarted ({gap:.1f} s without data); recording goes on as a new "
+                                 "segment of the same session")
+        self.tracker = SeqTracker()
+        self._devtime = DeviceTime()
+        self.clock = ClockMap()
+        self._requested.clear()
+        self._hellos = []
+        self._orphans.clear()
+        if self._sessions:  # the new boot's first recording continues the current store session
+            self._continue = self._sessions[-1][2]
+            self._sessions = []
 
     def _on_link(self, up: bool) -> None:
         if up:
@@ -257,6 +343,8 @@ class Recorder:
                 try:
                     await self.t.connect()
                 except (OSError, ConnectionError, asyncio.TimeoutError, RuntimeError) as exc:
+                    if f"connect: {exc}" != self.stats.last_error:  # a new reason (not the owner, ...): say it once
+                        self._problem("connect_failed", f"cannot connect: {exc}; retrying")
                     self.stats.last_error = f"connect: {exc}"
                     await asyncio.sleep(self.t.reconnect_delay_s)
                     continue
@@ -272,7 +360,7 @@ class Recorder:
                 await self.command(P.C_PING)  # a serial device counts a host as present from its first frame
             if self.start_stream:
                 await self.command(P.C_START)
-            if self.hello is None:
+            if self.hello is None or self.stats.reconnects:  # after a reconnect: has the device restarted?
                 await self.command(P.C_HELLO)
         except (LinkDown, asyncio.TimeoutError, ConnectionError) as exc:
             self.stats.last_error = f"start: {exc}"
@@ -297,7 +385,7 @@ class Recorder:
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for _, _, w in self._sessions:
+            for w in self._writers:
                 w.close()
             self.stats.integrity_errors += self.t.integrity_errors
             try:

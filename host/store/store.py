@@ -7,6 +7,7 @@ still marked 'recording' whose writer process is gone (or silent for `stale_afte
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -28,6 +29,7 @@ from tiltguard.host.store import chunks
 from tiltguard.host.store.analysis import analyse_link
 from tiltguard.host.store.paths import default_db_path
 from tiltguard.host.store.schema import migrate
+from tiltguard.host.store.spool import pending_spools, read_spool
 
 STALE_AFTER_S = 30.0  # a 'recording' session whose writer has not committed for this long is orphaned
 
@@ -63,22 +65,90 @@ def pelvis_analysis(store: "SessionStore", session_id: int) -> None:
     analyse_stored_session(store, session_id)
 
 
+class StoreError(OSError):
+    """The session database cannot be used; the message says why and what to do, in one line."""
+
+
+class StoreDamaged(StoreError):
+    pass
+
+
+class StoreUnwritable(StoreError):
+    pass
+
+
+def store_error(path, exc: BaseException) -> StoreError:
+    """A SQLite error on opening or using the file -> one line naming the file and the way out."""
+    msg = str(exc) or type(exc).__name__
+    if any(w in msg for w in ("not a database", "malformed", "corrupt", "integrity")):
+        return StoreDamaged(f"session database {path} is damaged ({msg}): `tiltguard doctor --db {path}` "
+                            "checks it and recovers what is readable into a new file")
+    if any(w in msg for w in ("readonly", "read-only", "full", "unable to open", "disk I/O")):
+        return StoreUnwritable(f"session database {path} cannot be written ({msg})")
+    return StoreError(f"session database {path}: {msg}")
+
+
+class UnavailableStore:
+    """Stands in for a database that would not open (damaged, unwritable) while `record` goes on into a
+    spool: every write raises, so the writer spools from the first frame."""
+
+    def __init__(self, path, error: StoreError) -> None:
+        self.path = Path(path) if path else default_db_path()
+        self.error = error
+        self.recovered: list[int] = []
+
+    def _refuse(self, *args, **kw):
+        raise self.error
+
+    device = begin_session = append_frames = close_session = recover_spools = _refuse
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class SessionStore:
     def __init__(self, path: str | os.PathLike | None = None, recover: bool = True,
-                 stale_after_s: float = STALE_AFTER_S, analyse=pelvis_analysis) -> None:
+                 stale_after_s: float = STALE_AFTER_S, analyse=pelvis_analysis, check: bool = False) -> None:
+        """`check`: run SQLite's quick_check first (commands that write, so that nothing is added to a damaged
+        file). Raises StoreDamaged / StoreUnwritable (one line) instead of SQLite's errors."""
         self.path = Path(path) if path else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        # isolation_level=None: transactions are explicit (BEGIN ... COMMIT), nothing is held open
-        self.db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode: a committed transaction survives the process being killed; only a power
-        # cut can take back the last commits (FULL would fsync every commit, ~5 ms each on a laptop SSD)
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.schema_found = migrate(self.db)
         self._analyse = analyse
-        self.recovered: list[int] = self.recover_orphans(stale_after_s) if recover else []
+        self.damaged_chunks: dict[int, int] = {}  # session id -> chunks that could not be read (last read)
+        self.spool_problems: list[str] = []
+        self.db = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are explicit (BEGIN ... COMMIT), nothing is held open
+            self.db = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
+            if check:
+                bad = [r[0] for r in self.db.execute("PRAGMA quick_check(3)").fetchall()]
+                if bad != ["ok"]:
+                    raise sqlite3.DatabaseError("integrity check failed: " + "; ".join(bad)[:200])
+            self.db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode: a committed transaction survives the process being killed; only a power
+            # cut can take back the last commits (FULL would fsync every commit, ~5 ms each on a laptop SSD)
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.schema_found = migrate(self.db)
+        except (sqlite3.Error, OSError) as exc:
+            if self.db is not None:
+                self.db.close()
+            if isinstance(exc, StoreError):
+                raise
+            raise store_error(self.path, exc) from None
+        self.recovered: list[int] = []
+        if recover:
+            try:  # a read-only database still reads: what cannot be recovered now is recovered next time
+                self.recovered = self.recover_spools() + self.recover_orphans(stale_after_s)
+            except sqlite3.Error as exc:
+                self.spool_problems.append(f"recovery postponed: {store_error(self.path, exc)}")
 
     def close(self) -> None:
         with self._lock:
@@ -166,6 +236,54 @@ class SessionStore:
             done.append(sid)
         return done
 
+    def recover_spools(self, only: list[Path] | None = None, state: str = "recovered") -> list[int]:
+        """Move every spool file of this database (host/store/spool.py) into it: the frames a recording
+        could not store go into their session (begun now if it never was), which is then closed and
+        analysed; the spool file is removed once committed. Returns the session ids."""
+        done = []
+        for path in only if only is not None else pending_spools(self.path):
+            header, batches, problem = read_spool(path)
+            if header is None:
+                self.spool_problems.append(f"{path}: {problem}; left in place")
+                continue
+            if only is None and header.get("pid") not in (None, os.getpid()) and _pid_alive(header["pid"]) \
+                    and time.time() - Path(path).stat().st_mtime < STALE_AFTER_S:
+                continue  # another process is still writing it
+            sid = self._spooled_session(header)
+            with self._tx() as db:
+                meta = json.loads(db.execute("SELECT meta FROM sessions WHERE id=?", (sid,)).fetchone()[0])
+                if header["spool_id"] not in meta.get("spools", []):  # a recovery cut short ran before
+                    (n,) = db.execute("SELECT COALESCE(MAX(chunk_no) + 1, 0) FROM chunks WHERE session_id=?",
+                                      (sid,)).fetchone()
+                    for k, frames in enumerate(b for b in batches if b):
+                        db.execute("INSERT INTO chunks VALUES (?,?,?,?,?,?)", (sid, n + k, frames[0][0], frames[-1][0],
+                                                                            len(frames), chunks.pack(frames)))
+                    meta.setdefault("spools", []).append(header["spool_id"])
+                    meta["spooled_frames"] = meta.get("spooled_frames", 0) + sum(len(b) for b in batches)
+                    if problem:
+                        meta["spool_problem"] = problem
+                    db.execute("UPDATE sessions SET meta=? WHERE id=?", (json.dumps(meta), sid))
+            self.close_session(sid, state=state)
+            Path(path).unlink(missing_ok=True)
+            done.append(sid)
+        return done
+
+    def _spooled_session(self, header: dict) -> int:
+        sid = header.get("session_id")
+        if sid is not None:
+            with self._lock:
+                row = self.db.execute("SELECT started_at FROM sessions WHERE id=?", (sid,)).fetchone()
+            if row is not None and abs(row[0] - header.get("started_at", row[0])) < 1.0:
+                return sid  # begun in this database before the writes failed
+        d = header.get("device") or {}
+        dev = self.device(d.get("name") or "Tiltguard", d.get("address") or "?", d.get("sensor"), d.get("firmware"))
+        k = dict(header.get("session") or {})
+        meta = dict(k.pop("meta", None) or {}, spooled_from=header.get("db"))
+        return self.begin_session(dev, k.pop("source", "live"), k.pop("transport", None), meta=meta,
+                                  started_at=header.get("started_at"),
+                                  **{f: k.get(f) for f in ("device_session", "rate_hz", "sensor", "acc_scale",
+                                                           "gyr_scale")})
+
     def sessions(self) -> list[SessionInfo]:
         with self._lock:
             rows = self.db.execute(_SESSION_SELECT + " GROUP BY s.id ORDER BY s.id").fetchall()
@@ -184,12 +302,37 @@ class SessionStore:
 
     # ------------------------------------------------------------------ reading
     def frames(self, session_id: int) -> Iterator[tuple[float, bytes]]:
-        """Every stored frame copy, in arrival order."""
+        """Every stored frame copy, in arrival order. A damaged chunk (unreadable page, cut-short BLOB) costs
+        that chunk's frames after the damage, never the session: counted in `damaged_chunks[session_id]`."""
+        self.damaged_chunks[session_id] = 0
         with self._lock:
-            blobs = self.db.execute("SELECT data FROM chunks WHERE session_id=? ORDER BY chunk_no",
-                                    (session_id,)).fetchall()
-        for (blob,) in blobs:
-            yield from chunks.unpack(blob)
+            try:  # all at once; one by one only if a page is unreadable
+                rows = self.db.execute("SELECT data FROM chunks WHERE session_id=? ORDER BY chunk_no",
+                                       (session_id,)).fetchall()
+            except sqlite3.DatabaseError:
+                rows = None
+            if rows is None:
+                try:
+                    nos = [r[0] for r in self.db.execute("SELECT chunk_no FROM chunks WHERE session_id=? "
+                                                         "ORDER BY chunk_no", (session_id,)).fetchall()]
+                except sqlite3.DatabaseError as exc:
+                    raise store_error(self.path, exc) from None
+        for row in rows if rows is not None else (self._chunk(session_id, no) for no in nos):
+            if row is None or not isinstance(row[0], bytes):
+                self.damaged_chunks[session_id] += 1
+                continue
+            try:
+                yield from chunks.unpack(row[0])
+            except ValueError:  # cut short: the frames before the cut were yielded
+                self.damaged_chunks[session_id] += 1
+
+    def _chunk(self, session_id: int, chunk_no: int):
+        with self._lock:
+            try:
+                return self.db.execute("SELECT data FROM chunks WHERE session_id=? AND chunk_no=?",
+                                       (session_id, chunk_no)).fetchone()
+            except sqlite3.DatabaseError:
+                return None
 
     def decoded(self, session_id: int) -> DecodedFrames:
         return decode_frames(self.frames(session_id))
@@ -209,7 +352,18 @@ class SessionStore:
         write_raw(path, rec)
         return rec
 
+    def imported(self, origin: str, crc32: int | None = None) -> int | None:
+        """The session an import of this origin (and CRC) became, if it was imported before."""
+        with self._lock:
+            row = self.db.execute("SELECT session_id FROM imports WHERE origin=? AND crc32 IS ?",
+                                  (origin, crc32)).fetchone()
+        return row[0] if row else None
+
     def import_csv(self, path: str | os.PathLike, device_name: str = "file", address: str = "file") -> int:
+        """A raw CSV -> a closed session; the same content imported again (from any path) returns the first."""
+        origin = content_origin(Path(path).read_bytes()) if Path(path).is_file() else None
+        if origin and (sid := self.imported(origin)) is not None:
+            return sid
         rec = read_raw(path)  # RawFormatError (one line) before anything is written
         dev = self.device(device_name, address, sensor=rec.sensor_model)
         buf = io.BytesIO()
@@ -223,6 +377,9 @@ class SessionStore:
         with self._tx() as db:
             db.execute("INSERT INTO imported_samples VALUES (?, ?)", (sid, buf.getvalue()))
             db.execute("UPDATE sessions SET ended_at=started_at+? WHERE id=?", (rec.duration_s, sid))
+            if origin:
+                db.execute("INSERT OR REPLACE INTO imports (session_id, origin, crc32, size, imported_at) "
+                           "VALUES (?,?,?,?,?)", (sid, origin, None, len(rec), time.time()))
         self.analyse(sid)
         return sid
 
@@ -335,6 +492,22 @@ class SessionStore:
             rows = self.db.execute(_CALIBRATION_SELECT + f" {where} ORDER BY c.created_at, c.id", args).fetchall()
         return [_calibration_info(r) for r in rows]
 
+    # ------------------------------------------------------------------ a watch's activity merged with a session
+    def save_watch(self, session_id: int, origin: str, data: bytes, alignment: dict) -> None:
+        """Keep a watch's records (host.watch.stream bytes) with the session; replaces an earlier one."""
+        self.session(session_id)  # KeyError (one line) for an unknown session, before anything is written
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO watch_streams VALUES (?,?,?,?,?,?,?)",
+                       (session_id, origin, float(alignment["offset_s"]), float(alignment["sd_s"]),
+                        json.dumps(alignment, default=numpy_default), data, time.time()))
+
+    def watch(self, session_id: int) -> tuple[bytes, dict] | None:
+        """(records bytes, alignment with 'origin') of the session's merged watch file, or None."""
+        with self._lock:
+            row = self.db.execute("SELECT data, alignment, origin FROM watch_streams WHERE session_id=?",
+                                  (session_id,)).fetchone()
+        return None if row is None else (row[0], dict(json.loads(row[1]), origin=row[2]))
+
 
 @dataclass
 class CalibrationInfo:
@@ -386,6 +559,11 @@ class _Transaction:
             self.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             self.lock.release()
+
+
+def content_origin(data: bytes) -> str:
+    """An import's identity by content (SHA-256), whatever path it came from."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
 def _pid_alive(pid: int) -> bool:
