@@ -223,6 +223,31 @@ def _library() -> dict[str, Scenario]:
                           *(Segment("run", 20.0, grade_pct=15.0, cadence=186, speed_mps=4.2, tilt_offset_deg=6.0),
                             Segment("run", 90.0, cadence=160, speed_mps=2.6)) * 6)),
         ),
+        # Pace and hill scenarios for the watch analysis (docs/watch.md): on the level the mean tilt rises
+        # 6 deg per m/s of speed and crosses the 5-deg sustained-tilt threshold at 4:30 /km (1000/270 m/s).
+        Scenario(
+            "run-pace-ladder",
+            "Progression run in 150-s steps from 5:33 to 3:42 /km: the tilt rises with pace and becomes "
+            "sustained above 4:30 /km (the documented pace threshold).",
+            _run_session(tuple(
+                Segment("run", 150.0, stretch=True, speed_mps=v, cadence=c, tilt_offset_deg=5 + 6 * (v - 1000 / 270))
+                for v, c in ((3.0, 160), (3.3, 165), (3.5, 169), (3.9, 175), (4.2, 179), (4.5, 184)))),
+        ),
+        Scenario(
+            "run-rolling-hills",
+            "Rolling route: level stretches at four paces (threshold 4:30 /km as in run-pace-ladder), 6 % "
+            "climbs run well, 6 % descents with overstriding (+7 deg tilt): short, quick steps downhill.",
+            _run_session((
+                Segment("run", 120.0, stretch=True, speed_mps=3.2, cadence=164, tilt_offset_deg=5 + 6 * (3.2 - 1000 / 270)),
+                Segment("run", 100.0, grade_pct=6.0, speed_mps=2.8, cadence=168, tilt_offset_deg=2.0),
+                Segment("run", 120.0, stretch=True, speed_mps=3.9, cadence=175, tilt_offset_deg=5 + 6 * (3.9 - 1000 / 270)),
+                Segment("run", 100.0, grade_pct=-6.0, speed_mps=3.6, cadence=162, tilt_offset_deg=7.0, turn_deg=180),
+                Segment("run", 120.0, stretch=True, speed_mps=3.5, cadence=169, tilt_offset_deg=5 + 6 * (3.5 - 1000 / 270)),
+                Segment("run", 100.0, grade_pct=6.0, speed_mps=2.8, cadence=168, tilt_offset_deg=2.0),
+                Segment("run", 120.0, stretch=True, speed_mps=4.2, cadence=179, tilt_offset_deg=5 + 6 * (4.2 - 1000 / 270)),
+                Segment("run", 100.0, grade_pct=-6.0, speed_mps=3.6, cadence=162, tilt_offset_deg=7.0, turn_deg=180),
+            )),
+        ),
         Scenario(
             "run-asymmetric-drop",
             "Run with a larger right-side pelvic drop (during left stance) and a 4 % step-time asymmetry.",
@@ -372,6 +397,23 @@ def _library() -> dict[str, Scenario]:
                 Segment("stand", 8.0),
             ),
             stationary=True,
+        ),
+        Scenario(
+            "ride-rolling",
+            "Ride over rolling roads: gears and cadence change with the climbs and descents (72-98 rpm), a "
+            "stop at a red light; a bike computer's record of it aligns from those changes.",
+            (
+                Segment("stand", 10.0),
+                Segment("ride", 240.0, stretch=True, cadence=85, speed_mps=8.0),
+                Segment("ride", 180.0, cadence=72, speed_mps=5.0, grade_pct=5.0),
+                Segment("ride", 120.0, cadence=95, speed_mps=11.0, grade_pct=-3.0),
+                Segment("ride", 120.0, stretch=True, cadence=88, speed_mps=8.0),
+                Segment("stand", 15.0),
+                Segment("ride", 120.0, cadence=70, speed_mps=4.5, grade_pct=6.0),
+                Segment("ride", 120.0, cadence=98, speed_mps=12.0, grade_pct=-4.0),
+                Segment("ride", 180.0, stretch=True, cadence=85, speed_mps=8.0),
+                Segment("stand", 8.0),
+            ),
         ),
         Scenario(
             "ride-fatigue",

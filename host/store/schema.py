@@ -93,6 +93,18 @@ MIGRATIONS: list[str] = [
         UNIQUE (origin, crc32)
     );
     """,
+    # 3: a watch's activity (FIT file) merged with a session: its records and where they sit on the session
+    """
+    CREATE TABLE watch_streams (
+        session_id INTEGER PRIMARY KEY REFERENCES sessions(id) ON DELETE CASCADE,
+        origin TEXT NOT NULL,           -- the FIT file it came from
+        offset_s REAL NOT NULL,         -- watch clock - session clock, s
+        offset_sd_s REAL NOT NULL,      -- 1-sigma uncertainty of the offset
+        alignment TEXT NOT NULL,        -- JSON: how the offset was found (host.watch.align)
+        data BLOB NOT NULL,             -- host.watch.stream.WatchStream.to_bytes (numpy .npz)
+        imported_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
