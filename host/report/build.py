@@ -14,6 +14,7 @@ from tiltguard.host.flags import FlagSettings, UserProfile
 from tiltguard.host.flags.advice import AdviceContext, advise
 
 from .catalogue import GAIT_METRICS, METRICS, REFERENCES, RIDE_METRICS
+from .drill_page import check_for_advice
 from .drills import DRILLS_BY_ADVICE
 from .headline import headline
 from .session_data import SessionProducts, cycle_mask
@@ -245,5 +246,5 @@ def drill_entries(advice) -> list[dict]:
                 continue
             seen.add(d.name)
             out.append({"advice_id": x.id, "name": d.name, "dose": d.dose, "steps": list(d.steps),
-                        "watch": d.watch, "why": x.reason})
+                        "watch": d.watch, "why": x.reason, "check": check_for_advice(x.id)})
     return out

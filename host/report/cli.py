@@ -81,11 +81,17 @@ def cmd_history(args: argparse.Namespace) -> int:
     # imported when the command runs: keeps `tiltguard --help` and the other commands fast
     from tiltguard.host.report.write import write_history
 
+    # imported when the command runs: keeps `tiltguard --help` and the other commands fast
+    from tiltguard.host.report.drill_page import drill_progress_table
+
     with _open_store(args.db) as store:
         paths = write_history(store, args.output, analyse_missing=args.analyse)
+        drills = drill_progress_table(store)  # tests and drills done with the pod (docs/drills.md)
 
     history = json.loads(paths.json.read_text())
     print(format_history_table(history))
+    if drills:
+        print(drills)
     print(f"wrote {paths.html}\nwrote {paths.json}")
     if args.open:
         webbrowser.open(paths.html.resolve().as_uri())

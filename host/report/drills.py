@@ -57,16 +57,18 @@ KICKSTAND_RDL = Drill(
     "Keep the pelvis level: the hip of the kickstand side must not drop or twist open.")
 BANDED_HIP_TWIST = Drill(
     "Banded hip twist", "40 per side",
-    ("Loop a light band around the knees and stand on one leg, hands on the hips.",
-     "Turn the pelvis slowly towards and away from the standing leg while the knee stays over the toes.",
-     "Keep the turns small and controlled."),
-    "The standing knee must not cave in as the pelvis turns.")
+    ("Loop a band around the pelvis and anchor it at waist height to one side; step out until it pulls.",
+     "Stand on one leg, hands on the hips, and turn the pelvis in and out against the band.",
+     "Keep the hips level throughout; then turn round and stand on the other leg."),
+    "The pelvis turns, the trunk stays quiet, and the hips stay level (`tiltguard drill banded-hip-twist`).")
 ROTISSERIE_CHICKEN = Drill(
     "Rotisserie chicken", "2 sets of 8 per side",
-    ("Stand on one leg and hinge forward with a flat back, the free leg reaching back.",
-     "Rotate the pelvis open towards the ceiling on the free-leg side, then close it back towards the floor.",
-     "Keep the chest and standing knee pointing down throughout."),
-    "The rotation happens at the standing hip, not in the back.")
+    ("Lie on your back with one heel in a suspension strap and lift the hips into a bridge.",
+     "Keeping the bridge, rotate the pelvis out (the free hip towards the floor) and back in (towards the "
+     "ceiling).",
+     "Slow turns; then the other leg in the strap."),
+    "The hips stay up: the rotation happens around the strapped leg, the bridge does not sag "
+    "(`tiltguard drill rotisserie-chicken`).")
 HAMSTRING_ISOMETRIC = Drill(
     "Hamstring isometric holds", "5 holds of 30–45 s",
     ("Lie on your back with one heel on a bench or a step, knee slightly bent.",
