@@ -7,8 +7,12 @@ import time
 
 # Each command's module only declares its arguments; what a command runs is imported when it runs.
 from tiltguard.host.calibrate import add_calibrate_commands
+from tiltguard.host.doctor import add_doctor_commands
+from tiltguard.host.drill_cli import add_drill_commands
 from tiltguard.host.record import add_link_commands
 from tiltguard.host.report.cli import add_report_commands
+from tiltguard.host.text import printable
+from tiltguard.host.watch_commands import add_watch_commands
 
 
 def _cmd_scenarios(args: argparse.Namespace) -> int:
@@ -63,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
     p.set_defaults(func=_cmd_simulate)
 
-    p = sub.add_parser("device", help="flash the firmware to a board (mpremote + mpy-cross) or read its hello",
-                       add_help=False)
-    p.add_argument("what", choices=("flash", "info"))
-    p.add_argument("--port", required=True)
+    p = sub.add_parser("device", help="flash the firmware to a board, read its hello, set its rate, pair with it or "
+                       "make it forget its owners (firmware/deploy.py)", add_help=False)
+    p.add_argument("what", choices=("flash", "info", "rate", "pair", "forget"))
+    p.add_argument("--port")
+    p.add_argument("--ble")
 
     p = sub.add_parser("demo", help="run the pipeline on a built-in simulated run and print the results")
     p.add_argument("--scenario", help="scenario to simulate instead of the default run")
@@ -89,7 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     add_link_commands(sub)  # record, scan, sync, sessions, export, import
     add_calibrate_commands(sub)  # calibrate accel, calibrate list
     add_report_commands(sub)  # report, history
+    add_watch_commands(sub)  # import-activity: merge a watch's FIT file (docs/watch.md)
+    add_doctor_commands(sub)  # doctor: check the session database, recover what is readable
+    add_drill_commands(sub)  # drill, test: guided tests and drills measured by the pod (docs/drills.md)
     return ap
+
+
+def _one_line_errors() -> tuple:
+    """What a command may fail with in one line: bad input, and SQLite's errors if a command loaded it
+    (looked up, not imported: `tiltguard --help` loads no sqlite3)."""
+    sqlite3 = sys.modules.get("sqlite3")
+    return (KeyError, ValueError, OSError) + ((sqlite3.Error,) if sqlite3 is not None else ())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,14 +113,21 @@ def main(argv: list[str] | None = None) -> int:
         # imported when the command runs: keeps `tiltguard --help` and the other commands fast
         from tiltguard.firmware.deploy import main as device_main
 
-        return device_main(argv[1:])
+        def ble_owner(what, target):  # pair/forget over Bluetooth: host code, loaded only when used
+            from tiltguard.host.link.ble import owner_command
+
+            return owner_command(what, target)
+
+        return device_main(argv[1:], ble_owner=ble_owner)
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (KeyError, ValueError, OSError) as exc:
-        # Bad input (unknown scenario, bad file, bad numbers): one clear line, no traceback.
+    except _one_line_errors() as exc:
+        # Bad input (unknown scenario, bad file, bad numbers, a damaged database): one clear line, no traceback.
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"tiltguard {args.command}: error: {msg}", file=sys.stderr)
+        if not isinstance(exc, (KeyError, ValueError, OSError)):  # SQLite's own error, from a damaged file
+            msg = f"session database: {exc} (`tiltguard doctor` checks it and recovers what is readable)"
+        print(f"tiltguard {args.command}: error: {printable(msg, 400)}", file=sys.stderr)
         return 2
 
 

@@ -86,6 +86,8 @@ REPORT = """<!doctype html>
 <h2 id="h-summary">Summary</h2>
 <p class="headline{% if not r.flags %} calm{% endif %}" id="headline">{{ r.summary.headline }}</p>
 {% if r.summary.direction_unknown %}<p class="warning" id="direction-unknown"><strong>Direction unknown.</strong> {{ r.summary.direction_unknown }}. The tilt's sign (anterior or posterior), left vs right and the flags and metrics that depend on them are withheld; cadence, contacts, ranges and everything else that does not depend on which way you faced are shown.</p>{% endif %}
+{% if r.session.get("restarts") %}<p class="warning" id="restarts"><strong>The pod restarted during this session.</strong> {{ r.session.restarts }}.</p>{% endif %}
+{% if r.session.get("log_damage") %}<p class="warning" id="log-damage"><strong>Part of the pod's log was damaged.</strong> {{ r.session.log_damage }}. Every good block was kept; the device and the store keep the raw log.</p>{% endif %}
 <dl class="facts">
   <div><dt>Activity</dt><dd>{{ r.summary.activity_label }}</dd></div>
   <div><dt>Duration</dt><dd>{{ field("summary.duration_min") }} min</dd></div>
@@ -163,6 +165,7 @@ REPORT = """<!doctype html>
 <ol>{% for s in d.steps %}<li>{{ s }}</li>{% endfor %}</ol>
 <p><strong>Get this right:</strong> {{ d.watch }}</p>
 <p class="reason">Why: {{ d.why }}</p>
+{% if d.check %}<p class="check">Check it with the pod: <code>{{ d.check.command }}</code>{% if d.check.last %} — {{ d.check.last }}{% endif %}</p>{% endif %}
 </article>
 {% endfor %}{% else %}<p>No drills suggested by this session.</p>{% endif %}
 </section>
@@ -198,6 +201,9 @@ HISTORY = """<!doctype html>
 <figcaption><strong>{{ fig.title }}.</strong> {{ fig.caption }}</figcaption>
 </figure>
 {% else %}<p>No analysed sessions yet.</p>{% endfor %}
+{% if h.pace_matched is defined and h.pace_matched %}<div class="table-wrap"><table id="pace-matched"><caption>Tilt at the same pace (°), {{ h.pace_matched.months.this }} vs {{ h.pace_matched.months.last }}</caption><thead><tr><th scope="col">Pace (/km)</th><th scope="col" class="num">This month</th><th scope="col" class="num">Last month</th></tr></thead>
+<tbody>{% for p, v in h.pace_matched.compare.items() %}<tr><td data-label="Pace">{{ p }}</td><td class="num" data-label="This month">{{ field("pace_matched.compare." ~ p ~ ".this_month", 1, sign=True) }} <span class="def">({{ v.sessions_this }})</span></td><td class="num" data-label="Last month">{{ field("pace_matched.compare." ~ p ~ ".last_month", 1, sign=True) }} <span class="def">({{ v.sessions_last }})</span></td></tr>
+{% endfor %}</tbody></table></div>{% endif %}
 {% if h.weeks %}
 <div class="table-wrap"><table class="cards">
 <thead><tr><th scope="col">Week</th><th scope="col" class="num">Sessions</th>{% for key in h.columns %}<th scope="col" class="num">{{ labels[key] }}</th>{% endfor %}</tr></thead>

@@ -10,6 +10,7 @@ from pathlib import Path
 from tiltguard.host.analysis import analyse_recording, stored_recording
 from tiltguard.host.flags import UserProfile
 from tiltguard.host.report.build import build_report
+from tiltguard.host.report.drill_page import attach_last_checks
 from tiltguard.host.report.figures import render_figures
 from tiltguard.host.report.history import (
     REPORT_KIND,
@@ -21,6 +22,8 @@ from tiltguard.host.report.html import render_history_html, render_report_html
 from tiltguard.host.report.pdf import write_pdf
 from tiltguard.host.report.session_data import derive
 from tiltguard.host.report.stride_csv import write_ride_csv, write_stride_csv
+from tiltguard.host.report.watch_history import pace_matched_figure, pace_matched_history
+from tiltguard.host.report.watch_page import watch_section
 
 FORMATS = ("html", "pdf")
 
@@ -56,7 +59,8 @@ def write_report(store, session_id: int, out_dir: str | Path, fmt: str = "html",
     if analysis is None:
         rec = stored_recording(store, session_id)
         timings["load_s"] = time.perf_counter() - t
-    return _write(rec, analysis, out_dir, fmt, profile, session_entry(info), store,
+    session = dict(session_entry(info), restarts=restart_note(store, session_id))
+    return _write(rec, analysis, out_dir, fmt, profile, session, store,
                   lambda main: history_medians(store, session_id, main, before=info.started_at), timings,
                   save=lambda report: store.save_analysis(session_id, REPORT_KIND, report))
 
@@ -65,7 +69,20 @@ def session_entry(info) -> dict:
     """What the report says about a stored session (host.store.SessionInfo)."""
     return {"id": info.id, "source": f"{info.source} session", "label": f"Session {info.id}",
             "started_at": dt.datetime.fromtimestamp(info.started_at).strftime("%Y-%m-%d %H:%M"),
-            "device": info.device_name, "sensor": info.sensor, "rate_hz": info.rate_hz}
+            "device": info.device_name, "sensor": info.sensor, "rate_hz": info.rate_hz,
+            # a flash log read with damaged blocks: which byte ranges were lost (host/store/sync.py keeps the raw copy)
+            "log_damage": (info.meta or {}).get("problem") if info.source == "flash" else None}
+
+
+def restart_note(store, session_id: int) -> str | None:
+    """The pod restarted mid-session (host/store/analysis.py 'link' segments): when, and the time without data."""
+    link = store.analyses(session_id).get("link", {})
+    segs = link.get("segments") or []
+    if not link.get("restarts") or len(segs) < 2:
+        return None
+    at = ", ".join(f"at {s['start_s'] / 60:.1f} min ({s['gap_before_s']:.1f} s without data)" for s in segs[1:]
+                   if s.get("start_s") is not None)
+    return f"{link['restarts']} restart(s) of the pod: {at}; the recording went on after each"
 
 
 def write_report_for_recording(rec, out_dir: str | Path, fmt: str = "html", store=None, label: str | None = None,
@@ -91,9 +108,15 @@ def _write(rec, analysis, out_dir, fmt, profile, session, store, history_for, ti
     products = derive(analysis)
     session.update(samples=len(analysis.rec), rate_hz=analysis.rec.rate_hz)
     report = build_report(products, session, history_for(products.main_activity), profile)
+    attach_last_checks(report, store)  # the advice's tests as the wearer last did them (docs/drills.md)
     timings["derive_build_s"] = time.perf_counter() - t
     t = time.perf_counter()
     figures = render_figures(products, report)
+    # a merged watch file (tiltguard import-activity): tilt against pace and grade, the route, the laps
+    watch, watch_figs = watch_section(store, session.get("id"), products, profile.settings().tilt_threshold_deg)
+    if watch is not None:
+        report["watch"] = watch
+        figures += watch_figs
     report["figures"] = [{"id": f.id, "title": f.title, "alt": f.alt} for f in figures]
     timings["figures_s"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -124,6 +147,11 @@ def write_history(store, out_dir: str | Path, analyse_missing: bool = False) -> 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     figures = history_figures(history)
+    # pace-matched trends, from the sessions with a merged watch file (host.report.watch_history)
+    matched = pace_matched_history(store)
+    if matched:
+        history["pace_matched"] = matched
+        figures += [f for f in [pace_matched_figure(matched)] if f is not None]
     history["figures"] = [{"id": f.id, "title": f.title, "alt": f.alt} for f in figures]
     paths = HistoryPaths(out / "history.html", out / "history.json", len(history["sessions"]))
     paths.json.write_text(json.dumps(history, indent=1, ensure_ascii=False))
