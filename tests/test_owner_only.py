@@ -275,64 +275,17 @@ def test_bumble_owner_makes_the_pod_forget(bumble_run):
 def test_bumble_usb_recording_keeps_its_stream_while_the_owner_connects_over_ble(tmp_path):
     pytest.importorskip("bumble")
     pytest.importorskip("serial")
-    from tiltguard.firmware.serial_link import SerialLink
-    from tiltguard.host.link.ble import BleTransport, pair_device, scan
     from tiltguard.host.link.decode import sample_table
-    from tiltguard.host.link.serial import SerialTransport
-    from tiltguard.host.link.simdevice import SimulatedDevice
-    from tiltguard.host.simulator import simulate
-    from tiltguard.host.store import SessionStore
-    from tiltguard.host.store.recorder import Recorder
-    from tiltguard_eval.virtual_usb import VirtualUsbCable
+    from tiltguard_eval.usb_with_phone import usb_recording_while_the_owner_connects
 
-    from tests.bumble_link import UUID, VirtualRadio
-
-    rec, _ = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=4)
-    cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
-    inp, outp = cable.device_streams()
-    ble_frames = []
-
-    async def main():
-        radio = VirtualRadio()
-        await radio.power_on()
-        link = BleLink(radio.mpy_ble(), UUID, "Tiltguard-USB")
-        device = SimulatedDevice(rec, [link], folder=tmp_path / "device")  # BLE first: the old preferred order
-        b = device.board
-        device.device.links.append(SerialLink(inp, outp, b.ticks_ms, b.ticks_diff))
-        task = asyncio.ensure_future(device.run())
-        backend = radio.bleak_backend()
-        address = (await scan(2.0, backend, read_battery=False))[0].address
-        device.device.owner.open_window()
-        await pair_device(address, backend)
-        store = SessionStore(tmp_path / "sessions.sqlite3")
-        recorder = Recorder(SerialTransport(str(cable.port_path)), store)
-
-        async def owner_phone():
-            await asyncio.sleep(3.0)
-            t = BleTransport(address, backend=backend)
-            t.on_frame = lambda frame, rx: ble_frames.append(P.decode_frame(frame))
-            await t.connect()
-            await asyncio.sleep(4.0)  # connected and bonded for 4 s of the USB recording
-            await t.disconnect()
-
-        phone = asyncio.ensure_future(owner_phone())
-        sids = await recorder.run(duration_s=10.0)
-        await phone
-        device.stop()
-        await task
-        return device, recorder, store, sids
-
-    try:
-        device, recorder, store, sids = asyncio.run(main())
-    finally:
-        cable.close()
-    (sid,) = sids
-    produced = device.device.stats["samples"]
-    tab = sample_table(store.decoded(sid))
+    r = usb_recording_while_the_owner_connects(tmp_path)
+    (sid,) = r.session_ids
+    produced = r.device.device.stats["samples"]
+    tab = sample_table(r.store.decoded(sid))
     assert produced >= 9 * 200 and np.array_equal(tab.index, np.arange(produced))
-    assert recorder.stats.resend_requests == 0 and recorder.stats.frames_filled == 0  # never a gap
-    assert not [f for f in ble_frames if f.type == P.T_SAMPLES]  # the phone got no stream
-    assert device.device.stats["logged"] == 0
+    assert r.recorder.stats.resend_requests == 0 and r.recorder.stats.frames_filled == 0  # never a gap
+    assert not [f for f in r.phone_frames if f.type == P.T_SAMPLES]  # the phone got no stream
+    assert r.device.device.stats["logged"] == 0
 
 
 def test_forget_over_usb_clears_every_bond_and_a_stranger_cannot(tmp_path):

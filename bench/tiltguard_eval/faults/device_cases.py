@@ -258,63 +258,16 @@ def stranger_bond_outside_window(tmp: Path) -> dict:
 def ble_steals_usb(tmp: Path) -> dict:
     """A USB recording on a pty while the owner's phone connects over BLE (BLE listed first, the old order)."""
     import numpy as np
-    from tiltguard.firmware.ble import BleLink
-    from tiltguard.firmware.serial_link import SerialLink
-    from tiltguard.host.link.ble import BleTransport, pair_device, scan
     from tiltguard.host.link.decode import sample_table
-    from tiltguard.host.link.serial import SerialTransport
-    from tiltguard.host.link.simdevice import SimulatedDevice
-    from tiltguard.host.simulator import simulate
-    from tiltguard.host.store import SessionStore
-    from tiltguard.host.store.recorder import Recorder
 
-    from tiltguard_eval.virtual_usb import VirtualUsbCable
+    from tiltguard_eval.usb_with_phone import usb_recording_while_the_owner_connects
 
-    radio_mod = _repo_tests("bumble_link")
-    rec, _ = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=4)
-    cable = VirtualUsbCable(tmp / "ttyTiltguard")
-    inp, outp = cable.device_streams()
-    phone = []
-
-    async def main():
-        radio = radio_mod.VirtualRadio()
-        await radio.power_on()
-        link = BleLink(radio.mpy_ble(), radio_mod.UUID, "Tiltguard-USB")
-        device = SimulatedDevice(rec, [link], folder=tmp / "device")
-        b = device.board
-        device.device.links.append(SerialLink(inp, outp, b.ticks_ms, b.ticks_diff))
-        task = asyncio.ensure_future(device.run())
-        backend = radio.bleak_backend()
-        address = (await scan(2.0, backend, read_battery=False))[0].address
-        device.device.owner.open_window()
-        await pair_device(address, backend)
-        store = SessionStore(tmp / "sessions.sqlite3")
-        recorder = Recorder(SerialTransport(str(cable.port_path)), store)
-
-        async def owner_phone():
-            await asyncio.sleep(3.0)
-            t = BleTransport(address, backend=backend)
-            t.on_frame = lambda frame, rx: phone.append(P.decode_frame(frame))
-            await t.connect()
-            await asyncio.sleep(4.0)
-            await t.disconnect()
-
-        ph = asyncio.ensure_future(owner_phone())
-        sids = await recorder.run(duration_s=10.0)
-        await ph
-        device.stop()
-        await task
-        return device, recorder, store, sids
-
-    try:
-        device, recorder, store, sids = asyncio.run(main())
-    finally:
-        cable.close()
-    produced = device.device.stats["samples"]
-    tab = sample_table(store.decoded(sids[0]))
+    r = usb_recording_while_the_owner_connects(tmp)
+    produced = r.device.device.stats["samples"]
+    tab = sample_table(r.store.decoded(r.session_ids[0]))
     stored = len(np.unique(tab.index))
-    phone_samples = sum(f.n for f in phone if f.type == P.T_SAMPLES)
-    s = recorder.stats
+    phone_samples = sum(f.n for f in r.phone_frames if f.type == P.T_SAMPLES)
+    s = r.recorder.stats
     return _row("ble_steals_usb", produced, stored, s.last_error is None, phone_samples == 0,
                 "phone bonded and connected 4 s: it got %d samples; USB resend requests %d, problems: %s" % (
                     phone_samples, s.resend_requests, s.last_error or "none"))
