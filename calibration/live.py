@@ -28,6 +28,8 @@ from tiltguard.calibration.alignment import (
 from tiltguard.calibration.errors import CalibrationRejected, DirectionUnclear
 from tiltguard.calibration.forward_sign import BRAKING_WINDOW_S, DirectionDecision
 from tiltguard.calibration.hinge import find_held_hinge, forward_from_hinge
+from tiltguard.calibration.reclip import RECLIP_DEG, still_stands
+from tiltguard.host.signal.stillness import still_mask
 
 STAND_S = 5.0
 FORWARD_BOUT_S = 6.0  # seconds of the first bout to wait for: enough strides for a clear fore-aft axis
@@ -36,6 +38,8 @@ CHECK_EVERY_S = 0.5
 # After the calibration the steps keep being asked which way is forward, over windows of this length; the
 # alignment is turned round only when two windows in a row decide against it (a pod clipped back on the other
 # way round, a treadmill and then the road): one window's false alarm must not reverse a right session
+RECLIP_WINDOW_S = 40.0  # the recent past searched for a still stand followed by a bout (the re-clip watch)
+RECLIP_CHECK_S = 2.0
 WATCH_S = 30.0
 WATCH_MIN_BOUT_S = 15.0
 WATCH_AGREEING_WINDOWS = 2
@@ -49,6 +53,11 @@ class CalibrationEvent:
     message: str
     t: float  # stream time
     alignment: Alignment | None = None
+
+
+def _degrees_between(u: np.ndarray, v: np.ndarray) -> float:
+    u, v = np.asarray(u, float), np.asarray(v, float)
+    return float(np.degrees(np.arccos(np.clip(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v), -1.0, 1.0))))
 
 
 class LiveCalibration:
@@ -75,6 +84,11 @@ class LiveCalibration:
         self._watch: list[tuple[np.ndarray, np.ndarray]] = []  # after the calibration: the steps of the window
         self._watch_n = 0
         self._against = 0  # windows in a row whose steps decided against the current forward axis
+        self._recent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (acc, gyr, quat) of the last 40 s
+        self._recent_n = 0
+        self._since_reclip_check = 0
+        self._gait_up: np.ndarray | None = None  # the vertical in sensor axes while moving, with this mounting
+        self._seen_stand_end_t: float | None = None  # stream time of the last stand already compared
 
     # ------------------------------------------------------------------ control
     def start_stand(self) -> None:
@@ -86,6 +100,7 @@ class LiveCalibration:
     def _clear(self) -> None:
         self._acc, self._gyr, self._quat, self._n, self._since_check = [], [], [], 0, 0
         self._watch, self._watch_n, self._against = [], 0, 0
+        self._recent, self._recent_n, self._since_reclip_check = [], 0, 0
         self._braking_next = 0
         self._hinge_refused = False
 
@@ -103,7 +118,7 @@ class LiveCalibration:
     # ------------------------------------------------------------------ samples
     def feed(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float) -> list[CalibrationEvent]:
         if self.state == "done":
-            return self._watch_direction(acc, gyr, t_now)
+            return self._watch_mounting(acc, gyr, quat, t_now) or self._watch_direction(acc, gyr, t_now)
         if self.state not in ("stand", "forward", "refine"):
             return []
         self._acc.append(acc)
@@ -117,6 +132,73 @@ class LiveCalibration:
             return []
         self._since_check = 0
         return self._refine(t_now) if self.state == "refine" else self._forward(t_now)
+
+    def _watch_mounting(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float
+                        ) -> list[CalibrationEvent]:
+        """Notice a pod clipped back on differently at a stop, as the post-session analysis does
+        (calibration.reclip: gravity in the sensor's axes moves by more than RECLIP_DEG). Both the stop's last
+        still stand (against the neutral) and the moving vertical after it (against this mounting's, once
+        FORWARD_BOUT_S of the bout are in) must have moved: a bend to tie a shoe is a still stand at another
+        angle and a hill changes the moving posture, neither is a re-clip. Then the stand is the new neutral and
+        the bout gives the forward axis, with the same rules as the calibration."""
+        al = self.alignment
+        if al is None or self.up is None or al.forward_source == "pedalling":
+            return []
+        self._recent.append((acc, gyr, quat))
+        self._recent_n += len(acc)
+        self._since_reclip_check += len(acc)
+        rate = self.rate_hz
+        if self._since_reclip_check < RECLIP_CHECK_S * rate:
+            return []
+        self._since_reclip_check = 0
+        acc_r, gyr_r, quat_r = (np.concatenate(x) for x in zip(*self._recent))
+        keep = int(RECLIP_WINDOW_S * rate)
+        acc_r, gyr_r, quat_r = acc_r[-keep:], gyr_r[-keep:], quat_r[-keep:]
+        self._recent, self._recent_n = [(acc_r, gyr_r, quat_r)], len(acc_r)
+        t0 = t_now - (len(acc_r) - 1) / rate
+        stands = still_stands(still_mask(acc_r, gyr_r, rate), rate)
+        after = stands[-1][1] if stands else 0
+        if after > len(acc_r) - FORWARD_BOUT_S * rate:
+            return []  # standing, or just set off: nothing to compare yet
+        if self._gait_up is None:  # this mounting's moving vertical: from the first bout seen after the calibration
+            try:
+                a, b = first_bout(acc_r, rate, start=after)
+            except CalibrationRejected:
+                return []
+            if b - a >= FORWARD_BOUT_S * rate:
+                self._gait_up = mean_vertical(quat_r[a:b])
+            return []
+        if not stands:
+            return []
+        s0, s1 = stands[-1]
+        stand_end_t = t0 + s1 / rate
+        if self._seen_stand_end_t is not None and stand_end_t <= self._seen_stand_end_t + 0.5:
+            return []  # this stop was compared already
+        try:
+            a, b = first_bout(acc_r, rate, start=s1)
+        except CalibrationRejected:
+            return []
+        if b - a < FORWARD_BOUT_S * rate:
+            return []  # wait for enough of the bout after the stop
+        self._seen_stand_end_t = stand_end_t
+        gait_up = mean_vertical(quat_r[a:b])
+        moved = _degrees_between(gait_up, self._gait_up)
+        n = min(s1 - s0, self.stand_n)
+        stand_moved = _degrees_between(acc_r[s1 - n:s1].mean(axis=0), self.up)
+        if moved <= RECLIP_DEG or stand_moved <= RECLIP_DEG:  # both moved, or the pod did not (a hill, a bend)
+            return []
+        try:  # the stop's last still stand (its last 5 s) is the new neutral
+            up = stand_vertical(acc_r[s1 - n:s1], gyr_r[s1 - n:s1], rate)
+            check_upright(up, gait_up)
+            forward, decision = walking_direction(acc_r, quat_r, rate, up, (a, b), gyr=gyr_r, step_sign=self.step_sign)
+        except CalibrationRejected as exc:
+            return [CalibrationEvent("forward_rejected", f"The pod moved on the waistband ({moved:.0f}°) and could "
+                                     f"not be re-calibrated: {exc}. Repeat the neutral stand.", t_now)]
+        self.up, self._gait_up = up, gait_up
+        self.alignment = replace(alignment_from_axes(up, forward, "walking"), direction=decision)
+        return [CalibrationEvent("forward_refined", f"The pod moved on the waistband at the stop ({moved:.0f}°): "
+                                 "the neutral is taken again from that stand, forward from the steps since.", t_now,
+                                 self.alignment)]
 
     def _watch_direction(self, acc: np.ndarray, gyr: np.ndarray, t_now: float) -> list[CalibrationEvent]:
         """Ask the steps of every WATCH_S window which way is forward, with the same rules as the calibration;
