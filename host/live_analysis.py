@@ -30,6 +30,7 @@ from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.cycles import RIDE_WINDOW_S
 from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
+from tiltguard.host.gait.stance import stance_of_running_steps
 from tiltguard.host.gait.streaming import WINDOW_S as STEP_WINDOW_S
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
 from tiltguard.host.gait.stride_stream import (
@@ -42,6 +43,8 @@ from tiltguard.host.orientation.streaming import OrientationStream
 from tiltguard.host.pelvis.streaming import CausalPelvicAngles
 
 ACTIVITY_WINDOW_S = 4.0  # activity of a stride: segmentation of the last seconds around it
+STANCE_STEPS = 12  # the live contact-time readout: median of the last 12 running steps
+STANCE_MARGIN_S = 0.4  # raw samples kept around a stride for its stance (the filters' edges stay out of it)
 RING_S = 12.0  # angles and raw samples kept for stride records and ride windows
 PEDAL_EVERY_S = 2.0  # the pedal cadence readout: the last RIDE_WINDOW_S, recomputed this often
 MIN_RIDING_SHARE = 0.8  # of the window, for a pedal cadence (as for a ride record)
@@ -94,6 +97,7 @@ class LivePipeline:
         self.t_now = 0.0
         # readouts
         self.cadence_spm: float | None = None
+        self._contact_s: deque = deque(maxlen=STANCE_STEPS)  # (left foot?, ground contact time s) of recent steps
         self.pedal_rpm: float | None = None  # None unless pedalling now
         self.saddle_tilt_deg: float | None = None  # mean tilt vs standing neutral over the same window
         self.activity = "still"
@@ -222,6 +226,8 @@ class LivePipeline:
         if rec is None or code not in GAIT:
             return
         up.strides.append(rec)
+        if code == ACTIVITIES.index("running"):
+            self._stance(list(self._strides.contacts)[-3:])
         cyc = rec.cycle
         self.activity = cyc.activity
         dur = cyc.t_end - cyc.t_start
@@ -232,6 +238,34 @@ class LivePipeline:
         while self.recent and self.recent[0][0] < cyc.t_end - self.settings.tilt_smoothing_s:
             self.recent.popleft()
         up.flags += [self._notice(e) for e in self.flags.feed(cyc)]
+
+    def _stance(self, contacts: list[LiveContact]) -> None:
+        """Ground contact time of the stride's two steps (host.gait.stance), from the raw samples around it."""
+        v = self._raw_ring.view()
+        keep = (v[0] >= contacts[0].t - STANCE_MARGIN_S) & (v[0] <= contacts[-1].t + STANCE_MARGIN_S)
+        if keep.sum() < self.rate_hz:
+            return
+        seg = v[:, keep]
+        st = stance_of_running_steps(seg[1:4].T, seg[4:7].T, self.rate_hz, self.calibration.alignment.R_pelvis_sensor,
+                                     float(seg[0, 0]), np.array([c.t for c in contacts]),
+                                     np.array([c.left for c in contacts]))
+        for c, ct in zip(contacts[:-1], st.contact_s[:-1]):
+            if np.isfinite(ct):
+                self._contact_s.append((c.left, float(ct)))
+
+    @property
+    def contact_ms(self) -> float | None:
+        """Median ground contact time of the recent running steps, ms (None while not running)."""
+        return 1000 * float(np.median([ct for _, ct in self._contact_s])) if self._contact_s else None
+
+    @property
+    def contact_left_pct(self) -> float | None:
+        """The left foot's share of the recent ground contact time, % (50 = even)."""
+        left = [ct for is_left, ct in self._contact_s if is_left]
+        right = [ct for is_left, ct in self._contact_s if not is_left]
+        if not left or not right:
+            return None
+        return 100 * float(np.mean(left) / (np.mean(left) + np.mean(right)))
 
     def _pedal(self, up: LiveUpdate) -> None:
         """Pedal cadence of the last RIDE_WINDOW_S, if it was (nearly) all seated pedalling: the crank phase of

@@ -292,6 +292,10 @@ def test_app_connect_calibrate_flag_stop_and_the_session_is_stored(qtbot, window
     assert window.banner.isVisible() and "Sustained anterior tilt" in window.banner.text()
     assert notice.advice and escape(notice.advice) in window.banner.text()
     assert window.r_tilt.value.text().startswith("+")
+    # running: the cadence readout carries the ground contact time and the left foot's share of it
+    qtbot.waitUntil(lambda: " ms (L " in window.r_cadence.sub.text(), timeout=5000)
+    contact_ms = float(window.r_cadence.sub.text().split("contact ")[1].split(" ms")[0])
+    assert 150 < contact_ms < 350
     # written as it rose, while it still holds: a crash before Stop would not lose it
     qtbot.waitUntil(lambda: link.status.session_id is not None, timeout=5000)
     with SessionStore(tmp_path / "sessions.sqlite3", recover=False, analyse=None) as store:

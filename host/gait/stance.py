@@ -29,7 +29,7 @@ import numpy as np
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.samples import GRAVITY
 
-from .body_frame import LevelSignals
+from .body_frame import LevelSignals, level_signals
 from .contacts import InitialContacts
 from .sequence import MAX_STEP_S, MIN_STEP_S
 
@@ -98,3 +98,15 @@ def stance_phases(sig: LevelSignals, contacts: InitialContacts, activity_codes: 
             if c1 > c0:
                 out.braking_mps2[k] = -float(fore_aft[c0:c1].min())
     return out
+
+
+def stance_of_running_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, sensor_to_pelvis: np.ndarray,
+                            t0: float, contact_t: np.ndarray, left: np.ndarray) -> StancePhases:
+    """The live variant: the stance phases of a few running steps whose contacts are known (the live step
+    detector's), from the raw samples around them (sensor axes, starting at t0). Every contact but the last
+    gets its phases (the last step is not over)."""
+    sig = level_signals(np.asarray(acc, float), np.asarray(gyr, float), rate_hz, sensor_to_pelvis)
+    t = np.asarray(contact_t, float)
+    index = (t - t0) * rate_hz
+    contacts = InitialContacts(t, np.asarray(left, bool), np.ones(len(t)), index)
+    return stance_phases(sig, contacts, np.full(len(sig.acc), RUNNING), t0)

@@ -130,6 +130,14 @@ def calibration_status(state: str) -> str:
             "moving": "aligned to your movement (no stand)"}.get(state, "not calibrated")
 
 
+def _contact_line(p) -> str:
+    """' · contact 212 ms (L 50 %)' while running (host.gait.stance through the live pipeline), else ''."""
+    if p.contact_ms is None:
+        return ""
+    share = p.contact_left_pct
+    return f" · contact {p.contact_ms:.0f} ms" + (f" (L {share:.0f} %)" if share is not None else "")
+
+
 class LiveWindow(QMainWindow):
     def __init__(self, settings: LiveSettings | None = None, db_path: str | None = None,
                  profile: UserProfile | None = None, record: bool | None = None, parent=None) -> None:
@@ -441,7 +449,7 @@ class LiveWindow(QMainWindow):
         elif p is None or p.cadence_spm is None:
             self.r_cadence.display("–", "steps/min")
         else:
-            self.r_cadence.display(f"{p.cadence_spm:.0f}", "steps/min")
+            self.r_cadence.display(f"{p.cadence_spm:.0f}", "steps/min" + _contact_line(p))
         if p is None or p.moving_s <= 0:
             self.r_anterior.display("0:00", "of moving time")
         else:
