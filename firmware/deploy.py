@@ -82,24 +82,29 @@ def compile_all(out: Path) -> list[tuple[Path, str]]:
     return pairs
 
 
-def stop_app(port: str, timeout: float = 2.0) -> bool:
-    """Ask a running Tiltguard app to exit to the REPL (it disables Ctrl-C while streaming)."""
+def _serial_command(port: str, cmd: int, timeout: float):
+    """Send one command to a running Tiltguard app over the cable; its response frame, or None if none came."""
     try:
         import serial
     except ImportError:
         raise DeployError("pyserial not found: pip install -e '.[device]'") from None
     try:
         with serial.Serial(port, 115200, timeout=0.2) as s:
-            s.write(P.cobs_encode(P.encode_command(1, 0, P.C_EXIT)))
+            s.write(P.cobs_encode(P.encode_command(1, 0, cmd)))
             d = P.SerialDeframer()
             end = time.time() + timeout
             while time.time() < end:
                 for f in d.feed(s.read(256)):
-                    if f.type == P.T_RESPONSE and f.cmd == P.C_EXIT:
-                        return True
+                    if f.type == P.T_RESPONSE and f.cmd == cmd:
+                        return f
     except serial.SerialException as e:
         raise DeployError(f"cannot open {port}: {e}") from None
-    return False  # no app running (already at the REPL): fine
+    return None
+
+
+def stop_app(port: str, timeout: float = 2.0) -> bool:
+    """Ask a running Tiltguard app to exit to the REPL (it disables Ctrl-C while streaming)."""
+    return _serial_command(port, P.C_EXIT, timeout) is not None  # None: no app running (at the REPL): fine
 
 
 def flash(port: str) -> None:
@@ -201,24 +206,12 @@ def hello_status(f) -> dict:
 
 def forget_usb(port: str, timeout: float = 3.0) -> str:
     """C_FORGET over the cable (a USB host counts as the owner)."""
-    try:
-        import serial
-    except ImportError:
-        raise DeployError("pyserial not found: pip install -e '.[device]'") from None
-    try:
-        with serial.Serial(port, 115200, timeout=0.2) as s:
-            s.write(P.cobs_encode(P.encode_command(1, 0, P.C_FORGET)))
-            d = P.SerialDeframer()
-            end = time.time() + timeout
-            while time.time() < end:
-                for f in d.feed(s.read(256)):
-                    if f.type == P.T_RESPONSE and f.cmd == P.C_FORGET:
-                        if f.status != P.S_OK:
-                            raise DeployError(f"the pod on {port} refused to forget (status {f.status})")
-                        return f"the pod on {port} forgot its owners; pair again in its pairing window"
-    except serial.SerialException as e:
-        raise DeployError(f"cannot open {port}: {e}") from None
-    raise DeployError(f"no answer from a Tiltguard app on {port} within {timeout:.0f} s (app not running?)")
+    f = _serial_command(port, P.C_FORGET, timeout)
+    if f is None:
+        raise DeployError(f"no answer from a Tiltguard app on {port} within {timeout:.0f} s (app not running?)")
+    if f.status != P.S_OK:
+        raise DeployError(f"the pod on {port} refused to forget (status {f.status})")
+    return f"the pod on {port} forgot its owners; pair again in its pairing window"
 
 
 def main(argv=None, ble_owner=None) -> int:

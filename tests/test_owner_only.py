@@ -325,3 +325,30 @@ def test_device_info_shows_the_owner_and_what_the_settings_fell_back_from():
     r = info(os.ttyname(slave), timeout=5)
     assert r["owner"] == "bonded owner, pairing window open"
     assert r["notice"] == "config (1 fixed): rate_hz: 'fast' is not a number?[2J"
+
+
+@pytest.mark.parametrize("status", [P.S_OK, P.S_NOT_BONDED, None], ids=["forgot", "refused", "no app"])
+def test_device_forget_over_the_cable_says_what_the_pod_answered(status):
+    pytest.importorskip("serial", reason="pyserial not installed (comes with the 'device' extra)")
+    import os
+    import pty
+    import threading
+
+    from tiltguard.firmware.deploy import DeployError, forget_usb
+
+    master, slave = pty.openpty()
+
+    def device():
+        d = P.SerialDeframer()
+        while True:
+            if any(f.type == P.T_COMMAND and f.cmd == P.C_FORGET for f in d.feed(os.read(master, 256))):
+                if status is not None:
+                    os.write(master, bytes(P.cobs_encode(P.encode_response(1, 0, P.C_FORGET, status))))
+                return
+
+    threading.Thread(target=device, daemon=True).start()
+    if status == P.S_OK:
+        assert "forgot its owners" in forget_usb(os.ttyname(slave), timeout=3)
+    else:
+        with pytest.raises(DeployError, match="refused to forget" if status is not None else "no answer"):
+            forget_usb(os.ttyname(slave), timeout=1.5)
