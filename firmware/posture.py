@@ -1,4 +1,5 @@
-"""The wearer's posture on the device: capture and store the standing neutral, run the sustained-tilt cue.
+"""The wearer's posture on the device: capture and store the standing neutral, then the forward axis from a
+held hip hinge, and run the sustained-tilt cue.
 
 The maths is in firmware/cue.py; this part feeds it once per FIFO block (sampling's `after_block`), turns
 its results into events and buzz patterns, and keeps the neutral and the cue settings in the config.
@@ -7,6 +8,8 @@ from tiltguard.firmware import protocol as P
 from tiltguard.firmware.cue import Neutral, TiltCue
 
 NEUTRAL_S = 1.0  # seconds of the fused up-vector averaged into the neutral
+# stored (long), then two quick taps: now hinge forward from the hips and hold (firmware/hinge.py)
+BUZZ_NEUTRAL_NOW_HINGE = (800, 300, 60, 120, 60)
 
 
 class Posture:
@@ -18,6 +21,7 @@ class Posture:
         self.cue = TiltCue()
         self.apply_cue_cfg()
         self._neutral_acc = None  # [sum x, sum y, sum z, samples] while a capture runs
+        self._hinge = None  # a HingeWait (firmware/hinge.py) while waiting for one after the neutral
 
     def load_neutral(self):
         cfg = self.core.cfg
@@ -48,6 +52,10 @@ class Posture:
             if na[3] * dt >= NEUTRAL_S:
                 self._neutral_acc = None
                 self._store_neutral((na[0], na[1], na[2]))
+        if self._hinge is not None:
+            result = self._hinge.step(up, n * dt)
+            if result is not None:
+                self._hinge_done(result)
         if self.neutral is not None:
             tilt = self.neutral.tilt_deg(up)
             r = self.cue.update(tilt, n * dt)
@@ -66,4 +74,27 @@ class Posture:
         self.cue.above_s = 0.0
         self.core.save_cfg()
         self.core.event(P.E_NEUTRAL, 1, 0)
+        self.buzzer.play(BUZZ_NEUTRAL_NOW_HINGE)
+        # loaded for the wait only, dropped after (an ESP32 without PSRAM has ~110 kB of heap for everything)
+        from tiltguard.firmware.hinge import HingeWait
+
+        self._hinge = HingeWait(self.neutral.up)
+
+    def _hinge_done(self, result):
+        import sys
+
+        import tiltguard.firmware as pkg
+
+        self._hinge = None
+        sys.modules.pop("tiltguard.firmware.hinge", None)
+        if hasattr(pkg, "hinge"):
+            delattr(pkg, "hinge")
+        if result is False:  # no hinge in time: the configured forward axis stays
+            self.core.event(P.E_HINGE, 0, 0)
+            return
+        left, angle = result
+        self.core.cfg["left_axis"] = list(left)
+        self.load_neutral()
+        self.core.save_cfg()
+        self.core.event(P.E_HINGE, 1, int(angle * 100))
         self.buzzer.play((800,))

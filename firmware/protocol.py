@@ -55,6 +55,7 @@ E_LOG = 6  # arg 1 logging to flash started / 0 stopped, value log id
 E_NEUTRAL = 7  # arg 1 neutral stored, value tilt of the sensor at neutral, centidegrees
 E_STREAM = 8  # arg 1 started / 0 stopped
 E_ERROR = 9  # value: error code (ERR_*)
+E_HINGE = 10  # arg 1 forward axis set from a held hip hinge / 0 no hinge in time, value hinge angle, centidegrees
 
 ERR_SENSOR = 1
 ERR_LOG_FULL = 2

@@ -322,6 +322,7 @@ def run(spec):
         "mem_free": gc.mem_free(),
         "mem_alloc": gc.mem_alloc(),
         "neutral": dev.cfg.get("neutral_up"),
+        "left_axis": dev.cfg.get("left_axis"),
         "gaps_left": host.gaps(),
         "cadence": link.cadence,
         "capacity": dev.power.hello_fields(),

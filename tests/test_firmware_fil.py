@@ -157,3 +157,30 @@ def test_rsc_cadence_follows_the_simulated_run(fil_run, easy_run):
     published = np.array(summary["cadence"])
     assert np.median(published[published > 140]) == pytest.approx(np.median(running), abs=4)
     assert (published > 140).sum() >= 10  # seconds of running reported as running
+
+
+@pytest.mark.parametrize("mount", [dict(pitch_deg=-15.0), dict(pitch_deg=-15.0, roll_deg=180.0)],
+                         ids=["as documented", "upside down"])
+def test_the_pod_takes_forward_from_a_held_hinge_after_the_neutral(tmp_path, mount):
+    """The button flow without a host: long press standing (neutral), two buzzes, hinge forward and hold; the
+    pod's forward (left) axis is then the wearer's, whatever way round it is clipped (issue 19)."""
+    from tiltguard.host.simulator import Mount, Scenario, Segment
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
+
+    sc = Scenario("hinge-on-the-pod", "stand, hinge, stand", (Segment("stand", 10.0), Segment("bend", 5.0),
+                                                              Segment("stand", 8.0)), mount=Mount(**mount),
+                  stationary=True)
+    rec, truth = simulate(sc, rate_hz=200, seed=1)
+    path = write_source(tmp_path / "hinge.f32", rec.acc, rec.gyr)
+    summary = run_sim({"seconds": 22, "chip": "icm42688", "data": str(path), "odr_error": 0.0,
+                       "script": [{"t": 0, "do": "connect"}, {"t": 2.0, "do": "button", "ms": 2000}]},
+                      tmp_path / "run")
+    rx = Received((tmp_path / "run" / "received.bin").read_bytes())
+    hinge = rx.events(P.E_HINGE)
+    assert [e.arg for e in hinge] == [1] and 15 < hinge[0].value / 100 < 100
+    assert [ms for ms, _ in summary["buzz"]][:1] and summary["buzz"][0][1] == 800  # neutral, then the prompt
+    true_left = sensor_to_pelvis_matrix(truth)[0][1]  # the pelvis' left axis in sensor axes
+    up = np.array(summary["neutral"])
+    left = np.array(summary["left_axis"])
+    left_level = true_left - (true_left @ up) * up
+    assert np.degrees(np.arccos(left @ left_level / np.linalg.norm(left_level))) < 5.0
