@@ -81,12 +81,11 @@ class LiveCalibration:
         self._since_check = 0
         self._braking_next = 0  # sample count at which the foot strikes may be asked again
         self._hinge_refused = False  # a sit-down was refused (said once; waiting for a hinge or the strides)
-        self._watch: list[tuple[np.ndarray, np.ndarray]] = []  # after the calibration: the steps of the window
-        self._watch_n = 0
         self._against = 0  # windows in a row whose steps decided against the current forward axis
-        self._recent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (acc, gyr, quat) of the last 40 s
-        self._recent_n = 0
+        # after the calibration: (acc, gyr, quat) of the last RECLIP_WINDOW_S, which both watches read
+        self._recent: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._since_reclip_check = 0
+        self._since_direction_check = 0
         self._gait_up: np.ndarray | None = None  # the vertical in sensor axes while moving, with this mounting
         self._seen_stand_end_t: float | None = None  # stream time of the last stand already compared
 
@@ -99,8 +98,8 @@ class LiveCalibration:
 
     def _clear(self) -> None:
         self._acc, self._gyr, self._quat, self._n, self._since_check = [], [], [], 0, 0
-        self._watch, self._watch_n, self._against = [], 0, 0
-        self._recent, self._recent_n, self._since_reclip_check = [], 0, 0
+        self._against = 0
+        self._recent, self._since_reclip_check, self._since_direction_check = [], 0, 0
         self._braking_next = 0
         self._hinge_refused = False
 
@@ -118,7 +117,10 @@ class LiveCalibration:
     # ------------------------------------------------------------------ samples
     def feed(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float) -> list[CalibrationEvent]:
         if self.state == "done":
-            return self._watch_mounting(acc, gyr, quat, t_now) or self._watch_direction(acc, gyr, t_now)
+            self._recent.append((acc, gyr, quat))
+            self._since_reclip_check += len(acc)
+            self._since_direction_check += len(acc)
+            return self._watch_mounting(t_now) or self._watch_direction(t_now)
         if self.state not in ("stand", "forward", "refine"):
             return []
         self._acc.append(acc)
@@ -133,8 +135,14 @@ class LiveCalibration:
         self._since_check = 0
         return self._refine(t_now) if self.state == "refine" else self._forward(t_now)
 
-    def _watch_mounting(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float
-                        ) -> list[CalibrationEvent]:
+    def _recent_samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(acc, gyr, quat) of the last RECLIP_WINDOW_S, joined (and kept joined)."""
+        keep = int(RECLIP_WINDOW_S * self.rate_hz)
+        acc, gyr, quat = (np.concatenate(x)[-keep:] for x in zip(*self._recent))
+        self._recent = [(acc, gyr, quat)]
+        return acc, gyr, quat
+
+    def _watch_mounting(self, t_now: float) -> list[CalibrationEvent]:
         """Notice a pod clipped back on differently at a stop, as the post-session analysis does
         (calibration.reclip: gravity in the sensor's axes moves by more than RECLIP_DEG). Both the stop's last
         still stand (against the neutral) and the moving vertical after it (against this mounting's, once
@@ -142,19 +150,13 @@ class LiveCalibration:
         angle and a hill changes the moving posture, neither is a re-clip. Then the stand is the new neutral and
         the bout gives the forward axis, with the same rules as the calibration."""
         al = self.alignment
+        rate = self.rate_hz
         if al is None or self.up is None or al.forward_source == "pedalling":
             return []
-        self._recent.append((acc, gyr, quat))
-        self._recent_n += len(acc)
-        self._since_reclip_check += len(acc)
-        rate = self.rate_hz
         if self._since_reclip_check < RECLIP_CHECK_S * rate:
             return []
         self._since_reclip_check = 0
-        acc_r, gyr_r, quat_r = (np.concatenate(x) for x in zip(*self._recent))
-        keep = int(RECLIP_WINDOW_S * rate)
-        acc_r, gyr_r, quat_r = acc_r[-keep:], gyr_r[-keep:], quat_r[-keep:]
-        self._recent, self._recent_n = [(acc_r, gyr_r, quat_r)], len(acc_r)
+        acc_r, gyr_r, quat_r = self._recent_samples()
         t0 = t_now - (len(acc_r) - 1) / rate
         stands = still_stands(still_mask(acc_r, gyr_r, rate), rate)
         after = stands[-1][1] if stands else 0
@@ -200,19 +202,19 @@ class LiveCalibration:
                                  "the neutral is taken again from that stand, forward from the steps since.", t_now,
                                  self.alignment)]
 
-    def _watch_direction(self, acc: np.ndarray, gyr: np.ndarray, t_now: float) -> list[CalibrationEvent]:
+    def _watch_direction(self, t_now: float) -> list[CalibrationEvent]:
         """Ask the steps of every WATCH_S window which way is forward, with the same rules as the calibration;
         turn the axis round after WATCH_AGREEING_WINDOWS windows in a row against it. A hip hinge is the wearer
         showing the way, so an alignment it signed is not second-guessed (a new stand and hinge re-calibrate)."""
         al = self.alignment
         if self.step_sign is None or al is None or "hinge" in al.forward_source or al.forward_source == "pedalling":
+            self._since_direction_check = 0  # a window starts once there is something to watch
             return []
-        self._watch.append((acc, gyr))
-        self._watch_n += len(acc)
-        if self._watch_n < WATCH_S * self.rate_hz:
+        window = self._since_direction_check  # WATCH_S < RECLIP_WINDOW_S: the window is in the recent samples
+        if window < WATCH_S * self.rate_hz:
             return []
-        acc_w, gyr_w = (np.concatenate(x) for x in zip(*self._watch))
-        self._watch, self._watch_n = [], 0
+        self._since_direction_check = 0
+        acc_w, gyr_w, _ = (x[-window:] for x in self._recent_samples())
         try:
             a, b = first_bout(acc_w, self.rate_hz)
         except CalibrationRejected:

@@ -1,18 +1,14 @@
 """Shared fixtures. Data-set fixtures skip (with the reason) where ../shared/data is absent."""
 import os
-import sys
 import tempfile
-import types
-from pathlib import Path
 
 import pytest
+from tiltguard_eval import repo_tests
 from tiltguard_eval.datasets import DatasetMissing, dataset_dir
 
-# `tests` is this folder (tests import `tests.mpy_helpers`, ...). It has no __init__.py, so a regular package of
-# that name installed by a dependency (garmin-fit-sdk ships one) would win the import: bind the name here first.
-_here = types.ModuleType("tests")
-_here.__path__ = [str(Path(__file__).resolve().parent)]
-sys.modules["tests"] = _here
+# `tests` is this folder (tests import `tests.mpy_helpers`, ...): bound before any test module imports it, since
+# a dependency's own top-level `tests` package (garmin-fit-sdk ships one) would win the import
+repo_tests.bind()
 
 # Nothing a test runs (the live view's calibration lookup, a CLI without --db) may touch the user's own store.
 os.environ.pop("TILTGUARD_DB", None)

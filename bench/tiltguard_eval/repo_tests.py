@@ -1,7 +1,7 @@
 """The repository's test helpers (tests/mpy_helpers.py: the MicroPython unix port; tests/bumble_*.py: virtual BLE)
-as `tests.*` for the benches. tests/ is a plain folder, so an installed distribution shipping its own top-level
-`tests` package (garmin-fit-sdk does) would win the import: bind the name to the folder first (tests/conftest.py
-does the same for pytest)."""
+as `tests.*`, for the benches and for pytest (tests/conftest.py). tests/ is a plain folder, so an installed
+distribution shipping its own top-level `tests` package (garmin-fit-sdk does) would win the import: bind the
+name to the folder first."""
 from __future__ import annotations
 
 import importlib
