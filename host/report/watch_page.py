@@ -12,7 +12,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 from tiltguard.host.watch.align import WatchAlignment
-from tiltguard.host.watch.merge import GRADE_BAND, StrideTable, format_pace, stride_table
+from tiltguard.host.watch.merge import GRADE_BAND, StridesWithWatch, format_pace, stride_table
 from tiltguard.host.watch.stream import WatchStream
 from tiltguard.host.watch.summary import watch_summary
 
@@ -53,12 +53,12 @@ def _lap_entry(k: int, lap: dict, start_watch: float) -> dict:
             "pace": format_pace(dur / (d / 1000)) if d else None, "trigger": lap.get("trigger")}
 
 
-def _level(s: StrideTable, main: str) -> np.ndarray:
+def _level(s: StridesWithWatch, main: str) -> np.ndarray:
     return (s.activity == main) & np.isfinite(s.speed_mps) & (s.speed_mps > 0.5) & np.isfinite(s.tilt_deg) & \
         (~np.isfinite(s.grade) | (np.abs(s.grade) <= GRADE_BAND))
 
 
-def pace_figure(s: StrideTable, summary: dict, main: str, threshold_deg: float) -> FigureOut | None:
+def pace_figure(s: StridesWithWatch, summary: dict, main: str, threshold_deg: float) -> FigureOut | None:
     m = _level(s, main)
     if m.sum() < 20:
         return None
@@ -92,7 +92,7 @@ def pace_figure(s: StrideTable, summary: dict, main: str, threshold_deg: float) 
                    "median per 0.15-m/s speed band.", fig)
 
 
-def grade_figure(s: StrideTable, summary: dict, main: str, threshold_deg: float) -> FigureOut | None:
+def grade_figure(s: StridesWithWatch, summary: dict, main: str, threshold_deg: float) -> FigureOut | None:
     m = (s.activity == main) & np.isfinite(s.grade) & np.isfinite(s.tilt_deg)
     if m.sum() < 20:
         return None
@@ -118,7 +118,7 @@ def grade_figure(s: StrideTable, summary: dict, main: str, threshold_deg: float)
                    "Diamonds: the median of each band (uphill > 2 %, level, downhill < −2 %).", fig)
 
 
-def route_figure(s: StrideTable, threshold_deg: float) -> FigureOut | None:
+def route_figure(s: StridesWithWatch, threshold_deg: float) -> FigureOut | None:
     ok = np.isfinite(s.lat_deg) & np.isfinite(s.lon_deg) & np.isfinite(s.tilt_deg)
     if ok.sum() < 10:
         return None

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from garmin_fit_sdk import Encoder, Profile
 
-from .merge import StrideTable, watch_at
+from .merge import StridesWithWatch, watch_at
 from .stream import WatchStream
 
 MESG = Profile["mesg_num"]
@@ -64,7 +64,7 @@ def per_second(t: np.ndarray, x: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         return np.where(n > 0, s / n, np.nan)
 
 
-def stride_value(strides: StrideTable, column: np.ndarray, t: np.ndarray) -> np.ndarray:
+def stride_value(strides: StridesWithWatch, column: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The value of the stride that contains each session time t (NaN between strides)."""
     j = np.searchsorted(strides.t_start, t, side="right") - 1
     ok = (j >= 0) & (t <= strides.t_end[np.clip(j, 0, None)])
@@ -73,7 +73,7 @@ def stride_value(strides: StrideTable, column: np.ndarray, t: np.ndarray) -> np.
     return out
 
 
-def seconds_table(analysis, strides: StrideTable, session_start_unix: float, watch: WatchStream | None = None,
+def seconds_table(analysis, strides: StridesWithWatch, session_start_unix: float, watch: WatchStream | None = None,
                   offset_s: float = 0.0) -> dict[str, np.ndarray]:
     """One row a second of the session: the pod's values and (merged) the watch's, on the export clock."""
     t0 = float(analysis.rec.t[0])

@@ -30,7 +30,7 @@ MATCH_PACE_S_PER_KM = 10.0  # pace-matched comparisons: strides within this of t
 
 
 @dataclass
-class StrideTable:
+class StridesWithWatch:
     """One row per pod stride (walking/running) or riding window, with the watch's values (NaN: none)."""
 
     t_start: np.ndarray  # session s
@@ -78,7 +78,7 @@ def watch_at(watch: WatchStream, channel: np.ndarray | None, t_watch: np.ndarray
     return out
 
 
-def stride_table(analysis, watch: WatchStream, offset_s: float, session_start_unix: float) -> StrideTable:
+def stride_table(analysis, watch: WatchStream, offset_s: float, session_start_unix: float) -> StridesWithWatch:
     """The pod's cycles (host.analysis.SessionAnalysis.cycles) with the watch's values at each one."""
     c = analysis.cycles
     t0 = float(analysis.rec.t[0])
@@ -92,7 +92,7 @@ def stride_table(analysis, watch: WatchStream, offset_s: float, session_start_un
         cadence = np.where(gait, 120.0 / dur, np.nan)
     if not gait.all():  # riding windows: the watch's own crank cadence
         cadence = np.where(gait, cadence, watch_at(watch, watch.cadence, mid_watch))
-    return StrideTable(
+    return StridesWithWatch(
         ts, te, np.asarray(c.activity), np.degrees(c.tilt), np.degrees(c.drop_left), np.degrees(c.drop_right),
         np.degrees(c.rot_range), cadence, watch_at(watch, watch.speed_mps, mid_watch),
         watch_at(watch, grade, mid_watch), watch_at(watch, watch.heart_rate_bpm, mid_watch),
@@ -114,21 +114,21 @@ class Band:
         return {k: (round(float(v), 3) if isinstance(v, (float, np.floating)) else v) for k, v in self.__dict__.items()}
 
 
-def _band(label: str, s: StrideTable, m: np.ndarray) -> Band:
+def _band(label: str, s: StridesWithWatch, m: np.ndarray) -> Band:
     drop = 0.5 * (s.drop_left_deg[m] + s.drop_right_deg[m])
     return Band(label, int(m.sum()), float(np.nanmedian(s.speed_mps[m])), float(np.nanmedian(s.tilt_deg[m])),
                 float(np.nanmedian(drop)) if np.isfinite(drop).any() else float("nan"),
                 float(np.nanmedian(s.cadence[m])), float(100 * np.nanmedian(s.grade[m])))
 
 
-def grade_bands(s: StrideTable, activity: str) -> dict[str, Band]:
+def grade_bands(s: StridesWithWatch, activity: str) -> dict[str, Band]:
     base = (s.activity == activity) & np.isfinite(s.grade) & np.isfinite(s.tilt_deg)
     masks = {"uphill": base & (s.grade > GRADE_BAND), "level": base & (np.abs(s.grade) <= GRADE_BAND),
              "downhill": base & (s.grade < -GRADE_BAND)}
     return {k: _band(k, s, m) for k, m in masks.items() if m.sum() >= MIN_BAND_STRIDES}
 
 
-def pace_bands(s: StrideTable, activity: str) -> list[Band]:
+def pace_bands(s: StridesWithWatch, activity: str) -> list[Band]:
     level = ((s.activity == activity) & np.isfinite(s.speed_mps) & (s.speed_mps > 0.5) & np.isfinite(s.tilt_deg)
              & (~np.isfinite(s.grade) | (np.abs(s.grade) <= GRADE_BAND)))
     if not level.any():
@@ -160,7 +160,7 @@ def pace_threshold(bands: list[Band], threshold_deg: float) -> float | None:
     return float(v[a] + (threshold_deg - tilt[a]) * (v[b] - v[a]) / (tilt[b] - tilt[a]))
 
 
-def tilt_at_pace(s: StrideTable, activity: str, pace_s_per_km: float) -> tuple[float, int]:
+def tilt_at_pace(s: StridesWithWatch, activity: str, pace_s_per_km: float) -> tuple[float, int]:
     """Median tilt of the level strides within MATCH_PACE_S_PER_KM of a pace, and how many there were."""
     p = s.pace_s_per_km
     m = ((s.activity == activity) & (np.abs(p - pace_s_per_km) <= MATCH_PACE_S_PER_KM) & np.isfinite(s.tilt_deg)

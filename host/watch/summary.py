@@ -5,13 +5,13 @@ import numpy as np
 
 from .advice import watch_advice
 from .align import WatchAlignment
-from .merge import StrideTable, format_pace, grade_bands, pace_bands, pace_threshold, tilt_at_pace
+from .merge import StridesWithWatch, format_pace, grade_bands, pace_bands, pace_threshold, tilt_at_pace
 from .stream import WatchStream
 
 MATCH_PACES_S_PER_KM = (330.0, 300.0, 270.0, 240.0)  # 5:30, 5:00, 4:30, 4:00 /km: pace-matched history
 
 
-def watch_summary(watch: WatchStream, alignment: WatchAlignment, strides: StrideTable, activity: str,
+def watch_summary(watch: WatchStream, alignment: WatchAlignment, strides: StridesWithWatch, activity: str,
                   threshold_deg: float) -> dict:
     grades = grade_bands(strides, activity)
     paces = pace_bands(strides, activity) if activity in ("running", "walking") else []

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 
-from .merge import StrideTable
+from .merge import StridesWithWatch
 
 STRIDE_COLUMNS = ("t_start", "t_end", "activity", "tilt_deg", "drop_left_deg", "drop_right_deg", "rotation_deg",
                   "cadence", "speed_mps", "pace_s_per_km", "grade", "heart_rate_bpm", "distance_m", "lat_deg",
@@ -17,7 +17,7 @@ STRIDE_COLUMNS = ("t_start", "t_end", "activity", "tilt_deg", "drop_left_deg", "
 HEADERS = {"t_start": "t_start_s", "t_end": "t_end_s", "grade": "grade_pct"}
 
 
-def write_stride_table(path: str | os.PathLike, strides: StrideTable) -> int:
+def write_stride_table(path: str | os.PathLike, strides: StridesWithWatch) -> int:
     cols = strides.columns()
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
