@@ -70,6 +70,7 @@ from tiltguard.host.analysis import analyse_recording  # noqa: E402
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
 from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, direction_from_steps  # noqa: E402
+from tiltguard.host.gait.stance import contact_balance_pct  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
 from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
@@ -443,9 +444,8 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
                contact_time_median_abs_err_ms=1000 * float(np.median(np.abs(ct_err))) if ct_err else NAN,
                contact_time_median_err_ms=1000 * float(np.median(ct_err)) if ct_err else NAN)
     if all(mine.values()) and all(true.values()):
-        def share(d):
-            return 100 * np.mean(d[True]) / (np.mean(d[True]) + np.mean(d[False]))
-        row["contact_balance_error_pp"] = float(share(mine) - share(true))
+        row["contact_balance_error_pp"] = (contact_balance_pct(mine[True], mine[False])
+                                           - contact_balance_pct(true[True], true[False]))
         tally.stance["balance"].append(row["contact_balance_error_pp"])
 
 

@@ -24,6 +24,7 @@ from tiltguard.host.gait.contacts import InitialContacts
 from tiltguard.host.gait.cycles import CycleTable
 from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.events import detect_gait_events
+from tiltguard.host.gait.stance import contact_balance_pct
 from tiltguard.host.gait.session import GaitSession, analyse_strides
 from tiltguard.host.orientation import estimate_orientation
 from tiltguard.host.pelvis.angles import PelvicAngles, pelvic_angles
@@ -131,9 +132,9 @@ def stance_summary(strides, activity: str, direction_known: bool) -> dict:
     out = {"contact_time_ms": round(1000 * float(np.nanmedian(both)), 1),
            "flight_time_ms": round(1000 * float(np.nanmedian(np.r_[st.flight_left_s, st.flight_right_s])), 1)}
     if direction_known:
-        if np.isfinite(left).any() and np.isfinite(right).any():
-            share = np.nanmean(left) / (np.nanmean(left) + np.nanmean(right))
-            out["contact_time_balance_pct"] = round(100 * float(share), 2)  # left foot's share; 50 = even
+        share = contact_balance_pct(left, right)
+        if share is not None:
+            out["contact_time_balance_pct"] = round(share, 2)  # left foot's share; 50 = even
         braking = np.r_[st.braking_left_mps2, st.braking_right_mps2]
         if np.isfinite(braking).any():
             out["braking_mps2"] = round(float(np.nanmedian(braking)), 2)
@@ -151,16 +152,16 @@ def session_summary(a: SessionAnalysis) -> dict:
                  "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from,
                  # which way is forward: the decision, every cue with its sign and strength, the reason
                  "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None}
-    out["not_assessed"] = {}
+    not_assessed = {}
     if not a.alignment.has_neutral:
-        out["not_assessed"]["tilt vs neutral, sustained anterior tilt"] = \
+        not_assessed["tilt vs neutral, sustained anterior tilt"] = \
             "no 5-s still stand at the start: angles are relative to the first bout's posture"
     known = a.alignment.direction_known
     if not known:
         out["direction_unknown"] = a.alignment.withheld
-        out["not_assessed"][WITHHELD_WITHOUT_DIRECTION] = "direction unknown: " + a.alignment.withheld
-    if not out["not_assessed"]:
-        del out["not_assessed"]
+        not_assessed[WITHHELD_WITHOUT_DIRECTION] = "direction unknown: " + a.alignment.withheld
+    if not_assessed:
+        out["not_assessed"] = not_assessed
     for activity in ("running", "walking", "riding"):
         m = codes == ACTIVITIES.index(activity)
         if m.sum() < 30 * rate:

@@ -30,7 +30,7 @@ from tiltguard.host.gait.activity import segment_activity
 from tiltguard.host.gait.cycles import RIDE_WINDOW_S
 from tiltguard.host.gait.direction import direction_from_steps
 from tiltguard.host.gait.riding import CRANK_BAND_HZ, cadence_rpm
-from tiltguard.host.gait.stance import stance_of_running_steps
+from tiltguard.host.gait.stance import contact_balance_pct, stance_of_running_steps
 from tiltguard.host.gait.streaming import WINDOW_S as STEP_WINDOW_S
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
 from tiltguard.host.gait.stride_stream import (
@@ -255,17 +255,14 @@ class LivePipeline:
 
     @property
     def contact_ms(self) -> float | None:
-        """Median ground contact time of the recent running steps, ms (None while not running)."""
+        """Median ground contact time of the last running steps, ms (None before the first)."""
         return 1000 * float(np.median([ct for _, ct in self._contact_s])) if self._contact_s else None
 
     @property
     def contact_left_pct(self) -> float | None:
         """The left foot's share of the recent ground contact time, % (50 = even)."""
-        left = [ct for is_left, ct in self._contact_s if is_left]
-        right = [ct for is_left, ct in self._contact_s if not is_left]
-        if not left or not right:
-            return None
-        return 100 * float(np.mean(left) / (np.mean(left) + np.mean(right)))
+        return contact_balance_pct([ct for is_left, ct in self._contact_s if is_left],
+                                   [ct for is_left, ct in self._contact_s if not is_left])
 
     def _pedal(self, up: LiveUpdate) -> None:
         """Pedal cadence of the last RIDE_WINDOW_S, if it was (nearly) all seated pedalling: the crank phase of

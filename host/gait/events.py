@@ -1,7 +1,8 @@
 """The gait events of a whole session: level signals, stepping rhythm, activity and initial contacts.
 
 The level signals and the stepping rhythm are computed once and shared by activity segmentation, the
-contact detector and the stance phases (toe-off, contact and flight time, braking) that follow each contact. Needs no pelvic angles; the strides stage (host.gait.session) builds on these events.
+contact detector and the stance phases (toe-off, contact and flight time, braking) that follow each contact.
+Needs no pelvic angles; the strides stage (host.gait.session) builds on these events.
 """
 from __future__ import annotations
 

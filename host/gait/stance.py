@@ -58,6 +58,16 @@ class StancePhases:
         return len(self.toe_off_t)
 
 
+def contact_balance_pct(left_s, right_s) -> float | None:
+    """The left foot's share of the ground contact time, % (50 = even), from the two feet's contact times (s;
+    NaN ignored); None without both feet."""
+    left, right = np.asarray(left_s, float), np.asarray(right_s, float)
+    if not (np.isfinite(left).any() and np.isfinite(right).any()):
+        return None
+    mean_left, mean_right = np.nanmean(left), np.nanmean(right)
+    return float(100 * mean_left / (mean_left + mean_right))
+
+
 def stance_phases(sig: LevelSignals, contacts: InitialContacts, activity_codes: np.ndarray, t0: float = 0.0
                   ) -> StancePhases:
     """Toe-off, contact time, flight time and braking of every running step (contact to the next contact)."""

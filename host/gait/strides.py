@@ -50,12 +50,12 @@ class StrideTable:
     vertical_right_step: np.ndarray
     # the stance of each foot (host.gait.stance; NaN where not measured, e.g. walking): ground contact time,
     # the flight after it, and the braking (peak fore-aft deceleration, contact to mid-stance, m/s²)
-    contact_left_s: np.ndarray = None
-    contact_right_s: np.ndarray = None
-    flight_left_s: np.ndarray = None
-    flight_right_s: np.ndarray = None
-    braking_left_mps2: np.ndarray = None
-    braking_right_mps2: np.ndarray = None
+    contact_left_s: np.ndarray
+    contact_right_s: np.ndarray
+    flight_left_s: np.ndarray
+    flight_right_s: np.ndarray
+    braking_left_mps2: np.ndarray
+    braking_right_mps2: np.ndarray
     start_index: np.ndarray = field(repr=False, default=None)  # fractional sample positions (for curves)
     end_index: np.ndarray = field(repr=False, default=None)
 
@@ -64,8 +64,6 @@ class StrideTable:
 
     def select(self, keep: np.ndarray) -> "StrideTable":
         def pick(v):
-            if v is None:
-                return None
             if isinstance(v, dict):
                 return {k: pick(x) for k, x in v.items()}
             return v[keep]
@@ -166,6 +164,7 @@ def stride_metrics(t: np.ndarray, tilt: np.ndarray, obliquity: np.ndarray, rotat
         v_left, v_right = osc[: len(k)], osc[len(k):]
     else:
         v_left = v_right = np.full(len(k), np.nan)
+
     def per_foot(values):  # the left stance starts the stride, the right one is its middle contact
         if values is None:
             return np.full(len(k), np.nan), np.full(len(k), np.nan)
