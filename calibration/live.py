@@ -49,10 +49,15 @@ BRAKING_RETRY_S = 5.0  # on a treadmill the foot strikes decide the direction: l
 @dataclass
 class CalibrationEvent:
     kind: str  # 'stand_ok', 'stand_rejected', 'forward_ok', 'forward_rejected', 'hinge_rejected' (still
-    # waiting), 'forward_refined' (after a hinge, the strides' axis), 'moving_ok' (no stand)
+    # waiting), 'forward_refined' (after a hinge, the strides' axis), 'moving_ok' (no stand: the first
+    # seconds of steps, then again the bout's first minute)
     message: str
     t: float  # stream time
     alignment: Alignment | None = None
+    # the gyro's bias (rad/s, sensor axes): the mean angular rate of a still stand. The live orientation filter
+    # takes it at once: its own estimate can take a minute to converge, and a bias of 1°/s about the tilt axis
+    # holds the inclination ~3° off through its 3-s accelerometer correction (virtual runners, bench/running.py)
+    gyro_bias: np.ndarray | None = None
 
 
 def _degrees_between(u: np.ndarray, v: np.ndarray) -> float:
@@ -116,7 +121,7 @@ class LiveCalibration:
 
     # ------------------------------------------------------------------ samples
     def feed(self, acc: np.ndarray, gyr: np.ndarray, quat: np.ndarray, t_now: float) -> list[CalibrationEvent]:
-        if self.state == "done":
+        if self.state in ("done", "moving"):  # moving: aligned without a stand (calibration.moving_posture)
             self._recent.append((acc, gyr, quat))
             self._since_reclip_check += len(acc)
             self._since_direction_check += len(acc)
@@ -200,7 +205,7 @@ class LiveCalibration:
         self.alignment = replace(alignment_from_axes(up, forward, "walking"), direction=decision)
         return [CalibrationEvent("forward_refined", f"The pod moved on the waistband at the stop ({moved:.0f}°): "
                                  "the neutral is taken again from that stand, forward from the steps since.", t_now,
-                                 self.alignment)]
+                                 self.alignment, gyro_bias=gyr_r[s1 - n:s1].mean(axis=0))]
 
     def _watch_direction(self, t_now: float) -> list[CalibrationEvent]:
         """Ask the steps of every WATCH_S window which way is forward, with the same rules as the calibration;
@@ -249,10 +254,11 @@ class LiveCalibration:
             self._clear()
             return [CalibrationEvent("stand_rejected", str(exc), t_now)]
         self.state = "forward"
+        bias = gyr[:n].mean(axis=0)  # still, as stand_vertical checked
         # the hinge is the default step: a wearer showing which way is forward outranks every cue of the strides
         return [CalibrationEvent("stand_ok", "Neutral captured. Now hinge forward from the hips and hold for 2 s: "
                                  "that shows which way you face. (Setting off walking or running also works, "
-                                 "but a treadmill needs many steps to tell.)", t_now)]
+                                 "but a treadmill needs many steps to tell.)", t_now, gyro_bias=bias)]
 
     def _forward(self, t_now: float) -> list[CalibrationEvent]:
         acc, gyr, quat = self._joined()

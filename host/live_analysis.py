@@ -139,16 +139,14 @@ class LivePipeline:
         self.t_now = float(t[-1])
         quat = self.orientation.update(acc, gyr)
         up = LiveUpdate(t, *(np.full(n, np.nan) for _ in range(3)))
-        if self.calibration.state in ("stand", "forward", "refine", "done"):  # done: it watches the direction
-            up.calibration = self.calibration.feed(acc, gyr, quat, self.t_now)
-        elif self._angles is None:
-            moving = self.auto_alignment.feed(acc, gyr, quat)
-            if moving is not None:
-                self.calibration.alignment, self.calibration.state = moving, "moving"
-                up.calibration = [CalibrationEvent(
-                    "moving_ok", "No neutral stand: angles are relative to your posture over the first minute. "
-                    "Press N and stand still for 5 s to see tilt against standing.", self.t_now, moving)]
+        state = self.calibration.state
+        if state in ("stand", "forward", "refine", "done") or (state == "moving" and self.auto_alignment.done):
+            up.calibration = self.calibration.feed(acc, gyr, quat, self.t_now)  # done, moving: direction watch
+        elif self._angles is None or state == "moving":
+            up.calibration = self._align_to_movement(acc, gyr, quat)
         for ev in up.calibration:
+            if ev.gyro_bias is not None:
+                self.orientation.set_gyro_bias(ev.gyro_bias)
             if ev.alignment is not None:
                 up.flags += self._start_angles(ev.alignment, float(t[0]))
         self._raw_ring.append(t, *acc.T, *gyr.T)
@@ -171,6 +169,19 @@ class LivePipeline:
             self._next_ride_t = self.t_now + RIDE_WINDOW_S
             self._ride(up)
         return up
+
+    def _align_to_movement(self, acc, gyr, quat) -> list[CalibrationEvent]:
+        """No stand: the alignment from the first seconds of steps, then again from the bout's first minute."""
+        moving = self.auto_alignment.feed(acc, gyr, quat)
+        if moving is None:
+            return []
+        self.calibration.alignment, self.calibration.state = moving, "moving"
+        if self.auto_alignment.done:
+            message = "Aligned again to your movement over the first minute: a steadier reference."
+        else:
+            message = ("No neutral stand: aligned to your first steps, angles are relative to how you move. "
+                       "Press N and stand still for 5 s to see tilt against standing.")
+        return [CalibrationEvent("moving_ok", message, self.t_now, moving)]
 
     def _start_angles(self, alignment: Alignment, t0: float) -> list[FlagNotice]:
         """Angles, steps and strides from now on with this alignment; the flags that a change between a

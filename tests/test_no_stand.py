@@ -73,8 +73,9 @@ def test_a_recording_that_starts_or_ends_in_motion_keeps_its_inclination(first_s
     assert edge.mean() < 2.0  # the accelerometer bias alone tips it ~1.4°; the old edge rang to 18°
 
 
-def test_live_without_a_stand_aligns_to_the_moving_posture_then_takes_a_stand_when_one_comes():
+def test_live_without_a_stand_aligns_to_the_first_steps_then_the_first_minute_then_takes_a_stand():
     from tiltguard.host.live_analysis import LivePipeline
+    from tiltguard_eval.simulated_gait import sensor_to_pelvis_matrix
 
     rec, truth = simulate("run-turns-stops", minutes=8, seed=3)
     stop = next(s for s in truth.segments if s["kind"] == "stand" and s["start_s"] > 30)
@@ -89,8 +90,13 @@ def test_live_without_a_stand_aligns_to_the_moving_posture_then_takes_a_stand_wh
         tilt.append(u.tilt)
         t.append(u.t)
     kinds = [e.kind for e in events]
-    assert kinds == ["moving_ok", "stand_ok", "forward_ok"], [e.message for e in events]
-    moving, after = events[0], events[2]
+    assert kinds == ["moving_ok", "moving_ok", "stand_ok", "forward_ok"], [e.message for e in events]
+    early, moving, after = events[0], events[1], events[3]
+    # the first steps align the view within seconds, the bout's first minute again (a steadier reference)
+    assert early.t - rec.t[start] < 6.0 and early.alignment.neutral_from == "first bout"
+    forward, up = sensor_to_pelvis_matrix(truth)[0][0], early.alignment.up_sensor
+    forward = forward - (forward @ up) * up  # the heading: its up is the moving posture's, not the standing one
+    assert np.degrees(np.arccos(early.alignment.forward_sensor @ forward / np.linalg.norm(forward))) < 5.0
     assert 59.9 <= moving.t - rec.t[start] < 75 and moving.alignment.neutral_from == "first bout"
     assert after.alignment.has_neutral and p.flags.neutral  # the neutral-relative rules count from here on
     tilt, t = np.concatenate(tilt), np.concatenate(t)

@@ -74,9 +74,9 @@ class StreamingStepDetector:
         """Samples from before the detector started (the stream's recent past, contiguous, starting at `t0`):
         they fill the window, so the first contacts from now on are found with the strides before them in view
         (without, the first ~2 s of contacts after a calibration had their sides wrong: the window held too few
-        steps). Nothing before now is reported."""
+        steps). Nothing before now is reported: the first contact after now is."""
         self._append(np.atleast_2d(np.asarray(acc, float)), np.atleast_2d(np.asarray(gyr, float)))
-        self._last_reported = self.t0 + (self._count - 1) / self.rate_hz
+        self._last_reported = self.t0 + (self._count - 1) / self.rate_hz - MIN_STEP_S
 
     def _append(self, acc: np.ndarray, gyr: np.ndarray) -> None:
         self._acc = np.vstack([self._acc, acc])[-self._window :]

@@ -12,6 +12,9 @@ from .estimate import _as_imu_arrays, vqf_params
 from .travel_stream import TravelStream
 
 
+BIAS_SIGMA_DEG_S = 0.1  # a 5-s stand's mean rate is good to a few hundredths of a °/s; VQF refines from there
+
+
 class OrientationStream:
     def __init__(self, rate_hz: float, gyro_bias: np.ndarray | None = None, travel: bool = False):
         self._travel = TravelStream(rate_hz) if travel else None
@@ -32,6 +35,10 @@ class OrientationStream:
         out = self._filter.updateBatch(gyr, acc)["quat6D"]
         self.samples_seen += len(acc)
         return out
+
+    def set_gyro_bias(self, bias: np.ndarray, sigma_deg_s: float = BIAS_SIGMA_DEG_S) -> None:
+        """Take a measured gyro bias (rad/s, e.g. a still stand's mean rate) as the filter's estimate."""
+        self._filter.setBiasEstimate(np.asarray(bias, float), float(np.radians(sigma_deg_s)))
 
     @property
     def gyro_bias(self) -> np.ndarray:

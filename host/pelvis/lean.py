@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
 from tiltguard.host.orientation import quaternion as Q
+from tiltguard.host.samples import GRAVITY
 from tiltguard.host.signal.windows import centred_mean, window_mean
 
 LEAN_CUTOFF_HZ = 0.3  # turns last seconds; walking strides are ≥ 0.75 Hz
@@ -95,8 +96,10 @@ class CausalTurnLean:
         in against the low-pass."""
         force = Q.rotate(np.atleast_2d(q_earth_sensor), np.atleast_2d(np.asarray(acc, float)))
         heading = np.asarray(heading, float)
-        if self._zi is None:  # no past: start from the first sample's force, as if held
-            self._zi = sosfilt_zi(self._sos)[:, :, None] * force[0][None, None, :]
+        if self._zi is None:  # no past: start from the force of a body that is not turning (gravity, no lean).
+            # Not the first sample's: running, that is anything from 0 (flight) to 3 g with a lateral kick, and
+            # the low-pass would hold it for seconds (obliquity 40-70° off after a live calibration on the run)
+            self._zi = sosfilt_zi(self._sos)[:, :, None] * np.array([0.0, 0.0, GRAVITY])[None, None, :]
         low, self._zi = sosfilt(self._sos, force, axis=0, zi=self._zi)
         x = np.vstack([self._history, force])
         self._history = x[-self._keep:]
