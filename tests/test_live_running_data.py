@@ -102,3 +102,23 @@ def test_the_stand_gives_the_live_filter_its_gyro_bias():
     first = (t > a) & (t < a + 20) & np.isfinite(tilt)  # the first 20 s of running, where a learnt bias was 3° off
     err = np.degrees(tilt[first]) - np.interp(t[first], rec.t, truth.tilt_deg)
     assert abs(err.mean()) < 1.0 and np.sqrt(np.mean(err**2)) < 1.3
+
+
+def test_live_rotation_on_a_treadmill_is_not_the_wander_of_the_heading():
+    """A runner's yaw wanders by a few degrees from stride to stride (vsi_subject04_run2: its stride mean swings
+    3.4° within each stride). Live, the heading is the last stride's mean yaw carried forward at the turn rate
+    between the last two strides; carried forward, a wander read twice as large in the rotation (per-stride
+    range 4.5° off the truth's, median). Only a change of heading the size of a turn is carried forward."""
+    s = load_virtual_session(_folder("virtual") / "vsi_subject04_run2.npz")
+    rec, truth = s.rec, s.truth
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    rotation = []
+    for i in range(0, len(rec.t), BLOCK):
+        rotation.append(p.feed(rec.t[i:i + BLOCK], rec.acc[i:i + BLOCK], rec.gyr[i:i + BLOCK]).rotation)
+    rotation = np.degrees(np.concatenate(rotation))
+    a, b = truth.windows[0]
+    lefts = truth.ic_s[truth.ic_left & (truth.ic_s > a + 10) & (truth.ic_s < b)]
+    idx = np.searchsorted(rec.t, lefts)
+    errors = [abs(np.ptp(rotation[i:j]) - np.ptp(truth.rotation_deg[i:j])) for i, j in zip(idx[:-1], idx[1:])]
+    assert np.all(np.isfinite(errors)) and np.median(errors) < 2.5, np.median(errors)
