@@ -92,6 +92,17 @@ def set_rate(dev, link, f):
         dev.send_hello()
 
 
+def buzz(dev, link, f):
+    """The host's pattern (a drill's rep count): refused with the rule when it breaks it, S_BUSY while the
+    host's last pattern still plays."""
+    n = f.args[0]
+    pattern = f.args[1 : 1 + n]
+    if n > P.BUZZ_STEPS or not P.buzz_ok(pattern):
+        dev.respond(link, f, P.S_BAD_ARGS, P.BUZZ_RULE.encode())
+        return
+    dev.respond(link, f, P.S_OK if dev.buzzer.play_host(pattern) else P.S_BUSY)
+
+
 def log_list(dev, link, f):
     logs = dev.log.list()[:LOG_LIST_MAX]
     data = bytearray([len(logs)])
@@ -170,6 +181,7 @@ def register_all(dev):
     r(P.C_NEUTRAL, neutral)
     r(P.C_SET_CUE, set_cue)
     r(P.C_SET_RATE, set_rate)
+    r(P.C_BUZZ, buzz)
     r(P.C_LOG_LIST, log_list)
     r(P.C_LOG_READ, log_read)
     r(P.C_LOG_DELETE, log_delete)

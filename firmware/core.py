@@ -142,6 +142,7 @@ class Core:
             f = P.decode_frame(raw)
         except P.FrameError:
             self.stats["bad_commands"] += 1
+            self._refuse(link, raw)
             return
         if f.type != P.T_COMMAND:
             return
@@ -152,6 +153,19 @@ class Core:
         pending = handler(self, link, f)
         if pending is not None:  # an async handler's coroutine
             await pending
+
+    def _refuse(self, link, raw):
+        """A command that arrived intact but whose arguments do not fit its code (e.g. a longer buzz pattern
+        than the protocol carries): answered S_BAD_ARGS, so the host hears why instead of timing out (a
+        stranger's link hears S_NOT_BONDED, as for any command it may not give). A damaged frame gets
+        nothing: its seq and code cannot be trusted."""
+        try:
+            ftype, _, seq, _ = P.check_frame(raw)
+        except P.FrameError:
+            return
+        if ftype == P.T_COMMAND and len(raw) > P.OVERHEAD:
+            status = P.S_BAD_ARGS if link.bonded else P.S_NOT_BONDED
+            link.send(P.encode_response(seq, self.now_us(), raw[P.HEADER_SIZE], status))
 
     # ------------------------------------------------------------------ tasks
     def add_task(self, fn):

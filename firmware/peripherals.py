@@ -31,21 +31,41 @@ def lipo_percent(mv):
     return 100
 
 
+BUZZ_LOG_MAX = 64  # pulses kept in Buzzer.log: a drill buzzes every rep, the RAM must not grow with them
+HOST_GAP_MS = 20  # after a host's pattern, before its next: felt apart, never one over the other
+
+
 class Buzzer:
     def __init__(self, core):
         self.core = core
-        self.log = []  # (device ms, duration ms): what the wearer felt
+        self.log = []  # (device ms, duration ms) of the latest BUZZ_LOG_MAX pulses: what the wearer felt
+        self.on_ms = 0  # every pulse's length since power-up, added up (power.py's duty cycle)
+        self._host_until = 0  # device ms at which the host's last pattern ends
 
     def play(self, pattern):
         """Start a pattern (on, off, on, ... durations in ms) without waiting for it."""
         asyncio.create_task(self.pattern(pattern))
 
+    def play_host(self, pattern):
+        """A host's pattern (C_BUZZ), unless the host's last one still plays: False then (S_BUSY). The host
+        paces its patterns (host/link/buzz.py), so a rep's pulse and a set's end never play over each other."""
+        now = self.core.now_us() // 1000
+        if now < self._host_until:
+            return False
+        self._host_until = now + sum(pattern) + HOST_GAP_MS
+        self.play(pattern)
+        return True
+
     async def pattern(self, pattern):
         board = self.core.board
+        log = self.log
         on = True
         for ms in pattern:
             if on:
-                self.log.append((self.core.now_us() // 1000, ms))
+                if len(log) >= BUZZ_LOG_MAX:
+                    del log[0]
+                log.append((self.core.now_us() // 1000, ms))
+                self.on_ms += ms
             board.buzz(on)
             await board.sleep_ms(ms)
             on = not on

@@ -72,7 +72,7 @@ class DutyMeter:
         self.warned_log = False
         self.warned_battery = False
         self._quiet_until = 0
-        self._last = None  # (ms, log coding µs, log writing µs, buzz entries seen)
+        self._last = None  # (ms, log coding µs, log writing µs, buzzer on ms so far)
 
     def battery_pct(self):
         b = getattr(self.core, "battery", None)
@@ -101,8 +101,7 @@ class DutyMeter:
         log = core.log
         code_us = log.code_us
         write_us = log.write_us
-        buzz_ms = 0
-        seen = len(self.buzzer.log)
+        seen = self.buzzer.on_ms  # the buzzer's log keeps only the latest pulses: its running total
         if self._last is None:
             self._last = (now_ms, code_us, write_us, seen)
             return
@@ -110,8 +109,7 @@ class DutyMeter:
         dt = now_ms - t0
         if dt <= 0:
             return
-        for _, ms in self.buzzer.log[seen0:seen]:
-            buzz_ms += ms
+        buzz_ms = seen - seen0
         link = core.link
         connected = 1.0 if (link is not None and link.connected and link.name == "ble") else 0.0
         now = {"sampling": 1.0 if core.running else 0.0,

@@ -70,6 +70,7 @@ C_RESEND = 5  # u32 first seq, u32 last seq (inclusive) -> data: u32 oldest seq 
 C_NEUTRAL = 6  # capture the standing neutral now
 C_SET_CUE = 7  # u8 enabled, i16 threshold centidegrees, u16 hold ms
 C_SET_RATE = 8  # u16 rate Hz, u16 acc range g, u16 gyro range dps
+C_BUZZ = 9  # u8 steps, 8 x u16 ms (on, off, on, ...; the first `steps` are the pattern): the pod buzzes it
 C_LOG_LIST = 16  # -> data: u8 count, count x (u16 id, u32 bytes)
 C_LOG_READ = 17  # u16 id, u32 offset, u16 length -> data: u16 id, u32 offset, bytes
 C_LOG_DELETE = 18  # u16 id, u32 bytes, u32 crc32 of the host's copy; bonded hosts only
@@ -94,12 +95,28 @@ COMMAND_ARGS = {
     C_NEUTRAL: "",
     C_SET_CUE: "<BhH",
     C_SET_RATE: "<HHH",
+    C_BUZZ: "<B8H",
     C_LOG_LIST: "",
     C_LOG_READ: "<HIH",
     C_LOG_DELETE: "<HII",
     C_FORGET: "",
     C_EXIT: "",
 }
+
+
+# A host-driven buzz (C_BUZZ): a short pattern, so that a late or runaway one cannot hold the motor
+BUZZ_STEPS = 8  # durations in one pattern at most (4 pulses)
+BUZZ_RULE = "1-8 durations of 10-2000 ms, at most 5000 ms in all"  # buzz_ok's rule, as the pod says it
+
+
+def buzz_ok(pattern):
+    """True if the pod buzzes this pattern (on, off, on, ... ms); else it answers S_BAD_ARGS with BUZZ_RULE."""
+    total = 0
+    for ms in pattern:
+        if ms < 10 or ms > 2000:
+            return False
+        total += ms
+    return 0 < len(pattern) <= BUZZ_STEPS and total <= 5000
 
 
 class FrameError(ValueError):

@@ -2,7 +2,7 @@
 
     tiltguard drill --list
     tiltguard drill glute-bridge --sim                 # the live guidance on a simulated person
-    tiltguard test hip-flexor-test --serial /dev/ttyACM0
+    tiltguard test hip-flexor-test --serial /dev/ttyACM0   # the pod buzzes each rep (--no-buzz: it does not)
     tiltguard drill glute-bridge --file RAW.csv --json OUT.json [--report DIR] [--db FILE]
 
 Only the arguments are declared here; what a command runs is imported when it runs (`tiltguard --help`
@@ -31,6 +31,9 @@ def add_drill_commands(sub) -> None:
         src.add_argument("--ble", metavar="NAME|ADDR", help="live: the pod over Bluetooth LE")
         p.add_argument("--seed", type=int, default=0, help="--sim: which simulated person")
         p.add_argument("--speed", type=float, default=1.0, help="--sim: play faster than real time")
+        p.add_argument("--sets", type=int, metavar="N", help="--sim: the simulated person does N sets (default: the dose)")
+        p.add_argument("--no-buzz", action="store_true",
+                       help="live: the pod does not buzz the reps, holds, faults and set ends")
         p.add_argument("--no-record", action="store_true", help="live: store nothing")
         p.add_argument("--db", help="session database (default: TILTGUARD_DB, or the user data directory)")
         p.set_defaults(func=cmd_drill, kind=kind)
@@ -66,6 +69,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
         return _offline(args, spec, tolerances)
     if args.json or args.report:
         raise ValueError("--json and --report go with --file (the live guidance stores its results)")
+    if getattr(args, "sets", None) is not None and (not args.sim or args.sets < 1):
+        raise ValueError("--sets N goes with --sim, N at least 1")
     # Qt loads when the live guidance starts, not for tiltguard --help
     from tiltguard.host.live.drill_view import run_drill_live
 

@@ -65,6 +65,9 @@ class SimBoard:
         self.config_path = str(folder / "config.json")
         self.log_root = str(folder / "logs")
         self.buzzing = False
+        self.buzzes: list[tuple[float, float]] = []  # (s since the board started, ms) of every pulse the motor made
+        self.on_buzz = None  # callable(s, ms) as each pulse ends (`tiltguard drill --sim` prints them)
+        self._buzz_from = 0
 
     def ticks_us(self) -> int:
         return self.clock.now_us() % TICKS_PERIOD
@@ -86,6 +89,14 @@ class SimBoard:
         return 3950
 
     def buzz(self, on: bool) -> None:
+        now = self.clock.now_us()
+        if on and not self.buzzing:
+            self._buzz_from = now
+        elif not on and self.buzzing:
+            pulse = ((self._buzz_from - self.clock.start_us) / 1e6, (now - self._buzz_from) / 1000.0)
+            self.buzzes.append(pulse)
+            if self.on_buzz is not None:
+                self.on_buzz(*pulse)
         self.buzzing = on
 
     def mem_free(self) -> int:

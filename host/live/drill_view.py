@@ -3,11 +3,14 @@ has a voice, else chimed), a rep counter readable across the room, a pelvis gaug
 fault cue the moment a fault starts, pacing cues; the result is stored with the session when it closes.
 
 The engine is host.drills.DrillTracker (no Qt): this window only feeds it sample blocks and shows its
-events. Sources: a simulated person (--sim, played in real time) or the pod (--serial / --ble, through
-the live link, which also records the session).
+events, and hands them to its listeners: the pod's buzzer (drill_buzz, unless --no-buzz) counts the reps on
+the sacrum. Sources, each through the live link, which also records the session: the pod (--serial /
+--ble), or a simulated person wearing a simulated pod (--sim: the firmware's app on the emulated sensor).
+`SimulatedPerson` plays a recording straight into a window (tests, no pod).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import tempfile
 import threading
@@ -21,7 +24,9 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 from tiltguard.host.drills import DrillSpec, DrillTracker
 from tiltguard.host.drills.catalogue import ANGLES
+from tiltguard.host.link.buzz import PodBuzzer
 
+from .drill_buzz import DrillBuzz
 from .sound import Chimes
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,7 @@ class DrillWindow(QMainWindow):
         self.count = 0
         self.fault_cues: list[tuple[float, str]] = []  # (engine time, fault) as shown
         self.on_finished = None  # called with the result's JSON when the guidance ends
+        self.listeners: list = []  # fn(events) after each drain: e.g. the pod's buzzer (drill_buzz.DrillBuzz)
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -158,6 +164,8 @@ class DrillWindow(QMainWindow):
             t, acc, gyr = self._inbox.popleft()
             events += self.tracker.feed(t, acc, gyr)
         self._show_events(events)
+        for fn in self.listeners:
+            fn(events)
         self.gauge.set_values(self.tracker.angles_deg)
 
     def _show_events(self, events) -> None:
@@ -253,17 +261,18 @@ def run_drill_live(args, spec: DrillSpec, tolerances: dict[str, float]) -> int:
 
     db = None if args.no_record else (args.db or default_db_path())
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    sim_rec = None
     if args.sim:
         # the simulator loads only for a simulated person
         from tiltguard.host.simulator.drills import simulate_drill
 
-        rec, _ = simulate_drill(spec.name, seed=args.seed)
-        win = DrillWindow(spec, rec.rate_hz, tolerances)
-        player = SimulatedPerson(win, rec, args.speed)  # noqa: F841 - kept alive with the window
-        finish = _closer(win, db, rec=rec)
-    else:
-        link, win = _pod_window(args, spec, tolerances, db)
-        finish = _closer(win, db, link=link)
+        # the person wears a simulated pod: the firmware's own app on the simulated sensor, through the same
+        # live link (recording, commands, buzzer) as a real pod
+        sim_rec, _ = simulate_drill(spec.name, seed=args.seed, sets=getattr(args, "sets", None))
+    link, win = _pod_window(args, spec, tolerances, db, sim_rec=sim_rec)
+    if not getattr(args, "no_buzz", False):
+        _buzz_the_pod(link, win, spec, pod_speed=args.speed if args.sim else 1.0)
+    finish = _closer(win, db, link=link)
     win.closeEvent = lambda ev: (finish(), ev.accept())
     win.show()
     return app.exec()
@@ -288,20 +297,48 @@ def _closer(win: DrillWindow, db, rec=None, link=None):
     return finish
 
 
-def _pod_window(args, spec, tolerances, db):
-    # the link loads only for a real pod
+def _pod_window(args, spec, tolerances, db, sim_rec=None):
+    """(live link, window) for the pod on --serial / --ble, or a simulated pod wearing `sim_rec` (--sim): the
+    window closes itself once the simulated person's recording has been played."""
+    # the link loads only for a pod
     from .link import LiveLink, Source
 
-    source = Source("serial", args.serial) if args.serial else Source("ble", args.ble)
-    holder: dict = {}
+    if sim_rec is not None:
+        source = Source("sim", f"{spec.name}:{args.seed}", seed=args.seed, speed=args.speed)
+    else:
+        source = Source("serial", args.serial) if args.serial else Source("ble", args.ble)
+    holder: dict = {"samples": 0, "early": []}
+    lock = threading.Lock()
 
     def on_raw(t, acc, gyr):
-        w = holder.get("win")
-        if w is None:  # the window is made once the pod's rate is known
-            return
-        w.push(t, acc, gyr)
+        with lock:
+            w = holder.get("win")
+            if w is None:  # the window is made once the pod's rate is known: its first samples wait for it
+                holder["early"].append((t, acc, gyr))
+                return
+            w.push(t, acc, gyr)
+            holder["samples"] += len(t)
 
-    link = LiveLink(source, db_path=db, record=db is not None, on_raw=on_raw).start()
+    open_source = None
+    if sim_rec is not None:
+        async def open_source(_source):
+            # the simulated device loads only for a simulated pod
+            from .simlink import start_person_pod
+
+            transport, device, holder["person"] = await asyncio.to_thread(
+                start_person_pod, sim_rec, f"sim:{source.target}", args.speed)
+            board, buzzer = device.sim.board, device.sim.device.buzzer
+            # each pulse as the motor ends it, with the length the pod's firmware played (its own log; the
+            # board's measured length carries the simulation's thread scheduling)
+            board.on_buzz = lambda t, ms: print(f"  simulated pod: buzz {buzzer.log[-1][1]} ms at {t:.1f} s",
+                                                flush=True)
+
+            async def close():
+                await asyncio.to_thread(device.stop)
+
+            return transport, close
+
+    link = LiveLink(source, db_path=db, record=db is not None, on_raw=on_raw, open_source=open_source).start()
     rate = None
     deadline = time.monotonic() + 20.0
     while rate is None and time.monotonic() < deadline:
@@ -311,5 +348,28 @@ def _pod_window(args, spec, tolerances, db):
     if rate is None:
         link.stop()
         raise OSError(f"no pod answered on {source.label()}")
-    holder["win"] = win = DrillWindow(spec, rate, tolerances)
+    win = DrillWindow(spec, rate, tolerances)
+    with lock:  # the samples that came before the window first, then the window takes them as they come
+        for block in holder.pop("early"):
+            win.push(*block)
+            holder["samples"] += len(block[0])
+        holder["win"] = win
+    if sim_rec is not None:
+        def played() -> None:  # the recording began with the stream: it has been played once this many came
+            if holder["samples"] >= len(sim_rec):
+                win.ended_timer.stop()
+                win.close()
+
+        win.ended_timer = QTimer(win)
+        win.ended_timer.timeout.connect(played)
+        win.ended_timer.start(4 * TICK_MS)
     return link, win
+
+
+def _buzz_the_pod(link, win: DrillWindow, spec: DrillSpec, pod_speed: float = 1.0) -> None:
+    """The pod buzzes the set (drill_buzz): each counted rep, the hold reached, a fault, the set's end. A pod
+    whose firmware cannot buzz is said once; the guidance goes on."""
+    buzzer = PodBuzzer(link.recorder.command, link.loop, pod_speed=pod_speed,
+                       on_unsupported=lambda text: print(f"note: {text}", flush=True))
+    win.pod_buzz = DrillBuzz(buzzer, spec)
+    win.listeners.append(win.pod_buzz)

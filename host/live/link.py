@@ -149,6 +149,11 @@ class LiveLink:
     def join(self, timeout: float | None = None) -> bool:
         return self.finished.wait(timeout)
 
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The link thread's event loop (None before it runs): commands to the pod are sent on it."""
+        return self._loop
+
     def stream_to_host(self, t_stream: np.ndarray | float):
         """Host (unix) time at which the device took samples of stream time `t_stream`, or None."""
         fit, t0 = self.clock_fit, self.t0_us

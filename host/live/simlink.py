@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 
+import numpy as np
 from tiltguard.host.link.loopback import LoopbackTransport
 from tiltguard.host.link.simdevice import DeviceThread, LoopbackLink
 
@@ -63,3 +64,37 @@ def start_device_on(source, address: str, speed: float = 1.0) -> tuple[ThreadedL
     transport = ThreadedLoopbackTransport(link, address=address)
     device = DeviceThread(source, lambda board: [link], speed=speed).start()
     return transport, device
+
+
+class PersonOnPod:
+    """A simulated person's recording as the sensor of the pod they wear: standing as at the recording's first
+    sample until the host starts the stream (a pod boots and connects before anyone starts a drill), then the
+    recording from its start, then its last sample held. `start_k`: the sensor sample the recording began at."""
+
+    def __init__(self, rec) -> None:
+        self.rate_hz = rec.rate_hz
+        self.length = len(rec)
+        self._rows = np.hstack([rec.acc, rec.gyr]).tolist()
+        self.start_k: int | None = None
+
+    def sample(self, k: int):
+        if self.start_k is None or k < self.start_k:
+            return self._rows[0]
+        return self._rows[min(k - self.start_k, self.length - 1)]
+
+
+def start_person_pod(rec, address: str, speed: float = 1.0):
+    """(host transport, running device thread, PersonOnPod): the device app on a simulated person whose
+    recording begins when the host starts the stream (`tiltguard drill --sim`)."""
+    person = PersonOnPod(rec)
+    transport, device = start_device_on(person, address, speed)
+    dev, board = device.sim.device, device.sim.board
+
+    def started() -> None:  # after the sampler's reset (registered first): the next sample is the recording's first
+        if person.start_k is None:
+            person.start_k = board.emu.generated
+
+    dev.on_start.append(started)
+    if dev.running:
+        started()
+    return transport, device, person
