@@ -1,6 +1,7 @@
 """Capacity and battery on the firmware in the loop (MicroPython unix port): the hello's hours of log left
 and runtime from the measured duty cycle, and the warning buzzes at 15 min of log and 10 % battery."""
 import ast
+import time
 
 import pytest
 from tiltguard.firmware import power
@@ -72,6 +73,11 @@ def test_device_info_and_rate_over_usb(tmp_path):
     inp, out = cable.device_streams()
     dev = DeviceThread(rec, lambda b: [SerialLink(inp, out, b.ticks_ms, b.ticks_diff)]).start()
     try:  # the functions behind `tiltguard device info` and `device rate`, with room for a busy machine
+        # until the pod has read its battery once (its first task turn), the hello says the runtime is unknown
+        deadline = time.monotonic() + 15.0
+        while dev.sim is None or dev.sim.device.battery.pct is None:
+            assert time.monotonic() < deadline, "the simulated pod never read its battery"
+            time.sleep(0.01)
         info = deploy.info(str(cable.port_path), timeout=15.0)
         rate = deploy.set_rate(str(cable.port_path), 100, timeout=15.0)
         cfg_rate = dev.sim.device.cfg["rate_hz"]
