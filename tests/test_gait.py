@@ -65,6 +65,19 @@ def test_rhythm_finds_stride_not_step_nor_double_stride():
     assert np.isnan(stride_period(np.zeros(3000), np.zeros(3000), fs).period_s).all()
 
 
+def test_rhythm_finds_one_stride_when_consecutive_strides_differ():
+    """A runner whose two strides differ while every second stride repeats (the virtual treadmill runners of
+    ../shared/data/running loop two strides): the medio-lateral sway then correlates 0.67 at one stride and 1.0
+    at two, the vertical 1.0 at both. One stride is the period, not two (the contacts' rhythm prior)."""
+    fs, stride = 100.0, 0.62
+    t = np.arange(0, 30, 1 / fs)
+    vertical = np.cos(2 * np.pi * 2 * t / stride)
+    lateral = np.sin(2 * np.pi * t / stride) + np.sqrt(0.2) * np.sin(2 * np.pi * t / (2 * stride))
+    rh = stride_period(vertical, lateral, fs)
+    inner = (rh.t > 3) & (rh.t < 27)
+    assert np.nanmedian(rh.period_s[inner]) == pytest.approx(stride, abs=0.03)
+
+
 def test_sequence_keeps_weak_step_on_rhythm_and_drops_strong_one_off_it():
     t = np.array([0.0, 0.5, 1.0, 1.25, 1.5, 2.0])
     sal = np.array([1.0, 1.0, 0.35, 0.6, 1.0, 1.0])  # 1.0: weak but on the beat; 1.25: off the beat
