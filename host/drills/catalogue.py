@@ -70,7 +70,9 @@ class DrillSpec:
     measures: str
     faults: tuple[FaultSpec, ...] = ()
     side_metric: SideMetric | None = None
-    side_angle: str | None = None  # alternating drills: the angle whose sign at the top tells the side
+    # the angle whose sign at the top tells the side: the working leg's pull seen at the pelvis (alternating
+    # drills: per rep; per-set drills: the set's reps vote, against the left-right order the guidance asks)
+    side_angle: str | None = None
     side_sign: int = 1  # side_sign * side_angle > 0 at the top -> left
     two_way: bool = False
     min_set_reps: int = 3  # a "set" with fewer reps was fidgeting, not a set
@@ -108,6 +110,7 @@ _D = [
         faults=(FaultSpec("arch", "tilt", 1, 5.0, ARCH), FaultSpec("twist", "rotation", 0, 5.0,
                                                                    "Keep both hips on the floor")),
         side_metric=SideMetric("low-back arch per lift", "tilt", 1, True, 2.0),
+        side_angle="rotation", side_sign=1,  # lifting the left leg turns the left hip up off the floor
         advice_ids=("after-glute-bridge",)),
     DrillSpec(
         "hip-flexor-test", "Kneeling hip-flexor test", "test", "kneeling", "per_set", "once per side, 10-s hold",
@@ -129,6 +132,7 @@ _D = [
         "How far the pelvis drops towards the lifted leg on each side.",
         faults=(FaultSpec("drop", "obliquity", 0, 5.0, "Lift the hip of the free leg"),),
         side_metric=SideMetric("pelvic drop", "obliquity", 0, True, 2.0), min_set_reps=1,
+        side_angle="obliquity", side_sign=1,  # on the left leg the free (right) side sinks: left side up
         advice_ids=("after-kickstand-rdl",)),
     DrillSpec(
         "glute-bridge", "Glute bridge", "drill", "supine", "none", "3 sets of 10, 3-s hold at the top", 3, 10, 3.0,
@@ -150,6 +154,7 @@ _D = [
         "Per rep: the lift (posterior tilt) and the drop of the free side.",
         faults=(FaultSpec("drop", "rotation", 0, 6.0, "Do not let the free hip drop"),),
         side_metric=SideMetric("free-side drop", "rotation", 0, True, 2.0),
+        side_angle="rotation", side_sign=-1,  # on the left foot the free (right) hip sinks towards the floor
         advice_ids=("after-glute-bridge",)),
     DrillSpec(
         "bird-dog", "Bird dog", "drill", "quadruped", "alternating", "3 sets of 8 per side", 3, 8, 1.0,
@@ -176,6 +181,7 @@ _D = [
         faults=(FaultSpec("drop", "obliquity", 0, 5.0, "Keep the kickstand hip up"),
                 FaultSpec("twist", "rotation", 0, 8.0, "Keep the hips square")),
         side_metric=SideMetric("kickstand-hip drop", "obliquity", 0, True, 2.0),
+        side_angle="obliquity", side_sign=1,  # standing on the left leg the kickstand (right) hip sinks
         advice_ids=("after-kickstand-rdl",)),
     DrillSpec(
         "banded-hip-twist", "Banded hip twist", "drill", "standing", "per_set", "40 per side", 1, 40, 0.0,
@@ -209,6 +215,7 @@ _D = [
         "Per turn: how far the pelvis follows the trunk (twist) and tips.",
         faults=(FaultSpec("twist", "rotation", 0, 8.0, "Keep the pelvis square"),),
         side_metric=SideMetric("pelvis twist per turn", "rotation", 0, True, 2.0),
+        side_angle="rotation", side_sign=1,  # turning to the left the pelvis follows the trunk a little
         advice_ids=("after-hip-flexor-stretch", "after-rotation-stability")),
     DrillSpec(
         "hamstring-isometric", "Hamstring isometric holds", "drill", "supine", "none", "5 holds of 30-45 s", 5, 1,

@@ -10,22 +10,30 @@ Two-way drills (twists) count a turn out and the turn back in as one rep.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 
-from .catalogue import ANGLES, DrillSpec
+from .catalogue import ANGLES, FACE_DOWN, DrillSpec
 
-ENTER_FRACTION = 0.3  # of the reference rep: half-range reps still count, fidgets do not
-MIN_ENTER_DEG = 1.5  # the smallest movement counted as a rep (sway and breathing stay under ~0.5 deg)
+ENTER_FRACTION = 0.25  # of the reference rep: partial reps (half range) still count, fidgets do not
+MIN_ENTER_DEG = 1.0  # the smallest movement counted as a rep (sway and breathing stay under ~0.5 deg)
 MIN_REP_S = 0.6  # a deliberate rep, even a fast one, takes longer (a twitch or a bump does not)
 HOLD_SPEED_DPS = 1.0  # held "still" at the top: the pelvis turns slower than this, and than
 HOLD_SPEED_SHARE = 0.15  # this share of the rep's fastest movement
 PARTIAL_FRACTION = 0.6
 SETTLED_S = 0.5  # still this long on the way down, well below the top: the rep is over
-SAME_MOVEMENT_COS = 0.5  # direction of a rep's excursion against the set's reps (60 degrees apart)
+SAME_MOVEMENT_TAN = 1.73  # a rep's direction within 60 degrees (tan 60) of the set's typical rep ...
+WOBBLE_DEG = 2.5  # ... or off it by less than a steady rep's own side wobble (sway, breathing, a good rep's
+# small drop or rock, which change from rep to rep: up to about half the fault tolerances)
+SAME_TEMPO_SHARE = 0.5  # a rep lasts at least half the set's typical rep (a person keeps a tempo; the slowest
+# lift-and-lower of a set is under twice its fastest); a fidget is a brief twitch
+RECENT_REPS = 3
+RHYTHM_GAPS = 2.0  # a set is reps one after another: pauses between them are under 2 typical reps (mostly)
+FAULT_MARGIN = 2.0  # a faulty rep goes up to this many times past the fault's tolerance
 HOLD_DRILL_S = 10.0  # drills whose target hold is this long are holds (tests, isometrics)
 HOLD_SHARE = 0.4  # ... and count a rep only if held at least this share of the target
-MAX_REP_EXTRA_S = 12.0  # a rep lasts at most its hold and this (the slowest lift and lowering)  # a rep smaller than this fraction of the set's median is a partial rep
+MAX_REP_EXTRA_S = 12.0  # a rep lasts at most its hold and this (the slowest lift and lowering)
 
 
 @dataclass
@@ -54,7 +62,10 @@ class RepCounter:
     excursions: list[Excursion] = field(default_factory=list)
     last_activity_t: float | None = None
     i_floor: int = 0
+    i_low: int = 0  # idle: the lowest point since the last excursion ended (the next must rise from it)
     aborted: bool = False  # an excursion far beyond a rep: the set is over
+    under_way: bool = False  # RECENT_REPS reps in a row agreed: later excursions must be like them
+    typical: list[Excursion] = field(default_factory=list)  # the reps that agreed, and those like them
 
     @property
     def enter(self) -> float:
@@ -62,8 +73,12 @@ class RepCounter:
 
     @property
     def max_peak(self) -> float:
-        """Far more than any rep of this drill: the person got up, turned round, walked off."""
-        return max(3.0 * self.ref_deg, self.ref_deg + 15.0)
+        """Far more than any rep of this drill: the person got up, turned round, walked off. Twice the
+        largest rep a person does: the drill's full range (1.5 x the typical rep) with its worst fault at
+        FAULT_MARGIN x its tolerance on top (in "norm" drills a fault is part of the counted movement)."""
+        worst_fault = max((f.tolerance_deg for f in self.spec.faults), default=0.0) * FAULT_MARGIN
+        largest_rep = 1.5 * self.spec.nominal_deg + (worst_fault if self.spec.primary == "norm" else 0.0)
+        return max(3.0 * self.ref_deg, self.ref_deg + 15.0, 2.0 * largest_rep)
 
     @property
     def max_rep_s(self) -> float:
@@ -76,6 +91,11 @@ class RepCounter:
     def signal(self, angles: tuple[float, float, float]) -> float:
         s = self.spec
         if s.primary == "norm":
+            if s.position in FACE_DOWN:
+                # face down the body's forward axis is the vertical: obliquity is the pelvis turning about
+                # it, which these drills do not do (the floor holds the pelvis) and gravity cannot see
+                # (the gyro's drift would build up in it between the moments the pelvis rests at the start)
+                return float(np.hypot(angles[0], angles[2]))
             return float(np.sqrt(sum(a * a for a in angles)))
         return s.primary_sign * angles[ANGLES.index(s.primary)]
 
@@ -93,7 +113,10 @@ class RepCounter:
             self.state, self.aborted = "idle", True  # far bigger or longer than a rep: the position was left
             return None
         if self.state == "idle":
-            if p > self.enter:
+            if p < self._mag(self.i_low):
+                self.i_low = i
+            # a rep rises from where the pelvis came down to, by at least `enter` (not the tail of the last)
+            if p > self.enter and p - max(0.0, self._mag(self.i_low)) > self.enter:
                 self.state, self.i_up, self.i_peak = "up", i, i
                 self.sign = 1 if p_signed >= 0 else -1
         elif self.state == "up":
@@ -135,7 +158,7 @@ class RepCounter:
 
     def _close(self, i_end: int) -> Excursion | None:
         """End the current excursion at `i_end`; returns it if it counts."""
-        self.state = "idle"
+        self.state, self.i_low = "idle", i_end
         base = self._baseline(self.i_up)
         peak = self._mag(self.i_peak)
         level = base + 0.2 * (peak - base)
@@ -155,20 +178,34 @@ class RepCounter:
         self.last_activity_t = self.t[i_end]
         return ex
 
-    def _direction(self, ex: Excursion) -> np.ndarray:
-        v = np.abs(np.asarray(self.ang[ex.i_top]))
-        return v / max(1e-9, float(np.linalg.norm(v)))
-
     def _like_the_others(self, ex: Excursion) -> bool:
-        """Reps repeat one movement: once a set has two, an excursion whose direction (which angles moved,
-        sides aside) is far from theirs is a fidget, not a rep. (Not its size: a poor-control person's faulty
-        reps are 3-5 times the good ones.)"""
-        if len(self.excursions) < 2:
+        """Reps repeat one movement at one tempo. Once RECENT_REPS reps in a row agree with each other and
+        follow one another in rhythm, the set is under way: from then on an excursion unlike each of the
+        set's last RECENT_REPS reps (another direction, or far briefer) is a fidget, not a rep (not its
+        size: a poor-control person's faulty reps are 3-5 times the good ones). Before that anything counts,
+        as the first "reps" may be fidgets before the set began: the set's end judges all its reps together."""
+        if not self.under_way:
+            recent = self.excursions[-(RECENT_REPS - 1):] + [ex]
+            if len(recent) == RECENT_REPS and self._agree(recent):
+                self.under_way, self.typical = True, recent
             return True
-        dirs = np.array([self._direction(e) for e in self.excursions])
-        mean = dirs.mean(axis=0)
-        cos = float(self._direction(ex) @ (mean / np.linalg.norm(mean)))
-        return cos >= SAME_MOVEMENT_COS
+        v = rep_vector(self.spec, self.ang[ex.i_top], ex.sign)
+        dur = self.t[ex.i_end] - self.t[ex.i_start]
+        like = any(same_movement(v, rep_vector(self.spec, self.ang[e.i_top], e.sign), self.enter)
+                   and dur >= SAME_TEMPO_SHARE * (self.t[e.i_end] - self.t[e.i_start])
+                   for e in self.typical[-RECENT_REPS:])
+        if like:
+            self.typical.append(ex)
+        return like
+
+    def _agree(self, reps: list[Excursion]) -> bool:
+        """These reps go one way at one tempo, one after another (not fidgets scattered through a rest)."""
+        vecs = [rep_vector(self.spec, self.ang[e.i_top], e.sign) for e in reps]
+        durs = [self.t[e.i_end] - self.t[e.i_start] for e in reps]
+        typical, tempo = np.median(vecs, axis=0), float(np.median(durs))
+        gaps = [self.t[b.i_start] - self.t[a.i_end] for a, b in pairwise(reps)]
+        return all(same_movement(v, typical) and d >= SAME_TEMPO_SHARE * tempo for v, d in zip(vecs, durs)) \
+            and float(np.median(gaps)) <= RHYTHM_GAPS * tempo
 
     def flush(self) -> Excursion | None:
         """The set ended: an excursion still open counts if it reached its top and came part way back."""
@@ -208,3 +245,28 @@ class RepCounter:
                 best = max(best, float(t[end] - t[run_start]))
                 run_start = None
         return best
+
+
+def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:
+    """A rep's movement as a signed vector (tilt, obliquity, rotation at its top, deg). Two-way drills: the
+    half turned the positive way (the other half mirrored). Alternating drills: the side angle's size only
+    (its sign is the side)."""
+    v = np.asarray(angles, float) * (sign if spec.two_way else 1)
+    if spec.sides == "alternating" and spec.side_angle:
+        k = ANGLES.index(spec.side_angle)
+        v = v.copy()
+        v[k] = abs(v[k])
+    return v
+
+
+def same_movement(v: np.ndarray, typical: np.ndarray, min_along: float = 0.0) -> bool:
+    """`v` goes the way of the set's typical rep, by at least `min_along` (deg: the counter's `enter`), and
+    its part across that direction is within 60 degrees of its part along it, or under a steady rep's own
+    wobble."""
+    n = float(np.linalg.norm(typical))
+    if n < 1e-6:
+        return True
+    u = typical / n
+    along = float(v @ u)
+    across = float(np.linalg.norm(v - along * u))
+    return along > max(0.0, min_along) and across <= max(SAME_MOVEMENT_TAN * along, WOBBLE_DEG)

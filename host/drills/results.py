@@ -94,8 +94,9 @@ def side_value(spec: DrillSpec, rep: RepResult) -> float | None:
 
 def compare_sides(spec: DrillSpec, reps: list[RepResult]) -> SideComparison | None:
     """Left against right on the drill's side metric. A difference is called only if it is larger than the
-    drill's smallest real difference (how much one rep differs from the next in a steady person) and than twice
-    its own standard error (rep-to-rep scatter): a 1-degree difference is not an asymmetry."""
+    drill's smallest real difference (how much one rep differs from the next in a steady person) and than what
+    this person's own rep-to-rep scatter makes by chance (`_noise_limit`): a 1-degree difference is not an
+    asymmetry."""
     m = spec.side_metric
     if m is None or spec.sides == "none":
         return None
@@ -105,9 +106,8 @@ def compare_sides(spec: DrillSpec, reps: list[RepResult]) -> SideComparison | No
         return SideComparison(m.label, _mean(left), _mean(right), None, m.smallest_real_deg, "not enough reps",
                               f"{m.label}: needs reps on both sides")
     ml, mr = _mean(left), _mean(right)
-    se = math.sqrt(_var(left) / len(left) + _var(right) / len(right))
     diff = ml - mr
-    threshold = max(m.smallest_real_deg, 2.0 * se)
+    threshold = max(m.smallest_real_deg, _noise_limit(left, right))
     if abs(diff) < threshold:
         verdict = "no clear difference"
         text = (f"{m.label}: left {ml:.1f}°, right {mr:.1f}° — a difference under {threshold:.1f}° is within "
@@ -119,6 +119,22 @@ def compare_sides(spec: DrillSpec, reps: list[RepResult]) -> SideComparison | No
         text = (f"{m.label}: left {abs(diff):.1f}° {more_less} than right ({ml:.1f}° vs {mr:.1f}°); "
                 f"the {'left' if worse_left else 'right'} side is the weaker one")
     return SideComparison(m.label, ml, mr, diff, threshold, verdict, text)
+
+
+def _noise_limit(left: list[float], right: list[float]) -> float:
+    """The largest left-right difference the rep-to-rep scatter alone makes in 1 person in 40 (two-sided
+    95 %): the reps' scatter within a side (pooled over both sides), through the standard error of the
+    difference of the two means, times Student's t for the degrees of freedom there are (2 reps a side: t =
+    4.3, not 2: two reps say little about the scatter)."""
+    n_l, n_r = len(left), len(right)
+    dof = n_l + n_r - 2
+    if dof < 1:  # one rep a side: no scatter of this person's to go by, the drill's own repeatability only
+        return 0.0
+    pooled = ((n_l - 1) * _var(left) + (n_r - 1) * _var(right)) / dof
+    # imported here only: the results module stays light to import
+    from scipy.stats import t as student_t
+
+    return float(student_t.ppf(0.975, dof)) * math.sqrt(pooled * (1.0 / n_l + 1.0 / n_r))
 
 
 def _mean(v: list[float]) -> float | None:

@@ -18,13 +18,25 @@ learned at rest); rotation is the gyro's, relative to the set's start, never a m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 from vqf import VQF
 
 from .catalogue import ANGLES, FACE_DOWN, DrillSpec, get_drill
 from .frame import angle_between_deg, body_from_sensor, euler_zxy, quat_to_matrix
-from .reps import HOLD_DRILL_S, PARTIAL_FRACTION, Excursion, RepCounter
+from .reps import (
+    FAULT_MARGIN,
+    HOLD_DRILL_S,
+    HOLD_SHARE,
+    PARTIAL_FRACTION,
+    RHYTHM_GAPS,
+    SAME_TEMPO_SHARE,
+    Excursion,
+    RepCounter,
+    rep_vector,
+    same_movement,
+)
 from .results import DrillResult, RepResult, SetResult, compare_sides
 
 TICK_HZ = 25.0  # the engine's decision rate: 40 ms, well inside the 250 ms a fault cue may take
@@ -40,11 +52,13 @@ BOW_BACK_DEG = 8.0
 LYING_DEG = (50.0, 130.0)  # gravity this far from standing: lying
 UPRIGHT_MAX_DEG = 40.0
 LEFT_POSITION_DEG = 55.0  # a set ends when gravity moves this far from the set's start (lying drills)
-MIN_DUTY = 0.4  # share of a set's time spent in reps (pauses included, real sets are above 0.5)
 SET_GAP_S = 10.0  # no rep for this long: the set is over
 FAULT_HYSTERESIS_DEG = 1.0
 RETURN_STILL_S = 0.3  # still this long between reps: back in the starting posture
 RETURN_DEG = 3.0  # gravity within this of the set's start
+SIDE_NOISE_DEG = 1.0  # a side angle under this at a rep's top is no vote for either side (sway, noise)
+SIDE_REPEAT_COST = 1.0  # per-set sides: the guidance alternates, so a repeated side needs the reps of ...
+SIDE_FIRST_COST = 0.5  # ... a whole set against it (and starting on the right, half a set)
 
 
 @dataclass
@@ -88,6 +102,7 @@ class DrillTracker:
         self._quiet_s = 0.0  # how long the pelvis has turned slower than REFERENCE_DPS
         self._halves: list[Excursion] = []
         self._set_reps: list[RepResult] = []
+        self._set_exs: list[list[Excursion]] = []  # each rep's excursions (two-way: its halves)
         self._faults_on: set[str] = set()
         self._held_prompted = False
         self._peaks: list[float] = []
@@ -190,7 +205,7 @@ class DrillTracker:
         # raise the bar over the small good ones
         ref = min(float(np.median(self._peaks)), self.spec.nominal_deg) if self._peaks else self.spec.nominal_deg
         self._new_counter(ref)
-        self._halves, self._set_reps, self._faults_on = [], [], set()
+        self._halves, self._set_reps, self._set_exs, self._faults_on = [], [], [], set()
         self._held_prompted = False
         side = self._next_set_side()
         self._emit(t, "set_start", "Start" + (f": {side} side" if side else ""), side=side)
@@ -204,6 +219,16 @@ class DrillTracker:
             # posture (shifted on the floor, turned); count from here
             if not c.excursions:
                 c = self._new_counter(c.ref_deg)
+            elif not c.under_way:
+                # a set is done from one starting posture: what came before the person settled into this
+                # one (before the set was under way) was fidgets at rest, or a set of its own that ended
+                if len(self._set_reps) < self.spec.min_set_reps:
+                    self._forget_set_reps()
+                    c = self._new_counter(c.ref_deg)
+                    self._set_start = t
+                else:
+                    self._end_set(t, flush=False)  # judged as any set; the next starts at this stillness
+                    return
             else:  # mid-set: the movement was no rep, and later reps start from the new posture
                 c.state = "idle"
                 self._ref = r_es.copy()
@@ -219,6 +244,9 @@ class DrillTracker:
             self._ref = np.array([[cz, -sz, 0.0], [sz, cz, 0.0], [0.0, 0.0, 1.0]]) @ self._ref
         ex = self._count_tick(t, r_es, up, still_s)
         c = self._counter
+        if ex is None and c.in_rep and not c.excursions:
+            self._new_start_before_first_rep()
+            c = self._counter
         self._live_cues(t, c)
         if ex is not None and len(c.excursions) == 1 and self._moved_away(c, ex):
             ex = self._recount_from_last_stillness(ex)
@@ -244,9 +272,64 @@ class DrillTracker:
             self._hist.append((t, r_es.copy(), up.copy(), still_s, self._speed_dps))
         return self._counter.update(t, self.angles_deg, still_s)
 
+    def _forget_set_reps(self) -> None:
+        for r in self._set_reps:
+            self._peaks.remove(r.peak_deg)
+        self._set_reps, self._set_exs, self._halves = [], [], []
+        side = self._next_set_side()  # the live counter goes back to 0
+        self._emit(self.last_t, "set_start", "Start" + (f": {side} side" if side else ""), side=side, restart=True)
+
     def _new_counter(self, ref_deg: float) -> RepCounter:
         self._counter, self._hist = RepCounter(self.spec, ref_deg), []
+        self._plateau, self._plateaus = None, []
         return self._counter
+
+    def _new_start_before_first_rep(self) -> None:
+        """Before the set's first rep, the still plateaus of the excursion under way tell a new starting
+        posture (settling on the floor, stepping into the stance, kneeling on the other knee) from a rep:
+        - drills of short reps: the pelvis left a plateau away from the start, went elsewhere and came back
+          to it: that plateau is where the reps start from, not the top of one;
+        - hold drills: a plateau held for less than the drill's shortest hold and followed by a rise to
+          another level was not the hold.
+        The start is re-taken at the end of that plateau and the ticks since are counted again."""
+        c, hist = self._counter, self._hist
+        i = len(hist) - 1
+        if hist[i][3] < RETURN_STILL_S:  # moving: a plateau (if any) ended on the tick before
+            if self._plateau is not None:
+                if self._plateau >= c.i_up:  # plateaus of this excursion only (older ones had another start)
+                    self._plateaus.append((self._plateau, i - 1))
+                self._plateau = None
+            return
+        if self._plateau is not None:
+            return
+        self._plateau = i
+        ang = np.asarray(c.ang)
+        here = ang[i]
+        hold_drill = self.spec.hold_s >= HOLD_DRILL_S
+        for k, (first, last) in enumerate([] if hold_drill else self._plateaus):
+            if first < c.i_up or abs(c.p[last]) <= c.enter:
+                continue
+            went = any(np.linalg.norm(ang[b] - ang[last]) > c.enter for _, b in self._plateaus[k + 1:])
+            if went and np.linalg.norm(here - ang[last]) < c.enter:
+                self._restart_at(last)
+                return
+        if hold_drill and self._plateaus and self._plateaus[-1][0] >= c.i_up:
+            first, last = self._plateaus[-1]
+            held = hist[last][0] - (hist[first][0] - hist[first][3])
+            if (held < HOLD_SHARE * self.spec.hold_s and abs(c.p[last]) > c.enter
+                    and np.linalg.norm(here - ang[last]) > c.enter and abs(c.p[i]) > c.enter):
+                self._restart_at(last)
+
+    def _restart_at(self, j: int) -> None:
+        """The starting posture is the tick `j` of the set's history: count again from there."""
+        ticks, ref_deg = self._hist[j:], self._counter.ref_deg
+        self._ref, self._set_start, self._set_up = ticks[0][1].copy(), ticks[0][0], ticks[0][2].copy()
+        self._new_counter(ref_deg)
+        for t, r_es, up, still_s, speed in ticks:
+            self._speed_dps = speed
+            got = self._count_tick(t, r_es, up, still_s)
+            if got is not None:
+                self._add_excursion(t, got)
 
     @staticmethod
     def _moved_away(c: RepCounter, ex: Excursion) -> bool:
@@ -301,7 +384,9 @@ class DrillTracker:
             return False
         k = ANGLES.index(self.spec.primary)
         other = float(np.hypot(*[a for i, a in enumerate(c.ang[-1]) if i != k]))
-        return other > max(OFF_PRIMARY_MIN_DEG, 1.5 * abs(c.p[-1]))
+        # a faulty rep's side movement goes up to FAULT_MARGIN x its tolerance (the hip-flexor test's twist)
+        faults = [FAULT_MARGIN * f.tolerance_deg for f in self.spec.faults if f.angle != self.spec.primary]
+        return other > max(OFF_PRIMARY_MIN_DEG, *faults, 1.5 * abs(c.p[-1]))
 
     def _live_cues(self, t: float, c: RepCounter) -> None:
         angles = dict(zip(ANGLES, self.angles_deg))
@@ -313,7 +398,8 @@ class DrillTracker:
             elif f.name in self._faults_on and v < f.tolerance_deg - FAULT_HYSTERESIS_DEG:
                 self._faults_on.discard(f.name)
                 self._emit(t, "fault_end", "", fault=f.name)
-        if self.spec.hold_s > 0 and c.state == "up" and not self._held_prompted and len(c.p) > 3:
+        # False: not prompted in this rep; None: prompted and lowered, until the rep is over (not "hold" again)
+        if self.spec.hold_s > 0 and c.state == "up" and self._held_prompted is False and len(c.p) > 3:
             speed = abs(c.p[-1] - c.p[-3]) / max(1e-6, c.t[-1] - c.t[-3])
             if abs(c.p[-1]) > c.enter and speed < 5.0:
                 self._held_prompted, self._hold_from = True, t
@@ -341,6 +427,7 @@ class DrillTracker:
     def _count(self, t: float, exs: list[Excursion]) -> None:
         rep = self._measure(exs)
         self._set_reps.append(rep)
+        self._set_exs.append(list(exs))
         self._peaks.append(rep.peak_deg)
         n = len(self._set_reps)
         self._emit(t, "rep", str(n), count=n, faults=list(rep.faults))
@@ -353,6 +440,14 @@ class DrillTracker:
         top = c.top_window(top_ex)
         a = np.asarray(c.ang)
         i0, i1 = min(e.i_start for e in exs), max(e.i_end for e in exs)
+        if self.spec.position in FACE_DOWN and self.spec.primary == "norm":
+            # face down, obliquity turns about the vertical: gravity cannot see it, and between quick reps
+            # the gyro's drift builds up in it; each rep's obliquity is taken from where its rise began
+            # (where the pelvis was back at the start, the lowest point of the counted movement before it)
+            lo = max(0, i0 - round(3.0 * TICK_HZ))
+            j = lo + int(np.argmin(np.abs(np.asarray(c.p[lo : i0 + 1]))))
+            a = a.copy()
+            a[:, 1] -= a[j, 1]
         tilt, obl, rot = a[top].mean(axis=0)
         rep_angles = a[i0 : i1 + 1]
         fault_values = {}
@@ -387,8 +482,10 @@ class DrillTracker:
                 self._count(t, self._halves)
                 self._halves = []
         self.phase = "position"
-        reps = self._set_reps = self._steady_part(self._set_reps)
-        if len(reps) < self.spec.min_set_reps or self._scattered(reps):
+        if self.spec.two_way:
+            self._pair_halves()
+        reps = self._set_reps = self._in_rhythm_part(self._consistent_part(self._set_reps))
+        if len(reps) < self.spec.min_set_reps or self._out_of_rhythm(reps):
             for _ in reps:
                 self._peaks.pop()
             self._emit(t, "set_dropped", "", reps=len(reps))
@@ -403,11 +500,63 @@ class DrillTracker:
         nxt = self._next_set_side()
         self._prompt(t, "Rest" + (f", then switch to the {nxt} side" if nxt and nxt != side else ""))
 
-    def _steady_part(self, reps: list[RepResult]) -> list[RepResult]:
-        """Drop fidgets counted before or after the set: while the set is scattered, the end rep with the
-        longer gap to its neighbour goes."""
+    def _consistent_part(self, reps: list[RepResult]) -> list[RepResult]:
+        """The set's reps judged against the whole set (the live count judged each against the reps before
+        it, and the first two against nothing): while some rep goes another way than the set's typical rep,
+        or is far briefer, the most deviant goes (a fidget before, in or after the set)."""
         reps = list(reps)
-        while len(reps) > 3 and self._scattered(reps):
+        while len(reps) >= 3:
+            vecs = np.array([self._rep_vector(r) for r in reps])
+            typical = np.median(vecs, axis=0)
+            durs = np.array([r.end_s - r.start_s for r in reps])
+            brief = durs < SAME_TEMPO_SHARE * float(np.median(durs))
+            off = np.array([not same_movement(v, typical, self._counter.enter) for v in vecs])
+            bad = np.flatnonzero(brief | off)
+            if not len(bad):
+                break
+            u = typical / max(1e-9, float(np.linalg.norm(typical)))
+            worst = max(bad, key=lambda i: float(np.linalg.norm(vecs[i] - (vecs[i] @ u) * u))
+                        - float(vecs[i] @ u) + (100.0 if brief[i] else 0.0))
+            dropped = reps.pop(int(worst))
+            self._set_exs.pop(int(worst))
+            self._peaks.remove(dropped.peak_deg)
+        return reps
+
+    def _pair_halves(self) -> None:
+        """Two-way drills: a rep is a turn one way and straight on back the other (through the start, no
+        pause); between reps the pelvis rests at the start. Live, the halves were paired as they came, so a
+        lone half before the set (a fidget, a turn into position) shifts every pair by one. Pair again, the
+        set's way round: the leading direction whose pairs leave the fewest halves alone, then the shortest
+        time between a pair's halves."""
+        halves = [e for exs in self._set_exs for e in exs]
+        if len(halves) < 2:
+            return
+        t = self._counter.t
+        best = None
+        for lead in (1, -1):
+            groups, gap, i = [], 0.0, 0
+            while i < len(halves):
+                if halves[i].sign == lead and i + 1 < len(halves) and halves[i + 1].sign == -lead:
+                    groups.append(halves[i : i + 2])
+                    gap += t[halves[i + 1].i_start] - t[halves[i].i_end]
+                    i += 2
+                else:
+                    groups.append([halves[i]])
+                    i += 1
+            score = (sum(len(g) == 1 for g in groups), gap)
+            if best is None or score < best[0]:
+                best = (score, groups)
+        for r in self._set_reps:
+            self._peaks.remove(r.peak_deg)
+        self._set_exs = best[1]
+        self._set_reps = [self._measure(g) for g in self._set_exs]
+        self._peaks.extend(r.peak_deg for r in self._set_reps)
+
+    def _in_rhythm_part(self, reps: list[RepResult]) -> list[RepResult]:
+        """Drop fidgets before or after the set: while the median pause between reps is longer than
+        RHYTHM_GAPS typical reps, the end rep with the longer gap to its neighbour goes."""
+        reps = list(reps)
+        while len(reps) > 3 and self._out_of_rhythm(reps, 50):
             head = reps[1].start_s - reps[0].end_s
             tail = reps[-1].start_s - reps[-2].end_s
             dropped = reps.pop(0) if head > tail else reps.pop()
@@ -415,13 +564,19 @@ class DrillTracker:
         return reps
 
     @staticmethod
-    def _scattered(reps: list[RepResult]) -> bool:
-        """A set is done at a steady pace: the pelvis is in a rep most of the time from the first to the last.
-        Movements scattered with long gaps between them (< MIN_DUTY of the time) were fidgets, not a set."""
+    def _out_of_rhythm(reps: list[RepResult], percentile: float = 25) -> bool:
+        """A set is reps one after another: its pauses between reps (the median one when trimming the
+        ends, the shorter quarter when judging the whole set, so that a few pauses for breath do not count)
+        are shorter than RHYTHM_GAPS typical reps. Movements all scattered with long stillness between them
+        were fidgets at rest, not a set."""
         if len(reps) < 3:
             return False
-        busy = sum(r.end_s - r.start_s for r in reps)
-        return busy < MIN_DUTY * (reps[-1].end_s - reps[0].start_s)
+        gaps = [b.start_s - a.end_s for a, b in pairwise(reps)]
+        typical = float(np.median([r.end_s - r.start_s for r in reps]))
+        return float(np.percentile(gaps, percentile)) > RHYTHM_GAPS * typical
+
+    def _rep_vector(self, r: RepResult) -> np.ndarray:
+        return rep_vector(self.spec, (r.tilt_deg, r.obliquity_deg, r.rotation_deg))
 
     def _next_set_side(self) -> str | None:
         if self.spec.sides != "per_set":
@@ -429,19 +584,55 @@ class DrillTracker:
         return "left" if len(self.result.sets) % 2 == 0 else "right"
 
     def _assign_sides(self) -> None:
-        """per_set: the set's side (left first, then alternating, as the guidance asks); alternating: the
-        phase of the left-right alternation that the drill's side angle agrees with on most reps."""
+        """per_set: left first, then alternating, as the guidance asks, unless the sets' own reps say
+        otherwise (a set lost or repeated breaks the alternation: each set's reps vote with the sign of the
+        drill's side angle, and the most likely sequence wins); alternating: the phase of the left-right
+        alternation that the side angle agrees with on most reps."""
         s = self.spec
-        for st in self.result.sets:
-            if s.sides == "per_set":
+        if s.sides == "per_set":
+            for st, side in zip(self.result.sets, self._per_set_sides()):
+                st.side = side
                 for r in st.reps:
-                    r.side = st.side
-            elif s.sides == "alternating" and s.side_angle:
+                    r.side = side
+        for st in self.result.sets:
+            if s.sides == "alternating" and s.side_angle:
                 votes = [np.sign(s.side_sign * r.angles()[s.side_angle]) for r in st.reps]
                 pattern = [1 if i % 2 == 0 else -1 for i in range(len(votes))]
                 left_first = float(np.dot(votes, pattern)) >= 0
                 for i, r in enumerate(st.reps):
                     r.side = "left" if (i % 2 == 0) == left_first else "right"
+
+    def _per_set_sides(self) -> list[str]:
+        """Viterbi over the sets: a set's vote is the mean sign of its reps' side angle (+1 all say left;
+        angles under SIDE_NOISE_DEG are no vote); two sets in a row on one side cost SIDE_REPEAT_COST (a set
+        was lost or done twice), starting on the right costs SIDE_FIRST_COST."""
+        s, sets = self.spec, self.result.sets
+        votes = []
+        for st in sets:
+            if not s.side_angle:
+                votes.append(0.0)
+                continue
+            x = np.array([s.side_sign * r.angles()[s.side_angle] for r in st.reps])
+            votes.append(float(np.mean(np.where(np.abs(x) < SIDE_NOISE_DEG, 0.0, np.sign(x)))) if len(x) else 0.0)
+        sides = (1, -1)  # left, right
+        cost = {d: -votes[0] * d + (SIDE_FIRST_COST if d < 0 else 0.0) for d in sides} if sets else {}
+        back = []
+        for v in votes[1:]:
+            new, ptr = {}, {}
+            for d in sides:
+                prev = min(sides, key=lambda e: cost[e] + (SIDE_REPEAT_COST if e == d else 0.0))
+                new[d] = cost[prev] + (SIDE_REPEAT_COST if prev == d else 0.0) - v * d
+                ptr[d] = prev
+            cost = new
+            back.append(ptr)
+        if not sets:
+            return []
+        d = min(sides, key=lambda e: cost[e])
+        path = [d]
+        for ptr in reversed(back):
+            d = ptr[d]
+            path.append(d)
+        return ["left" if d > 0 else "right" for d in reversed(path)]
 
     # --- guidance ---------------------------------------------------------------------------------------
     def _position_prompt(self) -> str:
