@@ -22,6 +22,30 @@ def _dataset_or_skip(name: str):
         pytest.skip(str(exc))
 
 
+def _running_set_or_skip(sub: str):
+    from tiltguard_eval.running_data import running_dir
+
+    try:
+        path = running_dir() / sub
+    except DatasetMissing as exc:
+        pytest.skip(str(exc))
+    if not path.is_dir():
+        pytest.skip(f"running/{sub} data not found at {path}: set TILTGUARD_DATA to a folder holding running/{sub}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def virtual_dir():
+    """../shared/data/running/virtual: virtual sacral IMU sessions of real treadmill runners."""
+    return _running_set_or_skip("virtual")
+
+
+@pytest.fixture(scope="session")
+def alcantara_dir():
+    """../shared/data/running/alcantara: a real sacral accelerometer's treadmill trials."""
+    return _running_set_or_skip("alcantara")
+
+
 @pytest.fixture(scope="session")
 def broad_dir():
     return _dataset_or_skip("broad")

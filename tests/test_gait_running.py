@@ -7,20 +7,13 @@ import numpy as np
 import pytest
 from tiltguard.host.gait.cadence import cadence_spm
 from tiltguard.host.gait.contacts import detect_initial_contacts
-from tiltguard_eval.datasets import DatasetMissing
 from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window
-from tiltguard_eval.running_data import load_virtual, running_dir
+from tiltguard_eval.running_data import load_virtual
 
 
 @pytest.fixture(scope="module")
-def fastest():
-    try:
-        folder = running_dir() / "virtual"
-    except DatasetMissing as exc:
-        pytest.skip(str(exc))
-    if not folder.is_dir():
-        pytest.skip(f"running/virtual not found at {folder}")
-    return [s for s in load_virtual(folder) if s.truth.speed_mps >= 5.0]
+def fastest(virtual_dir):
+    return [s for s in load_virtual(virtual_dir) if s.truth.speed_mps >= 5.0]
 
 
 def _true_axes(s):

@@ -9,20 +9,9 @@
 import numpy as np
 import pytest
 from tiltguard.host.live_analysis import LivePipeline
-from tiltguard_eval.datasets import DatasetMissing
-from tiltguard_eval.running_data import load_alcantara, load_virtual_session, running_dir
+from tiltguard_eval.running_data import load_alcantara, load_virtual_session
 
 BLOCK = 10  # samples per feed, as the device's frames come
-
-
-def _folder(sub: str):
-    try:
-        path = running_dir() / sub
-    except DatasetMissing as exc:
-        pytest.skip(str(exc))
-    if not path.is_dir():
-        pytest.skip(f"running/{sub} data not found at {path}: set TILTGUARD_DATA to a folder holding running/{sub}")
-    return path
 
 
 def _play(p: LivePipeline, rec, start: int = 0, until=None):
@@ -47,8 +36,8 @@ def _heading_error_deg(alignment, forward_true) -> float:
     return float(np.degrees(np.arccos(np.clip(alignment.forward_sensor @ f / np.linalg.norm(f), -1, 1))))
 
 
-def test_real_treadmill_trials_without_a_stand_align_live_within_seconds_the_right_way_round():
-    trials = load_alcantara(_folder("alcantara"))
+def test_real_treadmill_trials_without_a_stand_align_live_within_seconds_the_right_way_round(alcantara_dir):
+    trials = load_alcantara(alcantara_dir)
     when, wrong, missed = [], [], []
     for s in trials:
         p = LivePipeline(s.rec.rate_hz)
@@ -66,8 +55,8 @@ def test_real_treadmill_trials_without_a_stand_align_live_within_seconds_the_rig
 
 
 @pytest.mark.parametrize("name", ["vsi_subject02_run3", "vsi_subject04_run5"])
-def test_virtual_runner_opened_on_the_run_aligns_to_the_first_steps(name):
-    s = load_virtual_session(_folder("virtual") / f"{name}.npz")
+def test_virtual_runner_opened_on_the_run_aligns_to_the_first_steps(name, virtual_dir):
+    s = load_virtual_session(virtual_dir / f"{name}.npz")
     start = int(np.searchsorted(s.rec.t, s.truth.windows[0][0]))  # after the stand and the ramp: running
     p = LivePipeline(s.rec.rate_hz)
     _, _, _, aligned = _play(p, s.rec, start, until=lambda p: p.calibrated)
@@ -89,8 +78,8 @@ def test_virtual_runner_opened_on_the_run_aligns_to_the_first_steps(name):
     assert len(errors) >= 3 and np.median(errors) < 2.5 and max(errors) < 5.0, errors
 
 
-def test_the_stand_gives_the_live_filter_its_gyro_bias():
-    s = load_virtual_session(_folder("virtual") / "vsi_subject04_run4.npz")  # 4 m/s, gyro bias ~2.7°/s
+def test_the_stand_gives_the_live_filter_its_gyro_bias(virtual_dir):
+    s = load_virtual_session(virtual_dir / "vsi_subject04_run4.npz")  # 4 m/s, gyro bias ~2.7°/s
     rec, truth = s.rec, s.truth
     p = LivePipeline(rec.rate_hz)
     p.request_stand()
@@ -98,18 +87,18 @@ def test_the_stand_gives_the_live_filter_its_gyro_bias():
     stand = (rec.t > truth.standing_s[0] + 0.5) & (rec.t < truth.standing_s[1] - 0.5)
     true_bias = rec.gyr[stand].mean(axis=0)  # the virtual gyro's constant bias (its motion there is nil)
     assert np.degrees(np.abs(p.orientation.gyro_bias - true_bias)).max() < 0.2
-    a, b = truth.windows[0]
+    a = truth.windows[0][0]
     first = (t > a) & (t < a + 20) & np.isfinite(tilt)  # the first 20 s of running, where a learnt bias was 3° off
     err = np.degrees(tilt[first]) - np.interp(t[first], rec.t, truth.tilt_deg)
     assert abs(err.mean()) < 1.0 and np.sqrt(np.mean(err**2)) < 1.3
 
 
-def test_live_rotation_on_a_treadmill_is_not_the_wander_of_the_heading():
+def test_live_rotation_on_a_treadmill_is_not_the_wander_of_the_heading(virtual_dir):
     """A runner's yaw wanders by a few degrees from stride to stride (vsi_subject04_run2: its stride mean swings
     3.4° within each stride). Live, the heading is the last stride's mean yaw carried forward at the turn rate
     between the last two strides; carried forward, a wander read twice as large in the rotation (per-stride
     range 4.5° off the truth's, median). Only a change of heading the size of a turn is carried forward."""
-    s = load_virtual_session(_folder("virtual") / "vsi_subject04_run2.npz")
+    s = load_virtual_session(virtual_dir / "vsi_subject04_run2.npz")
     rec, truth = s.rec, s.truth
     p = LivePipeline(rec.rate_hz)
     p.request_stand()

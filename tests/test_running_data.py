@@ -23,7 +23,6 @@ import numpy as np
 import pytest
 from tiltguard.host.gait.cadence import cadence_spm
 from tiltguard.host.samples import GRAVITY
-from tiltguard_eval.datasets import DatasetMissing
 from tiltguard_eval.running_data import (
     ALCANTARA_RATE_HZ,
     ALCANTARA_SAMPLES,
@@ -32,31 +31,19 @@ from tiltguard_eval.running_data import (
     grf_contacts,
     load_alcantara,
     load_virtual,
-    running_dir,
 )
 
 EXCERPT_S = 10.0
 
 
-def _folder(sub: str):
-    try:
-        root = running_dir()
-    except DatasetMissing as exc:
-        pytest.skip(str(exc))
-    path = root / sub
-    if not path.is_dir():
-        pytest.skip(f"running/{sub} data not found at {path}: set TILTGUARD_DATA to a folder holding running/{sub}")
-    return path
+@pytest.fixture(scope="module")
+def virtual(virtual_dir):
+    return load_virtual(virtual_dir)
 
 
 @pytest.fixture(scope="module")
-def virtual():
-    return load_virtual(_folder("virtual"))
-
-
-@pytest.fixture(scope="module")
-def alcantara():
-    return load_alcantara(_folder("alcantara"))
+def alcantara(alcantara_dir):
+    return load_alcantara(alcantara_dir)
 
 
 def _excerpt(s) -> tuple[float, float]:

@@ -8,8 +8,7 @@ from tiltguard.host.analysis import analyse_recording, session_summary
 from tiltguard.host.gait.stance import unloading_edge_end
 from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.simulator import simulate
-from tiltguard_eval.datasets import DatasetMissing
-from tiltguard_eval.running_data import load_alcantara, load_virtual, running_dir
+from tiltguard_eval.running_data import load_alcantara, load_virtual
 
 
 def _stance_errors(session, within_s=0.05):
@@ -24,18 +23,8 @@ def _stance_errors(session, within_s=0.05):
     return np.reshape(errs, (-1, 2))
 
 
-def _running_set(name):
-    try:
-        folder = running_dir() / name
-    except DatasetMissing as exc:
-        pytest.skip(str(exc))
-    if not folder.is_dir():
-        pytest.skip(f"running/{name} not found at {folder}")
-    return folder
-
-
-def test_ground_contact_time_on_a_real_sacral_accelerometer_against_the_force_plate():
-    trials = load_alcantara(_running_set("alcantara"))[::3]  # every third trial: all speeds and slopes
+def test_ground_contact_time_on_a_real_sacral_accelerometer_against_the_force_plate(alcantara_dir):
+    trials = load_alcantara(alcantara_dir)[::3]  # every third trial: all speeds and slopes
     errs = np.concatenate([_stance_errors(s) for s in trials])
     assert len(errs) > 100
     # bench/running.py over all 31 trials: contact time 9.9 ms, toe-off 9.2 ms (14.5 and 15.3 with the half-sine
@@ -44,8 +33,8 @@ def test_ground_contact_time_on_a_real_sacral_accelerometer_against_the_force_pl
     assert np.median(np.abs(errs[:, 1])) < 0.012
 
 
-def test_toe_off_on_the_virtual_runners_against_their_force_plates():
-    sessions = load_virtual(_running_set("virtual"))
+def test_toe_off_on_the_virtual_runners_against_their_force_plates(virtual_dir):
+    sessions = load_virtual(virtual_dir)
     errs = [_stance_errors(s, within_s=0.15)[:, 1] for s in sessions]  # their contacts lag by up to 50 ms
     assert all(len(e) > 100 for e in errs)
     # bench/running.py: 13.0 ms over the 16 sessions (20.0 with the half-sine model alone); the slow (2 m/s)
