@@ -43,6 +43,7 @@ TICK_HZ = 25.0  # the engine's decision rate: 40 ms, well inside the 250 ms a fa
 STILL_DPS = 3.0  # still: the pelvis turns slower than this (quiet standing sways < 0.5 deg/s)
 REFERENCE_DPS = 1.0  # the starting posture is taken only this still (a rep's first moments turn faster)
 STAND_S = 2.0
+REST_MIN_S = 1.5  # VQF's restMinT: quiet this long between reps, the pelvis is at rest
 HOLD_MAX_RATIO = 2.5  # a hold drill's hold stays under this many times its typical excursion
 TURN_ONLY_SHARE = 0.3  # gravity moved less than this share of the excursion: mostly a turn about the vertical
 OFF_PRIMARY_MIN_DEG = 12.0  # side movements of a rep stay under this (a poor rep's rock or drop included)
@@ -85,7 +86,7 @@ class DrillTracker:
         self.events: list[DrillEvent] = []
         self._buf_t = np.empty(0)
         self._buf_gyr = np.empty((0, 3))
-        self._buf_q = np.empty((0, 4))
+        self._buf_acc = np.empty((0, 3))
         self._still_since: float | None = None
         self._still_up: list[np.ndarray] = []
         self.up_stand: np.ndarray | None = None
@@ -118,16 +119,16 @@ class DrillTracker:
         gyr = np.ascontiguousarray(gyr, dtype=float)
         if len(t) == 0:
             return []
-        q = self.vqf.updateBatch(gyr, acc)["quat6D"]
         bt = np.concatenate([self._buf_t, np.asarray(t, float)])
         bg = np.concatenate([self._buf_gyr, gyr])
-        bq = np.concatenate([self._buf_q, q])
+        ba = np.concatenate([self._buf_acc, acc])
         n_ticks = len(bt) // self.step
-        for k in range(n_ticks):
+        for k in range(n_ticks):  # the filter tick by tick: each tick decides whether it may learn bias
             sl = slice(k * self.step, (k + 1) * self.step)
-            self._tick(float(bt[sl][-1]), quat_to_matrix(bq[sl][-1]), bg[sl].mean(axis=0))
+            q = self.vqf.updateBatch(np.ascontiguousarray(bg[sl]), np.ascontiguousarray(ba[sl]))["quat6D"]
+            self._tick(float(bt[sl][-1]), quat_to_matrix(q[-1]), bg[sl].mean(axis=0))
         used = n_ticks * self.step
-        self._buf_t, self._buf_gyr, self._buf_q = bt[used:], bg[used:], bq[used:]
+        self._buf_t, self._buf_gyr, self._buf_acc = bt[used:], bg[used:], ba[used:]
         return self.events[n_before:]
 
     def finish(self) -> DrillResult:
@@ -158,6 +159,17 @@ class DrillTracker:
         self._quiet_s = 0.0 if self._quiet_since is None else t - self._quiet_since
         self._up = up
         getattr(self, f"_phase_{self.phase}")(t, r_es, up, still_s)
+        self.vqf.setRestBiasEstEnabled(self._may_learn_bias())
+
+    def _may_learn_bias(self) -> bool:
+        """VQF takes any steady turn under 2 deg/s for 1.5 s as rest (its test is how much the gyro wobbles,
+        not its size) and learns it as gyro bias: the slow top of a rep held less than that (a bird dog's
+        2-4 deg rock held ~1 s) taught it ~0.5 deg/s, which then tipped every later rep. In a set of such
+        reps it may learn only between reps, quiet (turning under REFERENCE_DPS) for VQF's own 1.5 s. Drills
+        whose reps are held longer (a bridge's 3 s, a test's 10-30 s) hold truly still: VQF's rest is rest."""
+        if self.phase != "set" or self.spec.hold_s >= REST_MIN_S:
+            return True
+        return not self._counter.in_rep and self._quiet_s >= REST_MIN_S
 
     def _bias(self) -> np.ndarray:
         return np.asarray(self.vqf.getBiasEstimate()[0])
