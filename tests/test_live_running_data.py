@@ -93,23 +93,30 @@ def test_the_stand_gives_the_live_filter_its_gyro_bias(virtual_dir):
     assert abs(err.mean()) < 1.0 and np.sqrt(np.mean(err**2)) < 1.3
 
 
+def _live_range_errors(path, angle: str) -> np.ndarray:
+    """Live with the guided stand: per stride (left contact to left contact, from 10 s into the run) the
+    angle's range minus the truth's, degrees."""
+    s = load_virtual_session(path)
+    rec, truth = s.rec, s.truth
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    values = []
+    for i in range(0, len(rec.t), BLOCK):
+        values.append(getattr(p.feed(rec.t[i:i + BLOCK], rec.acc[i:i + BLOCK], rec.gyr[i:i + BLOCK]), angle))
+    values = np.degrees(np.concatenate(values))
+    true = getattr(truth, f"{angle}_deg")
+    a, b = truth.windows[0]
+    lefts = truth.ic_s[truth.ic_left & (truth.ic_s > a + 10) & (truth.ic_s < b)]
+    idx = np.searchsorted(rec.t, lefts)
+    return np.array([np.ptp(values[i:j]) - np.ptp(true[i:j]) for i, j in zip(idx[:-1], idx[1:])])
+
+
 def test_live_rotation_on_a_treadmill_is_not_the_wander_of_the_heading(virtual_dir):
     """A runner's yaw wanders by a few degrees from stride to stride (vsi_subject04_run2: its stride mean swings
     3.4° within each stride). Live, the heading is the last stride's mean yaw carried forward at the turn rate
     between the last two strides; carried forward, a wander read twice as large in the rotation (per-stride
     range 4.5° off the truth's, median). Only a change of heading the size of a turn is carried forward."""
-    s = load_virtual_session(virtual_dir / "vsi_subject04_run2.npz")
-    rec, truth = s.rec, s.truth
-    p = LivePipeline(rec.rate_hz)
-    p.request_stand()
-    rotation = []
-    for i in range(0, len(rec.t), BLOCK):
-        rotation.append(p.feed(rec.t[i:i + BLOCK], rec.acc[i:i + BLOCK], rec.gyr[i:i + BLOCK]).rotation)
-    rotation = np.degrees(np.concatenate(rotation))
-    a, b = truth.windows[0]
-    lefts = truth.ic_s[truth.ic_left & (truth.ic_s > a + 10) & (truth.ic_s < b)]
-    idx = np.searchsorted(rec.t, lefts)
-    errors = [abs(np.ptp(rotation[i:j]) - np.ptp(truth.rotation_deg[i:j])) for i, j in zip(idx[:-1], idx[1:])]
+    errors = np.abs(_live_range_errors(virtual_dir / "vsi_subject04_run2.npz", "rotation"))
     assert np.all(np.isfinite(errors)) and np.median(errors) < 2.5, np.median(errors)
 
 
@@ -117,16 +124,5 @@ def test_live_obliquity_of_a_fast_runner_keeps_its_range(virtual_dir):
     """Live, the turn lean is the mean force over the last stride, whose length comes from the recent strides:
     at 5 m/s the pelvis' sideways force (several m/s² at the stride rhythm) leaked through that mean into the
     obliquity, 0.5° too much range per stride. Smoothed at 1 Hz afterwards, as post-session, it does not."""
-    s = load_virtual_session(virtual_dir / "vsi_subject02_run5.npz")
-    rec, truth = s.rec, s.truth
-    p = LivePipeline(rec.rate_hz)
-    p.request_stand()
-    obliquity = []
-    for i in range(0, len(rec.t), BLOCK):
-        obliquity.append(p.feed(rec.t[i:i + BLOCK], rec.acc[i:i + BLOCK], rec.gyr[i:i + BLOCK]).obliquity)
-    obliquity = np.degrees(np.concatenate(obliquity))
-    a, b = truth.windows[0]
-    lefts = truth.ic_s[truth.ic_left & (truth.ic_s > a + 10) & (truth.ic_s < b)]
-    idx = np.searchsorted(rec.t, lefts)
-    errors = [np.ptp(obliquity[i:j]) - np.ptp(truth.obliquity_deg[i:j]) for i, j in zip(idx[:-1], idx[1:])]
+    errors = _live_range_errors(virtual_dir / "vsi_subject02_run5.npz", "obliquity")
     assert abs(np.mean(errors)) < 0.2 and np.mean(np.abs(errors)) < 0.25, (np.mean(errors), np.mean(np.abs(errors)))
