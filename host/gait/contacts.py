@@ -20,6 +20,10 @@
    (a foot-strike impact, if the wearer has one: running, heel striking), and the half-maximum point on
    its rising edge — the onset of loading rather than its steepest part. Further back than a share of the
    step, only the strongest pulse: the late flight of a fast run holds pulses from the pelvis' rotation.
+   After a flight (running), also the moment the vertical specific force climbs through half a body
+   weight, if that is earlier: in flight the body falls freely (0 g), so weight on the foot is the first
+   thing that lifts it, and a landing without an impact spike (a soft fore-foot strike, a sensor in a
+   padded pouch) builds up to its loading peak 20-60 ms after the contact.
 7. No contacts while the activity is still or riding (a rider's pelvis rocks in rhythm too).
 """
 from __future__ import annotations
@@ -30,6 +34,7 @@ import numpy as np
 from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from scipy.signal import find_peaks, oaconvolve
 from tiltguard.host.activities import ACTIVITIES
+from tiltguard.host.samples import GRAVITY
 
 from .activity import (
     RIDING,
@@ -69,6 +74,13 @@ IMPACT_LOOKBACK_STEP_SHARE = 0.18  # = 0.1 s at a 0.56-s walking step, where IMP
 MASK_MARGIN_S = 0.5  # activity boundaries are blurred by its 2-s windows: keep contacts this close to gait
 IMPACT_RELATIVE = 0.5  # a pulse counts as the impact if at least half the strongest one nearby
 ONSET_FRACTION = 0.5
+# Loading after a flight (module docstring, step 6), specific force in g. In flight the pelvis reads 0 g give or
+# take its own rotation (±0.3 g: the virtual runners' flight); half a body weight is above that, and running
+# loading rates (30-100 BW/s) reach it 5-15 ms after the contact. A flight is a fall under FLIGHT_G within half
+# a step before the loading pulse; walking (double support, never under ~0.6 g) has none and keeps step 6's rule.
+LOADING_G = 0.45
+FLIGHT_G = 0.15
+FLIGHT_SEARCH_STEP_SHARE = 0.5
 
 
 @dataclass
@@ -197,10 +209,11 @@ def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
 
 
 def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: float,
-                 step_s: np.ndarray | None = None) -> np.ndarray:
+                 step_s: np.ndarray | None = None, vertical_wide: np.ndarray | None = None) -> np.ndarray:
     """Contact instants (fractional samples): for the loading pulse of `jerk` nearest each index, the first
     strong pulse of `wide_jerk` from IMPACT_LOOKBACK_S before it (before IMPACT_LOOKBACK_STEP_SHARE of the step
-    `step_s` at that contact, only the strongest), at half its maximum on its rising edge."""
+    `step_s` at that contact, only the strongest), at half its maximum on its rising edge; or, after a flight,
+    where `vertical_wide` (m/s², gravity removed) climbed through LOADING_G, if that is earlier."""
     w = max(1, int(TIMING_SEARCH_S * fs))
     lookback = int(IMPACT_LOOKBACK_S * fs)
     near_s = np.full(len(idx), IMPACT_LOOKBACK_S)
@@ -227,7 +240,26 @@ def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: f
             q -= 1
         y0, y1 = wide_jerk[q - 1], wide_jerk[q]
         out[k] = q - 1 + (level - y0) / (y1 - y0) if y1 > y0 and y0 <= level else float(q)
+        if vertical_wide is not None:
+            search = int(FLIGHT_SEARCH_STEP_SHARE * (_filled(step_s)[k] if step_s is not None else
+                                                     RUNNING_STEP_GUESS_S) * fs)
+            out[k] = min(out[k], _loading_after_flight(vertical_wide, p, search))
     return out
+
+
+def _loading_after_flight(vertical_wide: np.ndarray, p: int, search: int) -> float:
+    """The last upward crossing of LOADING_G before the loading pulse at sample `p` (fractional sample), if the
+    specific force fell under FLIGHT_G within `search` samples before it; else inf."""
+    a = max(p - search, 0)
+    force_g = vertical_wide[a : p + 1] / GRAVITY + 1.0
+    if len(force_g) < 2 or force_g.min() > FLIGHT_G:
+        return float("inf")
+    below = np.flatnonzero(force_g[:-1] < LOADING_G)
+    if len(below) == 0:
+        return float("inf")
+    j = int(below[-1])
+    y0, y1 = force_g[j], force_g[j + 1]
+    return a + j + ((LOADING_G - y0) / (y1 - y0) if y1 > y0 else 0.0)
 
 
 def detect_initial_contacts(
@@ -268,7 +300,7 @@ def _detect(sig: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[
     if len(confident) < MIN_TEMPLATE_STEPS:
         if len(first) == 0:
             return empty
-        index = _onset_times(jerk, wide_jerk, first, fs, rhythm.step_period_at(first / fs))
+        index = _onset_times(jerk, wide_jerk, first, fs, rhythm.step_period_at(first / fs), sig.vertical_wide)
         left = side_score(sig, first, rhythm.step_period_at(first / fs), running) > 0
         return InitialContacts(t0 + index / fs, left, salience, index)
 
@@ -288,7 +320,7 @@ def _detect(sig: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[
         matches.append(match)
     idx, left, match = np.concatenate(picks), np.concatenate(lefts), np.concatenate(matches)
     idx, left, match = _one_per_step(idx, left, match, fs)
-    index = _onset_times(jerk, wide_jerk, idx, fs, rhythm.step_period_at(idx / fs))
+    index = _onset_times(jerk, wide_jerk, idx, fs, rhythm.step_period_at(idx / fs), sig.vertical_wide)
     return InitialContacts(t0 + index / fs, left, np.clip(match, 0.0, 1.0), index)
 
 
