@@ -33,6 +33,11 @@ Per set and mode (rows named "tiltguard"):
                                 shortest running step, so a match is the same foot strike), pooled
   cadence_error_spm             |cadence of the detected − of the true contacts| per running window (the
                                 Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows
+  contact_balance_*_error_pp    the left foot's share of ground contact time (host.gait.stance), product −
+                                force plate, per session (detected contacts matched within MATCH_TOL_S); the
+                                set row gives its median and worst |error| and sessions_balance_within_1pp
+  ic_f1_50ms_lag_removed        the virtual set (no impact spike): F1 at 50 ms after removing each session's
+                                median lag, beside the plain ic_f1_50ms
 Live contacts are scored from the live calibration to MAX_LATENCY_S before the end (before calibration the live
 view has no step detector; it starts with the stream's last 6 s in its window, so it needs no warm-up; at the end
 a contact cannot be reported yet).
@@ -533,6 +538,8 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
                    contact_time_median_err_ms=1000 * float(np.median(st["contact"])))
     if st["balance"]:
         row["contact_balance_max_abs_error_pp"] = float(np.max(np.abs(st["balance"])))
+        row["contact_balance_median_abs_error_pp"] = float(np.median(np.abs(st["balance"])))
+        row["sessions_balance_within_1pp"] = int(np.sum(np.abs(st["balance"]) <= 1.0))
     for key, name in (("lagged_f1", "ic_f1_50ms_lag_removed"), ("whole", "ic_f1_50ms_whole_trial")):
         if st[key]:
             tp, fp, fn = (sum(x[i] for x in st[key]) for i in range(3))
@@ -624,8 +631,10 @@ def print_table(rows: list[dict]) -> None:
             bal = r.get("contact_balance_max_abs_error_pp")
             print(f"stance, {tag}: toe-off median |err| {r['toe_off_median_abs_err_ms']:.1f} ms, ground contact "
                   f"time median |err| {r['contact_time_median_abs_err_ms']:.1f} ms (median "
-                  f"{r['contact_time_median_err_ms']:+.1f})" + (f", left share of contact time worst |err| "
-                                                                 f"{bal:.2f} pp" if bal is not None else ""))
+                  f"{r['contact_time_median_err_ms']:+.1f})" + (
+                      f", left share of contact time |err| median {r['contact_balance_median_abs_error_pp']:.2f} "
+                      f"worst {bal:.2f} pp, within 1 pp in {r['sessions_balance_within_1pp']} sessions"
+                      if bal is not None else ""))
         if "ic_f1_50ms_whole_trial" in r:
             print(f"contacts over whole trials, {tag}: F1 at 50 ms {r['ic_f1_50ms_whole_trial']:.3f} (the table scores "
                   f"contacts at least {EDGE_S:.2f} s from a trial's ends)")
