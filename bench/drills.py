@@ -6,8 +6,10 @@ and the left-vs-right call, per drill; peers (peak picking, autocorrelation) on 
 Each person is drawn at random (tempo 0.6-1.6x, range 0.6-1.4x, good or poor control, symmetric or one
 side 5-10° worse, partial reps, pauses, sensor noise 0.5-2x, the pod clipped on any way round) and does the
 drill's full dose with rests full of fidgets (host/simulator/drills.py). Our engine runs exactly as the live
-guidance (block by block). The peers are given the true set windows (they cannot find sets) and each rest
-window (their counts there are false reps).
+guidance (block by block). Left vs right is scored against what each person did (the engine's rule on the
+true per-rep values; "asym ok", "sym ok"), and beside it against the person's label ("asym lbl", "sym lbl":
+also people whose reps could not show their asymmetry). The peers are given the true set windows (they
+cannot find sets) and each rest window (their counts there are false reps).
 """
 from __future__ import annotations
 
@@ -28,9 +30,10 @@ from bench.options import add_data_options  # noqa: E402
 
 COLUMNS = ("sets", "exact_count_share", "within_one_share", "false_reps_per_10min", "hold_error_s",
            "tilt_excursion_rmse_deg", "obliquity_excursion_rmse_deg", "rotation_excursion_rmse_deg",
-           "fault_precision", "fault_recall", "asymmetry_right_share", "no_false_asymmetry_share")
+           "fault_precision", "fault_recall", "asymmetry_right_share", "no_false_asymmetry_share",
+           "asymmetry_label_right_share", "no_false_asymmetry_label_share")
 SHORT = ("sets", "exact", "±1", "false/10m", "hold s", "tilt°", "obl°", "rot°", "f.prec", "f.rec", "asym ok",
-         "sym ok")
+         "sym ok", "asym lbl", "sym lbl")
 
 
 def run_drill(name: str, people: int, seed: int, rate_hz: float) -> dict[str, DrillScore]:

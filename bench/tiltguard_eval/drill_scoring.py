@@ -3,12 +3,22 @@
 Reps are matched one to one by time: a detected rep matches the true rep of the same set whose
 [start, end] holds its top (nearest top first). Counts are per true set (detected reps whose top falls in
 the set's window, ±1 s); reps whose top falls in no true set are false reps (rest and fidgets).
+
+Left vs right is scored against what the person *did*: the engine's own rule (host.drills.results.
+compare_sides: the smallest real difference, and Student's t on the person's rep-to-rep scatter) applied to
+the true per-rep values, true sides and true faults (`truth_sides_verdict`). The simulated person's label
+("left side 5-10° worse") is not the truth of a session whose reps cannot show it: a tight side whose two
+holds were a partial and a faulty one, or a poor-control person whose faulty reps scatter as much as the
+asymmetry, show no clear difference even to a perfect sensor. The label's own score is kept beside it
+(`asymmetry_label_right_share`, `no_false_asymmetry_label_share`) as the share of labelled people the
+engine finds.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 import numpy as np
+from tiltguard.host.drills.results import RepResult, compare_sides
 
 ANGLE_KEYS = ("tilt_deg", "obliquity_deg", "rotation_deg")
 
@@ -23,10 +33,11 @@ class DrillScore:
     tp: int = 0
     fp: int = 0
     fn: int = 0
-    side_calls: list[tuple[str, str]] = field(default_factory=list)  # (truth, detected)
+    side_calls: list[tuple[str, str]] = field(default_factory=list)  # (truth: what was done, detected)
+    label_calls: list[tuple[str, str]] = field(default_factory=list)  # (the simulated person's label, detected)
 
     def add(self, other: DrillScore) -> None:
-        for k in ("count_errors", "hold_errors", "angle_errors", "side_calls"):
+        for k in ("count_errors", "hold_errors", "angle_errors", "side_calls", "label_calls"):
             getattr(self, k).extend(getattr(other, k))
         for k in ("false_reps", "rest_s", "tp", "fp", "fn"):
             setattr(self, k, getattr(self, k) + getattr(other, k))
@@ -46,11 +57,17 @@ class DrillScore:
             out[f"{name}_excursion_rmse_deg"] = float(np.sqrt(np.mean(ae[:, i] ** 2))) if len(ae) else None
         out["fault_precision"] = self.tp / (self.tp + self.fp) if self.tp + self.fp else None
         out["fault_recall"] = self.tp / (self.tp + self.fn) if self.tp + self.fn else None
-        asym = [(t, d) for t, d in self.side_calls if t != "no clear difference"]
-        sym = [(t, d) for t, d in self.side_calls if t == "no clear difference"]
-        out["asymmetry_right_share"] = float(np.mean([t == d for t, d in asym])) if asym else None
-        out["no_false_asymmetry_share"] = float(np.mean([t == d for t, d in sym])) if sym else None
+        out["asymmetry_right_share"], out["no_false_asymmetry_share"] = _side_shares(self.side_calls)
+        out["asymmetry_label_right_share"], out["no_false_asymmetry_label_share"] = _side_shares(self.label_calls)
         return out
+
+
+def _side_shares(calls: list[tuple[str, str]]) -> tuple[float | None, float | None]:
+    """Asymmetric people called right (the worse side named), symmetric people not called asymmetric."""
+    asym = [(t, d) for t, d in calls if t != "no clear difference"]
+    sym = [(t, d) for t, d in calls if t == "no clear difference"]
+    return (float(np.mean([t == d for t, d in asym])) if asym else None,
+            float(np.mean([t == d for t, d in sym])) if sym else None)
 
 
 def truth_reps(truth, spec) -> list[list[dict]]:
@@ -109,8 +126,18 @@ def score_result(result, truth, spec) -> DrillScore:
                 sc.fn += tr and not d
     sc.false_reps = sum(1 for r in detected if id(r) not in used)
     if truth.sides_verdict is not None and spec.side_metric is not None and spec.sides != "none":
-        sc.side_calls.append((truth.sides_verdict, result.sides.verdict if result.sides else "none"))
+        detected_verdict = result.sides.verdict if result.sides else "none"
+        sc.side_calls.append((truth_sides_verdict(true_reps, spec), detected_verdict))
+        sc.label_calls.append((truth.sides_verdict, detected_verdict))
     return sc
+
+
+def truth_sides_verdict(true_reps: list[list[dict]], spec) -> str:
+    """The left-vs-right verdict in what the person did: the engine's documented rule on the true reps."""
+    reps = [RepResult(r["start_s"], r["top_s"], r["end_s"], r["side"], r["hold_s"], r["tilt_deg"],
+                      r["obliquity_deg"], r["rotation_deg"], r["peak_deg"], r["range_deg"], list(r["faults"]),
+                      dict(r["fault_values_deg"]), r["partial"]) for reps in true_reps for r in reps]
+    return compare_sides(spec, reps).verdict
 
 
 def score_peer_counts(counts: list[int], truth, rest_counts: list[int]) -> DrillScore:

@@ -34,6 +34,13 @@ FAULT_MARGIN = 2.0  # a faulty rep goes up to this many times past the fault's t
 HOLD_DRILL_S = 10.0  # drills whose target hold is this long are holds (tests, isometrics)
 HOLD_SHARE = 0.4  # ... and count a rep only if held at least this share of the target
 MAX_REP_EXTRA_S = 12.0  # a rep lasts at most its hold and this (the slowest lift and lowering)
+RELAX_S = 1.0  # hold drills: the hold is over once the pelvis stays down this long (a fidget on top of a
+# shifted posture dips and comes back within well under a second)
+LEVEL_DEG = 0.5  # hold drills: gravity back within this of the set's start (quiet sway) is relaxed, whatever the
+# gyro's heading says
+NEAR_TOP_MOVING_S = 2.0  # hold drills: time near the top outside the one still hold is the end of the rise and
+# the start of the lowering (a smooth movement spends its last quarter of range in a third of its time: under
+# 2 s for a slow 3-s tuck and 3-s lowering); more is a top broken up by movements
 
 
 @dataclass
@@ -58,6 +65,7 @@ class RepCounter:
     i_up: int = 0  # where the current excursion was entered
     i_peak: int = 0
     i_turn: int = 0  # lowest point since the peak (a turn into the next rep)
+    i_relax: int | None = None  # hold drills: where the pelvis came down from the hold (the rep ends there)
     sign: int = 1
     excursions: list[Excursion] = field(default_factory=list)
     last_activity_t: float | None = None
@@ -99,9 +107,10 @@ class RepCounter:
             return float(np.sqrt(sum(a * a for a in angles)))
         return s.primary_sign * angles[ANGLES.index(s.primary)]
 
-    def update(self, t: float, angles: tuple[float, float, float], still_s: float = 0.0) -> Excursion | None:
-        """Add a tick (`still_s`: how long the pelvis has been still); returns an excursion the moment it is
-        complete."""
+    def update(self, t: float, angles: tuple[float, float, float], still_s: float = 0.0,
+               gravity_deg: float | None = None) -> Excursion | None:
+        """Add a tick (`still_s`: how long the pelvis has been still; `gravity_deg`: how far gravity is from
+        the set's start); returns an excursion the moment it is complete."""
         p_signed = self.signal(angles)
         self.t.append(t)
         self.ang.append(angles)
@@ -120,9 +129,12 @@ class RepCounter:
                 self.state, self.i_up, self.i_peak = "up", i, i
                 self.sign = 1 if p_signed >= 0 else -1
         elif self.state == "up":
-            if self._same_way(p_signed) and p >= self._mag(self.i_peak):
+            # a hold drill's hold held long is back where gravity says the start is, with only a turn about
+            # the vertical left: the gyro's heading drift over the hold, which no movement made
+            level = self.hold_drill and gravity_deg is not None and gravity_deg < LEVEL_DEG
+            if self._same_way(p_signed) and p >= self._mag(self.i_peak) and not level:
                 self.i_peak = i
-            elif p < 0.5 * self._mag(self.i_peak) or not self._same_way(p_signed):
+            elif p < 0.5 * self._mag(self.i_peak) or not self._same_way(p_signed) or level:
                 self.state, self.i_turn = "down", i
         else:  # down: back to the baseline ends the rep; rising again turns into the next one
             if self._same_way(p_signed) and p < self._mag(self.i_turn):
@@ -130,13 +142,45 @@ class RepCounter:
             base = self._baseline(self.i_up)
             back = p <= base + 0.2 * (self._mag(self.i_peak) - base)
             settled = still_s >= SETTLED_S and p < 0.6 * self._mag(self.i_peak)  # back down, a little off
-            if back or settled or not self._same_way(p_signed):
+            if self.hold_drill:
+                level = gravity_deg is not None and gravity_deg < LEVEL_DEG
+                done = self._hold_end(i, p, (back or settled or level or not self._same_way(p_signed))
+                                      and self._off_primary_deg(angles) <= WOBBLE_DEG, level)
+            elif back or settled or not self._same_way(p_signed):
                 done = self._close(i)
             elif p > self._mag(self.i_turn) + self.enter and p > 0.5 * self._mag(self.i_peak):
                 done = self._close(self.i_turn)
                 self.state, self.i_up, self.i_peak = "up", self.i_turn, i
                 self.sign = 1 if p_signed >= 0 else -1
         return done
+
+    @property
+    def hold_drill(self) -> bool:
+        return self.spec.hold_s >= HOLD_DRILL_S
+
+    def _off_primary_deg(self, angles) -> float:
+        """How far the pelvis is from the start in the angles the drill does not count (deg)."""
+        if self.spec.primary == "norm":
+            return 0.0
+        k = ANGLES.index(self.spec.primary)
+        return float(np.hypot(*[a for j, a in enumerate(angles) if j != k]))
+
+    def _hold_end(self, i: int, p: float, down: bool, level: bool = False) -> Excursion | None:
+        """A hold drill's rep ends when the person relaxes: back down in the starting posture (the other
+        angles too, within a steady rep's wobble: a tuck's twist comes back with it), and staying down for
+        RELAX_S. Back up near the hold before that (a dip, a fidget on top of a shifted posture), the same
+        hold goes on: a held posture is one rep however it wobbles, never two. A posture shifted about by
+        fidgets never comes back: it runs past the longest rep and is dropped."""
+        if p > 0.6 * self._mag(self.i_peak) and not level:
+            self.state, self.i_relax = "up", None
+            return None
+        if self.i_relax is None:
+            if down:
+                self.i_relax = i
+            return None
+        if self.t[i] - self.t[self.i_relax] >= RELAX_S:
+            return self._close(self.i_relax)
+        return None
 
     def _mag(self, i: int) -> float:
         return abs(self.p[i]) if self.spec.two_way else self.p[i]
@@ -158,7 +202,7 @@ class RepCounter:
 
     def _close(self, i_end: int) -> Excursion | None:
         """End the current excursion at `i_end`; returns it if it counts."""
-        self.state, self.i_low = "idle", i_end
+        self.state, self.i_low, self.i_relax = "idle", i_end, None
         base = self._baseline(self.i_up)
         peak = self._mag(self.i_peak)
         level = base + 0.2 * (peak - base)
@@ -170,8 +214,12 @@ class RepCounter:
         self.i_floor = i_end  # the next excursion starts after this one ended
         if self.t[i_end] - self.t[i_start] < MIN_REP_S or peak < self.enter:
             return None
-        if self.spec.hold_s >= HOLD_DRILL_S and self.hold_s(ex) < HOLD_SHARE * self.spec.hold_s:
-            return None  # a hold drill's rep is the hold: a movement that is not held is something else
+        if self.hold_drill:
+            # a hold drill's rep is the hold: a movement that is not held is something else, and so is a
+            # top broken up by movements (a posture shifted about by fidgets), not one still hold
+            held, near_top = self.hold_s(ex), self.near_top_s(ex)
+            if held < HOLD_SHARE * self.spec.hold_s or near_top - held > NEAR_TOP_MOVING_S:
+                return None
         if not self._like_the_others(ex):
             return None
         self.excursions.append(ex)
@@ -209,6 +257,8 @@ class RepCounter:
 
     def flush(self) -> Excursion | None:
         """The set ended: an excursion still open counts if it reached its top and came part way back."""
+        if self.state == "down" and self.i_relax is not None:
+            return self._close(self.i_relax)
         if self.state == "down":
             return self._close(len(self.p) - 1)
         self.state = "idle"
@@ -225,17 +275,28 @@ class RepCounter:
     def _same_sign(self, i: int, sign: int) -> bool:
         return not self.spec.two_way or (self.p[i] >= 0) == (sign > 0)
 
+    def _near_top(self, ex: Excursion) -> np.ndarray:
+        """Per tick of the excursion: near its top (within 25 %, at least 1.5 deg, of the peak)."""
+        mag = np.abs(np.asarray(self.p[ex.i_start : ex.i_end + 1]))
+        return mag >= abs(ex.peak) - max(1.5, 0.25 * abs(ex.peak))
+
+    def near_top_s(self, ex: Excursion) -> float:
+        """How long the excursion spent near its top, held or not."""
+        t = np.asarray(self.t[ex.i_start : ex.i_end + 1])
+        if len(t) < 2:
+            return 0.0
+        return float(np.sum(self._near_top(ex)[1:] * np.diff(t)))
+
     def hold_s(self, ex: Excursion) -> float:
         """Longest time held still near the top (turning slower than HOLD_SPEED_DPS within 25 % of the peak)."""
         t = np.asarray(self.t[ex.i_start : ex.i_end + 1])
         a = np.asarray(self.ang[ex.i_start : ex.i_end + 1])
-        mag = np.abs(np.asarray(self.p[ex.i_start : ex.i_end + 1]))
         if len(t) < 3:
             return 0.0
         speed = np.linalg.norm(np.gradient(a, t, axis=0), axis=1)
         # held: turning slower than a small share of the rep's own lift speed (sway stays under ~0.5 deg/s)
         limit = max(HOLD_SPEED_DPS, HOLD_SPEED_SHARE * float(speed.max()))
-        held = (speed < limit) & (mag >= abs(ex.peak) - max(1.5, 0.25 * abs(ex.peak)))
+        held = (speed < limit) & self._near_top(ex)
         best, run_start = 0.0, None
         for k, h in enumerate(held):
             if h and run_start is None:

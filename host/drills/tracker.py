@@ -43,6 +43,8 @@ TICK_HZ = 25.0  # the engine's decision rate: 40 ms, well inside the 250 ms a fa
 STILL_DPS = 3.0  # still: the pelvis turns slower than this (quiet standing sways < 0.5 deg/s)
 REFERENCE_DPS = 1.0  # the starting posture is taken only this still (a rep's first moments turn faster)
 STAND_S = 2.0
+REST_TAU_ACC_S = 1.0  # resting, gravity is all the accelerometer feels: 3 time constants within a 3-s rest
+MOVING_TAU_ACC_S = 3.0  # VQF's default tauAcc
 REST_MIN_S = 1.5  # VQF's restMinT: quiet this long between reps, the pelvis is at rest
 HOLD_MAX_RATIO = 2.5  # a hold drill's hold stays under this many times its typical excursion
 TURN_ONLY_SHARE = 0.3  # gravity moved less than this share of the excursion: mostly a turn about the vertical
@@ -57,6 +59,8 @@ SET_GAP_S = 10.0  # no rep for this long: the set is over
 FAULT_HYSTERESIS_DEG = 1.0
 RETURN_STILL_S = 0.3  # still this long between reps: back in the starting posture
 RETURN_DEG = 3.0  # gravity within this of the set's start
+START_QUIET_S = 1.0  # the starting posture is where the pelvis rests this long; a fidget (a shift, a scratch)
+# turns round at its top in well under a second
 SIDE_NOISE_DEG = 1.0  # a side angle under this at a rep's top is no vote for either side (sway, noise)
 SIDE_REPEAT_COST = 1.0  # per-set sides: the guidance alternates, so a repeated side needs the reps of ...
 SIDE_FIRST_COST = 0.5  # ... a whole set against it (and starting on the right, half a set)
@@ -160,6 +164,10 @@ class DrillTracker:
         self._up = up
         getattr(self, f"_phase_{self.phase}")(t, r_es, up, still_s)
         self.vqf.setRestBiasEstEnabled(self._may_learn_bias())
+        # resting, the accelerometer feels gravity alone: the inclination may follow it fast (a move into a
+        # lying position leaves ~1 deg of gyro scale error that VQF's 3-s time constant is still taking out
+        # when the reps begin 2 s later); moving, the sacrum's lever acceleration is in it: VQF's own 3 s
+        self.vqf.setTauAcc(REST_TAU_ACC_S if self._quiet_s >= RETURN_STILL_S else MOVING_TAU_ACC_S)
 
     def _may_learn_bias(self) -> bool:
         """VQF takes any steady turn under 2 deg/s for 1.5 s as rest (its test is how much the gyro wobbles,
@@ -213,14 +221,18 @@ class DrillTracker:
     def _start_set(self, t, r_es, up) -> None:
         self.phase = "set"
         self._ref, self._set_up, self._set_start = r_es.copy(), up.copy(), t
-        # the reps seen so far, but never above the drill's typical rep: a few big (faulty) reps must not
-        # raise the bar over the small good ones
-        ref = min(float(np.median(self._peaks)), self.spec.nominal_deg) if self._peaks else self.spec.nominal_deg
-        self._new_counter(ref)
+        self._new_counter(self._reference_deg())
         self._halves, self._set_reps, self._set_exs, self._faults_on = [], [], [], set()
         self._held_prompted = False
         side = self._next_set_side()
         self._emit(t, "set_start", "Start" + (f": {side} side" if side else ""), side=side)
+
+    def _reference_deg(self) -> float:
+        """The reference rep: the median of the reps so far (this set's too, as they come), but never above
+        the drill's typical rep, so that a few big (faulty) reps do not raise the bar over the small good
+        ones."""
+        peaks = [r.peak_deg for r in self.result.reps + self._set_reps]
+        return min(float(np.median(peaks)), self.spec.nominal_deg) if peaks else self.spec.nominal_deg
 
     def _phase_set(self, t, r_es, up, still_s) -> None:
         # within a set, "still" is the stricter kind: a slow rep of a few degrees turns at 1-3 deg/s
@@ -244,8 +256,9 @@ class DrillTracker:
             else:  # mid-set: the movement was no rep, and later reps start from the new posture
                 c.state = "idle"
                 self._ref = r_es.copy()
-        if not c.in_rep and not c.excursions and still_s > 0 and self._speed_dps < REFERENCE_DPS:
-            # still before the first rep: the starting posture (and the set's start) is now
+        if not c.in_rep and not c.excursions and still_s >= START_QUIET_S and self._speed_dps < REFERENCE_DPS:
+            # resting before the first rep: the starting posture (and the set's start) is now (not the
+            # instant a fidget turns round at its top: that start would make its way back a "rep")
             self._ref, self._set_start, self._set_up = r_es.copy(), t, up.copy()
         elif not c.in_rep and still_s >= RETURN_STILL_S and angle_between_deg(up, self._set_up) < RETURN_DEG:
             # back in the starting posture between reps (the floor, the planted feet hold the pelvis there):
@@ -264,8 +277,22 @@ class DrillTracker:
             ex = self._recount_from_last_stillness(ex)
         if ex is not None:
             self._add_excursion(t, ex)
+            if self.spec.hold_s >= HOLD_DRILL_S and self.spec.reps == 1:
+                # a set of one hold (the tests, the isometric holds) is that hold: the guidance says rest
+                # or switch sides now, and what the pelvis does next starts the next set from its own start
+                self._end_set(t, flush=False)
+                return
         moved = angle_between_deg(up, self._set_up if self.spec.lying else self.up_stand)
         left_position = moved > (LEFT_POSITION_DEG if self.spec.lying else 90.0 - UPRIGHT_MAX_DEG + 30.0)
+        if c.aborted and not left_position and not c.under_way and len(self._set_reps) < self.spec.min_set_reps:
+            j = self._settled_in_aborted(c)
+            if j is not None:
+                # the "rep" that ran too long was a move into a new posture, and the reps began from there
+                # before it had been still long enough to tell: the few "reps" before it were fidgets at rest
+                if self._set_reps:
+                    self._forget_set_reps()
+                self._restart_at(j)
+                return
         quiet_for = t - (c.last_activity_t if c.last_activity_t is not None else self._set_start)
         if c.aborted and not c.excursions:
             # no rep yet and a movement far beyond one (a shift, getting up): start afresh at the next stillness
@@ -280,9 +307,9 @@ class DrillTracker:
         rel = self.body @ self._ref.T @ r_es @ self.body.T
         rot, obl, tilt = np.degrees(euler_zxy(rel))
         self.angles_deg = (float(tilt), float(obl), float(rot))
-        if not self._counter.excursions:  # kept until the first rep, in case the start must be re-taken
+        if not self._counter.under_way:  # kept until the set is under way, in case the start must be re-taken
             self._hist.append((t, r_es.copy(), up.copy(), still_s, self._speed_dps))
-        return self._counter.update(t, self.angles_deg, still_s)
+        return self._counter.update(t, self.angles_deg, still_s, angle_between_deg(up, self._set_up))
 
     def _forget_set_reps(self) -> None:
         for r in self._set_reps:
@@ -332,6 +359,19 @@ class DrillTracker:
                     and np.linalg.norm(here - ang[last]) > c.enter and abs(c.p[i]) > c.enter):
                 self._restart_at(last)
 
+    def _settled_in_aborted(self, c: RepCounter) -> int | None:
+        """An excursion that ran past the longest rep: the end of the first stillness in it (resting
+        START_QUIET_S), where a new starting posture was taken; None if the pelvis never rested in it."""
+        hist = self._hist
+        if len(hist) != len(c.t):
+            return None
+        j = next((k for k in range(c.i_up, len(hist)) if hist[k][3] >= START_QUIET_S), None)
+        if j is None:
+            return None
+        while j + 1 < len(hist) and hist[j + 1][3] > hist[j][3]:
+            j += 1  # to the end of that stillness
+        return j if j < len(hist) - 1 else None
+
     def _restart_at(self, j: int) -> None:
         """The starting posture is the tick `j` of the set's history: count again from there."""
         ticks, ref_deg = self._hist[j:], self._counter.ref_deg
@@ -376,28 +416,35 @@ class DrillTracker:
 
     def _settled(self, c: RepCounter, still_s: float) -> bool:
         """Still for longer than any hold of this drill, away from the start: a new starting posture."""
-        if not c.p:
+        if not c.p or c.i_relax is not None:  # a hold drill's hold is over: the rep ends once the relax holds
             return False
         if self._off_primary(c):  # moved mostly in angles the drill does not move: not a rep's top
             return still_s >= POSITION_S
-        if self.spec.hold_s >= HOLD_DRILL_S:  # a hold drill: held half-way to a typical hold or more is its hold,
+        if self.spec.hold_s >= HOLD_DRILL_S:  # a hold drill: held past `enter` is its hold (a partial one counts),
             # unless the pelvis only turned about the vertical (gravity where it was): a turn into position
             turned = angle_between_deg(self._up, self._set_up) < TURN_ONLY_SHARE * abs(c.p[-1])
             too_big = (self.spec.primary != "norm"  # a shift along the counted angle, not this drill's hold
                        and abs(c.p[-1]) > HOLD_MAX_RATIO * self.spec.nominal_deg)
-            small = abs(c.p[-1]) < max(c.enter, 0.5 * c.ref_deg)
+            small = abs(c.p[-1]) < c.enter  # not even a partial hold: settled a little off the start
             return (small or turned or too_big) and still_s >= POSITION_S
         return still_s >= POSITION_S + 1.5 * self.spec.hold_s
 
     def _off_primary(self, c: RepCounter) -> bool:
         """The pelvis is away from the start mostly about axes other than the counted one (a shift on the
-        floor, a turn), far more than a rep's own side movements."""
+        floor, a turn), far more than a rep's own side movements. Face down, the "norm" drills count tilt and
+        rotation only: obliquity is the whole body turned about the vertical (onto a new heading on the
+        floor), which no rep does."""
         if self.spec.primary == "norm":
-            return False
-        k = ANGLES.index(self.spec.primary)
-        other = float(np.hypot(*[a for i, a in enumerate(c.ang[-1]) if i != k]))
+            if self.spec.position not in FACE_DOWN:
+                return False
+            k = ANGLES.index("obliquity")
+            other = abs(c.ang[-1][k])
+        else:
+            k = ANGLES.index(self.spec.primary)
+            other = float(np.hypot(*[a for i, a in enumerate(c.ang[-1]) if i != k]))
         # a faulty rep's side movement goes up to FAULT_MARGIN x its tolerance (the hip-flexor test's twist)
-        faults = [FAULT_MARGIN * f.tolerance_deg for f in self.spec.faults if f.angle != self.spec.primary]
+        faults = [FAULT_MARGIN * f.tolerance_deg for f in self.spec.faults if f.angle != self.spec.primary
+                  and (self.spec.primary != "norm" or f.angle == "obliquity")]
         return other > max(OFF_PRIMARY_MIN_DEG, *faults, 1.5 * abs(c.p[-1]))
 
     def _live_cues(self, t: float, c: RepCounter) -> None:
@@ -441,6 +488,7 @@ class DrillTracker:
         self._set_reps.append(rep)
         self._set_exs.append(list(exs))
         self._peaks.append(rep.peak_deg)
+        self._counter.ref_deg = self._reference_deg()  # a partial rep is judged against this person's reps
         n = len(self._set_reps)
         self._emit(t, "rep", str(n), count=n, faults=list(rep.faults))
         if rep.too_fast:
@@ -496,7 +544,7 @@ class DrillTracker:
         self.phase = "position"
         if self.spec.two_way:
             self._pair_halves()
-        reps = self._set_reps = self._in_rhythm_part(self._consistent_part(self._set_reps))
+        reps = self._set_reps = self._past_the_dose(self._in_rhythm_part(self._consistent_part(self._set_reps)))
         if len(reps) < self.spec.min_set_reps or self._out_of_rhythm(reps):
             for _ in reps:
                 self._peaks.pop()
@@ -572,6 +620,17 @@ class DrillTracker:
             head = reps[1].start_s - reps[0].end_s
             tail = reps[-1].start_s - reps[-2].end_s
             dropped = reps.pop(0) if head > tail else reps.pop()
+            self._peaks.remove(dropped.peak_deg)
+        return reps
+
+    def _past_the_dose(self, reps: list[RepResult]) -> list[RepResult]:
+        """The set is the dose the guidance asked for, in rhythm: once it is done, a "rep" after a pause
+        longer than RHYTHM_GAPS typical reps is a fidget at rest (more reps in rhythm still count)."""
+        dose = self.spec.reps * (2 if self.spec.sides == "alternating" else 1)
+        reps = list(reps)
+        typical = float(np.median([r.end_s - r.start_s for r in reps])) if reps else 0.0
+        while len(reps) > dose and reps[-1].start_s - reps[-2].end_s > RHYTHM_GAPS * typical:
+            dropped = reps.pop()
             self._peaks.remove(dropped.peak_deg)
         return reps
 
