@@ -26,6 +26,13 @@ def _true_axes(s):
     return np.vstack([fwd, np.cross(up, fwd), up])
 
 
+def _detected_and_true(s):
+    """The detector's contacts on the true axes, the running window and the true contacts inside it."""
+    ic = detect_initial_contacts(s.rec.acc, s.rec.gyr, s.rec.rate_hz, float(s.rec.t[0]), _true_axes(s))
+    a, b = s.truth.running_s
+    return ic, (a, b), s.truth.ic_s[contacts_in_window(s.truth.ic_s, a, b)]
+
+
 def test_every_contact_of_a_fast_run_sits_at_the_session_lag(fastest):
     """At 5 m/s the late flight holds pulses of the loading rise's size 50-90 ms before it (the pelvis' rotation
     seen at the sacrum); they were taken for a foot-strike impact in some steps and not in others (one runner's
@@ -33,9 +40,7 @@ def test_every_contact_of_a_fast_run_sits_at_the_session_lag(fastest):
     looks for one only a share of the step before the loading rise."""
     assert len(fastest) == 4
     for s in fastest:
-        ic = detect_initial_contacts(s.rec.acc, s.rec.gyr, s.rec.rate_hz, float(s.rec.t[0]), _true_axes(s))
-        a, b = s.truth.running_s
-        ref = s.truth.ic_s[contacts_in_window(s.truth.ic_s, a, b)]
+        ic, (a, b), ref = _detected_and_true(s)
         near = ContactScore()
         near.add(ic.t[contacts_in_window(ic.t, a - 0.15, b + 0.15)], ref, 0.15)
         lag = float(np.median(near.errors_s))
@@ -53,9 +58,7 @@ def test_a_landing_without_impact_is_timed_where_the_flight_ends(sessions):
     the end of the flight (the first of the two readings), every contact of every session is within 50 ms,
     with no lag removed."""
     for s in sessions:
-        ic = detect_initial_contacts(s.rec.acc, s.rec.gyr, s.rec.rate_hz, float(s.rec.t[0]), _true_axes(s))
-        a, b = s.truth.running_s
-        ref = s.truth.ic_s[contacts_in_window(s.truth.ic_s, a, b)]
+        ic, (a, b), ref = _detected_and_true(s)
         score = ContactScore()
         score.add(ic.t[contacts_in_window(ic.t, a - 0.05, b + 0.05)], ref, 0.05)
         assert score.f1 >= 0.99, (s.name, score.f1)

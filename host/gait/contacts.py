@@ -217,14 +217,17 @@ def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: f
     w = max(1, int(TIMING_SEARCH_S * fs))
     lookback = int(IMPACT_LOOKBACK_S * fs)
     near_s = np.full(len(idx), IMPACT_LOOKBACK_S)
+    steps = np.full(len(idx), RUNNING_STEP_GUESS_S)
     if step_s is not None and len(idx):
-        near_s = np.minimum(near_s, IMPACT_LOOKBACK_STEP_SHARE * _filled(step_s))
+        steps = _filled(step_s)
+        near_s = np.minimum(near_s, IMPACT_LOOKBACK_STEP_SHARE * steps)
     nears = np.round(near_s * fs).astype(int)
+    flight_searches = (FLIGHT_SEARCH_STEP_SHARE * steps * fs).astype(int)
     after = max(1, int(0.03 * fs))
     back = max(1, int(0.1 * fs))
     n = len(jerk)
     out = np.empty(len(idx))
-    for k, (i, near) in enumerate(zip(idx, nears)):
+    for k, (i, near, flight_search) in enumerate(zip(idx, nears, flight_searches)):
         lo, hi = max(i - w, 1), min(i + w + 1, n - 1)
         p = lo + int(np.argmax(jerk[lo:hi]))
         a, b = max(p - lookback, 1), min(p + after + 1, n - 1)
@@ -241,9 +244,7 @@ def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: f
         y0, y1 = wide_jerk[q - 1], wide_jerk[q]
         out[k] = q - 1 + (level - y0) / (y1 - y0) if y1 > y0 and y0 <= level else float(q)
         if vertical_wide is not None:
-            search = int(FLIGHT_SEARCH_STEP_SHARE * (_filled(step_s)[k] if step_s is not None else
-                                                     RUNNING_STEP_GUESS_S) * fs)
-            out[k] = min(out[k], _loading_after_flight(vertical_wide, p, search))
+            out[k] = min(out[k], _loading_after_flight(vertical_wide, p, int(flight_search)))
     return out
 
 
