@@ -117,6 +117,9 @@ class RepCounter:
         self.p.append(p_signed)
         i = len(self.p) - 1
         p = abs(p_signed) if self.spec.two_way else p_signed
+        # a hold drill's hold held long is back where gravity says the start is, with only a turn about
+        # the vertical left: the gyro's heading drift over the hold, which no movement made
+        level = self.hold_drill and gravity_deg is not None and gravity_deg < LEVEL_DEG
         done = None
         if self.state != "idle" and (p > self.max_peak or t - self.t[self.i_up] > self.max_rep_s):
             self.state, self.aborted = "idle", True  # far bigger or longer than a rep: the position was left
@@ -129,9 +132,6 @@ class RepCounter:
                 self.state, self.i_up, self.i_peak = "up", i, i
                 self.sign = 1 if p_signed >= 0 else -1
         elif self.state == "up":
-            # a hold drill's hold held long is back where gravity says the start is, with only a turn about
-            # the vertical left: the gyro's heading drift over the hold, which no movement made
-            level = self.hold_drill and gravity_deg is not None and gravity_deg < LEVEL_DEG
             if self._same_way(p_signed) and p >= self._mag(self.i_peak) and not level:
                 self.i_peak = i
             elif p < 0.5 * self._mag(self.i_peak) or not self._same_way(p_signed) or level:
@@ -143,7 +143,6 @@ class RepCounter:
             back = p <= base + 0.2 * (self._mag(self.i_peak) - base)
             settled = still_s >= SETTLED_S and p < 0.6 * self._mag(self.i_peak)  # back down, a little off
             if self.hold_drill:
-                level = gravity_deg is not None and gravity_deg < LEVEL_DEG
                 done = self._hold_end(i, p, (back or settled or level or not self._same_way(p_signed))
                                       and self._off_primary_deg(angles) <= WOBBLE_DEG, level)
             elif back or settled or not self._same_way(p_signed):
