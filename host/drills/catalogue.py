@@ -23,6 +23,7 @@ ANGLES = ("tilt", "obliquity", "rotation")
 POSITIONS = ("standing", "kneeling", "prone", "supine", "quadruped")
 LYING = ("prone", "supine", "quadruped")
 FACE_DOWN = ("prone", "quadruped")  # the forward axis points at the floor
+HOLD_DRILL_S = 10.0  # drills whose target hold is this long are holds (tests, isometrics)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class DrillSpec:
     @property
     def lying(self) -> bool:
         return self.position in LYING
+
+    @property
+    def is_hold(self) -> bool:
+        """A hold drill: its rep is the hold (tests, isometrics)."""
+        return self.hold_s >= HOLD_DRILL_S
 
     def with_tolerances(self, tolerances: dict[str, float] | None) -> DrillSpec:
         """The same drill with some fault tolerances (deg) changed by the user."""

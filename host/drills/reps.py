@@ -31,7 +31,6 @@ SAME_TEMPO_SHARE = 0.5  # a rep lasts at least half the set's typical rep (a per
 RECENT_REPS = 3
 RHYTHM_GAPS = 2.0  # a set is reps one after another: pauses between them are under 2 typical reps (mostly)
 FAULT_MARGIN = 2.0  # a faulty rep goes up to this many times past the fault's tolerance
-HOLD_DRILL_S = 10.0  # drills whose target hold is this long are holds (tests, isometrics)
 HOLD_SHARE = 0.4  # ... and count a rep only if held at least this share of the target
 MAX_REP_EXTRA_S = 12.0  # a rep lasts at most its hold and this (the slowest lift and lowering)
 RELAX_S = 1.0  # hold drills: the hold is over once the pelvis stays down this long (a fidget on top of a
@@ -119,7 +118,7 @@ class RepCounter:
         p = abs(p_signed) if self.spec.two_way else p_signed
         # a hold drill's hold held long is back where gravity says the start is, with only a turn about
         # the vertical left: the gyro's heading drift over the hold, which no movement made
-        level = self.hold_drill and gravity_deg is not None and gravity_deg < LEVEL_DEG
+        level = self.spec.is_hold and gravity_deg is not None and gravity_deg < LEVEL_DEG
         done = None
         if self.state != "idle" and (p > self.max_peak or t - self.t[self.i_up] > self.max_rep_s):
             self.state, self.aborted = "idle", True  # far bigger or longer than a rep: the position was left
@@ -142,7 +141,7 @@ class RepCounter:
             base = self._baseline(self.i_up)
             back = p <= base + 0.2 * (self._mag(self.i_peak) - base)
             settled = still_s >= SETTLED_S and p < 0.6 * self._mag(self.i_peak)  # back down, a little off
-            if self.hold_drill:
+            if self.spec.is_hold:
                 done = self._hold_end(i, p, (back or settled or level or not self._same_way(p_signed))
                                       and self._off_primary_deg(angles) <= WOBBLE_DEG, level)
             elif back or settled or not self._same_way(p_signed):
@@ -152,10 +151,6 @@ class RepCounter:
                 self.state, self.i_up, self.i_peak = "up", self.i_turn, i
                 self.sign = 1 if p_signed >= 0 else -1
         return done
-
-    @property
-    def hold_drill(self) -> bool:
-        return self.spec.hold_s >= HOLD_DRILL_S
 
     def _off_primary_deg(self, angles) -> float:
         """How far the pelvis is from the start in the angles the drill does not count (deg)."""
@@ -213,7 +208,7 @@ class RepCounter:
         self.i_floor = i_end  # the next excursion starts after this one ended
         if self.t[i_end] - self.t[i_start] < MIN_REP_S or peak < self.enter:
             return None
-        if self.hold_drill:
+        if self.spec.is_hold:
             # a hold drill's rep is the hold: a movement that is not held is something else, and so is a
             # top broken up by movements (a posture shifted about by fidgets), not one still hold
             held, near_top = self.hold_s(ex), self.near_top_s(ex)

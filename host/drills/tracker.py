@@ -27,7 +27,6 @@ from .catalogue import ANGLES, FACE_DOWN, DrillSpec, get_drill
 from .frame import angle_between_deg, body_from_sensor, euler_zxy, quat_to_matrix
 from .reps import (
     FAULT_MARGIN,
-    HOLD_DRILL_S,
     HOLD_SHARE,
     PARTIAL_FRACTION,
     RHYTHM_GAPS,
@@ -277,7 +276,7 @@ class DrillTracker:
             ex = self._recount_from_last_stillness(ex)
         if ex is not None:
             self._add_excursion(t, ex)
-            if self.spec.hold_s >= HOLD_DRILL_S and self.spec.reps == 1:
+            if self.spec.is_hold and self.spec.reps == 1:
                 # a set of one hold (the tests, the isometric holds) is that hold: the guidance says rest
                 # or switch sides now, and what the pelvis does next starts the next set from its own start
                 self._end_set(t, flush=False)
@@ -344,7 +343,7 @@ class DrillTracker:
         self._plateau = i
         ang = np.asarray(c.ang)
         here = ang[i]
-        hold_drill = self.spec.hold_s >= HOLD_DRILL_S
+        hold_drill = self.spec.is_hold
         for k, (first, last) in enumerate([] if hold_drill else self._plateaus):
             if first < c.i_up or abs(c.p[last]) <= c.enter:
                 continue
@@ -420,7 +419,7 @@ class DrillTracker:
             return False
         if self._off_primary(c):  # moved mostly in angles the drill does not move: not a rep's top
             return still_s >= POSITION_S
-        if self.spec.hold_s >= HOLD_DRILL_S:  # a hold drill: held past `enter` is its hold (a partial one counts),
+        if self.spec.is_hold:  # a hold drill: held past `enter` is its hold (a partial one counts),
             # unless the pelvis only turned about the vertical (gravity where it was): a turn into position
             turned = angle_between_deg(self._up, self._set_up) < TURN_ONLY_SHARE * abs(c.p[-1])
             too_big = (self.spec.primary != "norm"  # a shift along the counted angle, not this drill's hold
