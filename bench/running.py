@@ -1,7 +1,7 @@
 """Running bench: the whole product, post-session and live, on running it was not built from.
 
     python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
-                            [--seed 1] [--no-live] [--per-session] [--json FILE]
+                            [--seed 1] [--no-live] [--remount N] [--per-session] [--json FILE]
 
 Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
 with a line saying so):
@@ -11,6 +11,9 @@ with a line saying so):
              posterior only, no gyroscope, no stand; truth contacts from the force plate (no sides).
   simulator  every simulator scenario with running in it, --minutes each (a scenario whose fixed segments are
              longer: their length rounded up to the minute, + 1 min), --seed.
+  virtual remounted (--remount N) every virtual session again with the pod re-clipped N other ways round: upside
+             down, back to front, on its side, then random orientations (seeded); the data's own mounting is only
+             pitch 15 ± 3°, yaw/roll ± 4°, so this is what shows "any way round" on real running kinematics.
 
 Modes: `post` is tiltguard.host.analysis.analyse_recording(rec, mode="post") on the whole recording; `live` is
 tiltguard.host.live_analysis.LivePipeline fed 10-sample blocks (the device's frames), with the neutral stand
@@ -62,7 +65,7 @@ import fnmatch
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +161,27 @@ def from_dataset(s: RunningSession) -> Scored:
     return Scored(s.name, s.dataset, s.rec, s.rec.t, windows, tr.ic_s, tr.ic_left, tr.tilt_deg,
                   tr.obliquity_deg, tr.rotation_deg, tr.forward_sensor, has_stand=tr.standing_s is not None,
                   source=s)
+
+
+# The first re-clips: upside down, back to front, on its side (then random ones)
+REMOUNTS_FIXED = (("x", 180.0), ("z", 180.0), ("y", 90.0))
+
+
+def remounted(s: Scored, n: int, seed: int = 7) -> list[Scored]:
+    """`s` with the pod re-clipped `n` other ways round: the same motion read on rotated sensor axes."""
+    from scipy.spatial.transform import Rotation
+
+    rng = np.random.default_rng(seed)
+    turns = [Rotation.from_euler(axis, deg, degrees=True) for axis, deg in REMOUNTS_FIXED]
+    while len(turns) < n:
+        turns.append(Rotation.random(random_state=int(rng.integers(1 << 30))))
+    out = []
+    for k, turn in enumerate(turns[:n]):
+        q = turn.as_matrix()
+        rec = replace(s.rec, acc=s.rec.acc @ q.T, gyr=s.rec.gyr @ q.T)
+        out.append(replace(s, name=f"{s.name}@m{k}", dataset="virtual remounted", rec=rec,
+                           forward_sensor=None if s.forward_sensor is None else q @ s.forward_sensor))
+    return out
 
 
 def running_scenarios() -> list[str]:
@@ -562,7 +586,9 @@ def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows
         for s in sessions:
             out = run_post(s) if mode == "post" else run_live(s)
             r = score_session(s, out, mode, pipeline)
-            if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post":
+            # the direction rule and braking facts on the true axes: the data set's own mounting only
+            if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post" \
+                    and dataset != "virtual remounted":
                 r["direction_rule_sign_true_axes"] = braking_sign(s)
                 pipeline.directions.append(r["direction_rule_sign_true_axes"])
                 braking_facts(s, pipeline, r)
@@ -591,13 +617,13 @@ def _f(x, spec: str) -> str:
 
 
 def print_table(rows: list[dict]) -> None:
-    head = (f"{'dataset':<10} {'name':<30} {'mode':<4} {'n':>3} {'refus':>5} {'revrs':>5} {'side':>5} "
+    head = (f"{'dataset':<17} {'name':<30} {'mode':<4} {'n':>3} {'refus':>5} {'revrs':>5} {'side':>5} "
             f"{'tilt RMSE°':>10} {'bias°':>6} {'obl rng°':>8} {'rot rng°':>8} {'F1@50ms':>7} {'|err|ms':>7} "
             f"{'cad spm':>7} {'fwd err°':>8} {'s':>6}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['dataset']:<10} {r['name']:<30} {r['mode']:<4} {r['sessions']:>3} {r['refused_sessions']:>5} "
+        print(f"{r['dataset']:<17} {r['name']:<30} {r['mode']:<4} {r['sessions']:>3} {r['refused_sessions']:>5} "
               f"{r['reversed_sessions']:>5} {_f(r['side_accuracy'], '5.3f'):>5} {_f(r['tilt_rmse_deg'], '10.2f'):>10} "
               f"{_f(r['tilt_bias_deg'], '+6.2f'):>6} {_f(r['obliquity_range_error_deg'], '8.2f'):>8} "
               f"{_f(r['rotation_range_error_deg'], '8.2f'):>8} {_f(r['ic_f1_50ms'], '7.3f'):>7} "
@@ -702,6 +728,8 @@ def main(argv=None) -> int:
     ap.add_argument("--minutes", type=float, default=3.0, help="length of each simulated recording")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-live", action="store_true", help="post-session analysis only")
+    ap.add_argument("--remount", type=int, default=0, metavar="N",
+                    help="also run every virtual session with the pod re-clipped N other ways round")
     ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
@@ -728,6 +756,8 @@ def main(argv=None) -> int:
             chosen = [s for s in found if _wanted(s.name, patterns)]
             if chosen:
                 sets[dataset] = (chosen, accel_only)
+            if chosen and dataset == "virtual" and args.remount > 0:
+                sets["virtual remounted"] = ([m for s in chosen for m in remounted(s, args.remount)], False)
     if args.scenarios != "none":
         names = running_scenarios() if args.scenarios == "all" else [n.strip() for n in args.scenarios.split(",")]
         sims = []
