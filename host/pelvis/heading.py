@@ -6,8 +6,15 @@ a few seconds rotation reads part of the turn (up to ~5° on a simulated 30°/s 
 
 Once the initial contacts are known, the pelvis' rotation swing is periodic over each stride (left step +
 right step), so the mean yaw over exactly one local stride removes the swing and all its harmonics while a
-turn at a steady rate passes unchanged (a centred mean keeps straight lines). A light 1-Hz zero-phase
-low-pass afterwards evens out stride-to-stride wobble (stride lengths and swings vary by a few per cent).
+turn at a steady rate passes unchanged (a centred mean keeps straight lines).
+
+What the stride mean still carries from stride to stride is the pelvis' own yaw wobble: a runner's pelvis
+points a few degrees left on one stride and right on the next (±2° at ~0.7 Hz on the treadmill runners of
+Hamner & Delp 2013), while the body's direction of travel, carried by its momentum, cannot swing at stride
+rate. That wobble is rotation against the travel, so on straight stretches the heading is the stride mean
+low-passed at 0.3 Hz (STRAIGHT_HZ). Only in a turn does the travel change fast (a street corner: 30-45°/s
+for 2-3 s, which 0.3 Hz would smear by up to 2°): where the 1-Hz heading turns faster than TURN_RATE
+(ramping in over TURN_RATE to twice it, widened by TURN_MARGIN_S either side), the 1-Hz heading is used.
 Outside the walking/running stretches (standing, riding, other) the low-pass heading stays, blended in over
 a second at each end so rotation never jumps.
 """
@@ -16,13 +23,17 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
 from tiltguard.host.pelvis.lean import stride_lean
 from tiltguard.host.signal.filters import butter_sos, filtfilt
 from tiltguard.host.signal.windows import centred_mean
 
 STEP_RANGE_S = (0.25, 1.2)  # 50–240 steps/min: a longer gap ends the stretch
 BLEND_S = 1.0  # from the low-pass heading to the stride heading at the ends of a stretch
-SMOOTH_HZ = 1.0  # evens out what the stride mean leaves (stride-to-stride variation); a 2-s corner passes
+SMOOTH_HZ = 1.0  # in turns: evens out what the stride mean leaves; a 2-s corner passes
+STRAIGHT_HZ = 0.3  # between turns: the stride-to-stride yaw wobble stays in rotation
+TURN_RATE = np.radians(12.0)  # rad/s: faster than a treadmill runner's wobble (~7°/s), slower than a corner
+TURN_MARGIN_S = 2.0  # a turn's entry and exit: where its rate builds up or dies away, and the 0.3-Hz smear
 MIN_STEPS = 3  # a stretch needs at least one full stride plus a step to know its period
 
 
@@ -72,9 +83,21 @@ def stride_heading(yaw: np.ndarray, lowpass_heading: np.ndarray, rate_hz: float,
     # corner); the same mean one stride either side measures that curvature and takes it back out.
     curvature = np.interp(i + width, i, along) - 2.0 * along + np.interp(i - width, i, along)
     along -= curvature / 24.0
-    along = filtfilt(butter_sos(2, min(SMOOTH_HZ, 0.4 * rate_hz), rate_hz), along)
+    along = _travel(along, rate_hz)
     out = weight * along + (1.0 - weight) * np.where(np.isfinite(heading), heading, 0.0)
     return np.where(finite, out, np.nan)
+
+
+def _travel(along: np.ndarray, rate_hz: float) -> np.ndarray:
+    """The direction of travel from the stride-mean yaw: 1-Hz in turns, STRAIGHT_HZ between them."""
+    turning = filtfilt(butter_sos(2, min(SMOOTH_HZ, 0.4 * rate_hz), rate_hz), along)
+    straight = filtfilt(butter_sos(2, min(STRAIGHT_HZ, 0.4 * rate_hz), rate_hz), along)
+    rate = np.abs(np.gradient(turning)) * rate_hz
+    weight = np.clip(rate / TURN_RATE - 1.0, 0.0, 1.0)
+    margin = max(1, round(TURN_MARGIN_S * rate_hz))
+    weight = maximum_filter1d(weight, 2 * margin + 1, mode="nearest")
+    weight = uniform_filter1d(weight, margin, mode="nearest")  # no step where a turn starts or ends
+    return weight * turning + (1.0 - weight) * straight
 
 
 def follow_strides(angles, rate_hz: float, contact_index: np.ndarray):
