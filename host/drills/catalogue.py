@@ -77,6 +77,9 @@ class DrillSpec:
     side_sign: int = 1  # side_sign * side_angle > 0 at the top -> left
     two_way: bool = False
     min_set_reps: int = 3  # a "set" with fewer reps was fidgeting, not a set
+    # "norm" drills whose rep is a turn about one axis (the twisted warrior's pelvis follows the trunk about
+    # the vertical): a "set" whose typical rep goes mostly another way was fidgets (a tip, a shift), not turns
+    rep_angle: str | None = None
     advice_ids: tuple[str, ...] = field(default_factory=tuple)  # the advice (host/flags/advice.toml) it checks
 
     @property
@@ -222,6 +225,7 @@ _D = [
         faults=(FaultSpec("twist", "rotation", 0, 8.0, "Keep the pelvis square"),),
         side_metric=SideMetric("pelvis twist per turn", "rotation", 0, True, 2.0),
         side_angle="rotation", side_sign=1,  # turning to the left the pelvis follows the trunk a little
+        rep_angle="rotation",
         advice_ids=("after-hip-flexor-stretch", "after-rotation-stability")),
     DrillSpec(
         "hamstring-isometric", "Hamstring isometric holds", "drill", "supine", "none", "5 holds of 30-45 s", 5, 1,

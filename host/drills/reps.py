@@ -21,6 +21,7 @@ MIN_ENTER_DEG = 1.0  # the smallest movement counted as a rep (sway and breathin
 MIN_REP_S = 0.6  # a deliberate rep, even a fast one, takes longer (a twitch or a bump does not)
 HOLD_SPEED_DPS = 1.0  # held "still" at the top: the pelvis turns slower than this, and than
 HOLD_SPEED_SHARE = 0.15  # this share of the rep's fastest movement
+SWAY_RATIO = 2.0  # a hold's ends: turning faster than twice the hold's median speed is the rise or the lowering
 PARTIAL_FRACTION = 0.6
 SETTLED_S = 0.5  # still this long on the way down, well below the top: the rep is over
 SAME_MOVEMENT_TAN = 1.73  # a rep's direction within 60 degrees (tan 60) of the set's typical rep ...
@@ -211,7 +212,7 @@ class RepCounter:
         if self.spec.is_hold:
             # a hold drill's rep is the hold: a movement that is not held is something else, and so is a
             # top broken up by movements (a posture shifted about by fidgets), not one still hold
-            held, near_top = self.hold_s(ex), self.near_top_s(ex)
+            held, near_top = self.hold_s(ex, trim=False), self.near_top_s(ex)
             if held < HOLD_SHARE * self.spec.hold_s or near_top - held > NEAR_TOP_MOVING_S:
                 return None
         if not self._like_the_others(ex):
@@ -281,25 +282,54 @@ class RepCounter:
             return 0.0
         return float(np.sum(self._near_top(ex)[1:] * np.diff(t)))
 
-    def hold_s(self, ex: Excursion) -> float:
-        """Longest time held still near the top (turning slower than HOLD_SPEED_DPS within 25 % of the peak)."""
+    def hold_s(self, ex: Excursion, trim: bool = True) -> float:
+        """Longest time held still near the top (turning slower than HOLD_SPEED_DPS within 25 % of the peak),
+        its ends trimmed to where the pelvis turns no faster than the hold's own sway (`_held_edges`; not
+        when judging whether a hold drill's rep was held: its rules count the still stretch as found)."""
         t = np.asarray(self.t[ex.i_start : ex.i_end + 1])
         a = np.asarray(self.ang[ex.i_start : ex.i_end + 1])
         if len(t) < 3:
             return 0.0
         speed = np.linalg.norm(np.gradient(a, t, axis=0), axis=1)
         # held: turning slower than a small share of the rep's own lift speed (sway stays under ~0.5 deg/s)
-        limit = max(HOLD_SPEED_DPS, HOLD_SPEED_SHARE * float(speed.max()))
+        fastest = float(speed.max())
+        limit = max(HOLD_SPEED_DPS, HOLD_SPEED_SHARE * fastest)
         held = (speed < limit) & self._near_top(ex)
-        best, run_start = 0.0, None
-        for k, h in enumerate(held):
-            if h and run_start is None:
-                run_start = k
-            if (not h or k == len(held) - 1) and run_start is not None:
-                end = k if h else k - 1
-                best = max(best, float(t[end] - t[run_start]))
-                run_start = None
-        return best
+        best, run = 0.0, None
+        for k0, k1 in _runs(held):
+            if t[k1] - t[k0] > best:
+                best, run = float(t[k1] - t[k0]), (k0, k1)
+        if run is None:
+            return 0.0
+        if not trim:
+            return best
+        k0, k1 = _held_edges(speed, *run, HOLD_SPEED_SHARE * fastest)
+        return float(t[k1] - t[k0])
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) index of each run of True."""
+    out, start = [], None
+    for k, h in enumerate(mask):
+        if h and start is None:
+            start = k
+        if (not h or k == len(mask) - 1) and start is not None:
+            out.append((start, k if h else k - 1))
+            start = None
+    return out
+
+
+def _held_edges(speed: np.ndarray, k0: int, k1: int, share_dps: float) -> tuple[int, int]:
+    """The held run's ends moved in past the end of the rise and the start of the lowering: held is turning
+    no faster than SWAY_RATIO x the hold's own median speed (its sway and noise) or HOLD_SPEED_SHARE of the
+    rep's fastest. HOLD_SPEED_DPS finds the hold whatever the sway, but a slow small press (2.5° at 2°/s)
+    is still rising at 1°/s a quarter of a second before its top."""
+    limit = max(SWAY_RATIO * float(np.median(speed[k0 : k1 + 1])), share_dps)
+    while k0 < k1 and speed[k0] > limit:
+        k0 += 1
+    while k1 > k0 and speed[k1] > limit:
+        k1 -= 1
+    return k0, k1
 
 
 def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:

@@ -25,6 +25,7 @@ from vqf import VQF
 
 from .catalogue import ANGLES, FACE_DOWN, DrillSpec, get_drill
 from .frame import angle_between_deg, body_from_sensor, euler_zxy, quat_to_matrix
+from .heading import heading_bounds, heading_error_deg, reframe
 from .reps import (
     FAULT_MARGIN,
     HOLD_SHARE,
@@ -110,6 +111,8 @@ class DrillTracker:
         self._faults_on: set[str] = set()
         self._held_prompted = False
         self._peaks: list[float] = []
+        self._rep_ticks: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # id(rep): its angles, its top's rows
+        self.heading_error_deg = 0.0  # taken out of the bow's frame once both sides are done (heading.py)
         self.angles_deg = (0.0, 0.0, 0.0)  # the latest tilt, obliquity, rotation against the set's start
         self.last_t = 0.0
         self._prompt(0.0, "Stand tall and still")
@@ -139,6 +142,8 @@ class DrillTracker:
         if self.phase == "set":
             self._end_set(self.last_t)
         self._assign_sides()
+        if self._correct_heading():
+            self._assign_sides()  # the sides' votes in the corrected frame
         self.result.sides = compare_sides(self.spec, self.result.reps)
         return self.result
 
@@ -282,7 +287,7 @@ class DrillTracker:
                 self._end_set(t, flush=False)
                 return
         moved = angle_between_deg(up, self._set_up if self.spec.lying else self.up_stand)
-        left_position = moved > (LEFT_POSITION_DEG if self.spec.lying else 90.0 - UPRIGHT_MAX_DEG + 30.0)
+        left_position = moved > self._left_position_deg(c)
         if c.aborted and not left_position and not c.under_way and len(self._set_reps) < self.spec.min_set_reps:
             j = self._settled_in_aborted(c)
             if j is not None:
@@ -301,6 +306,17 @@ class DrillTracker:
         # no rep yet: still waiting for the first (the starting posture follows each stillness), not a set to end
         if left_position or (not c.in_rep and c.excursions and quiet_for > SET_GAP_S):
             self._end_set(t, flush=not left_position)
+
+    def _left_position_deg(self, c: RepCounter) -> float:
+        """Gravity this far away (lying: from the set's start; upright: from standing) has left the
+        position. Upright, lying down is 90°, but a hinge drill's deep rep tips the pelvis as far (a
+        kickstand RDL of 1.4 x its typical 45° from a start already bent a few degrees forward passes
+        80°): there a movement is no leaving the position while it stays within what the counter takes
+        for a rep (`max_peak`); lying down for good still ends the set once it runs past the longest rep."""
+        if self.spec.lying:
+            return LEFT_POSITION_DEG
+        upright = 90.0 - UPRIGHT_MAX_DEG + 30.0
+        return max(upright, c.max_peak) if self.spec.primary == "tilt" else upright
 
     def _count_tick(self, t, r_es, up, still_s):
         rel = self.body @ self._ref.T @ r_es @ self.body.T
@@ -507,12 +523,8 @@ class DrillTracker:
             j = lo + int(np.argmin(np.abs(np.asarray(c.p[lo : i0 + 1]))))
             a = a.copy()
             a[:, 1] -= a[j, 1]
-        tilt, obl, rot = a[top].mean(axis=0)
         rep_angles = a[i0 : i1 + 1]
-        fault_values = {}
-        for f in self.spec.faults:
-            vals = [f.value(dict(zip(ANGLES, row))) for row in rep_angles]
-            fault_values[f.name] = float(max(vals))
+        tilt, obl, rot, fault_values = self._angles_and_faults(rep_angles, top - i0)
         hold = max(c.hold_s(e) for e in exs)
         rng = None
         if self.spec.two_way:
@@ -520,13 +532,50 @@ class DrillTracker:
             rng = float(p.max() - p.min())
         peak = float(top_ex.peak)
         duration = c.t[i1] - c.t[i0]
-        return RepResult(
+        rep = RepResult(
             start_s=float(c.t[i0]), top_s=float(np.mean(np.asarray(c.t)[top])), end_s=float(c.t[i1]), side=None,
             hold_s=float(hold), tilt_deg=float(tilt), obliquity_deg=float(obl), rotation_deg=float(rot),
             peak_deg=peak, range_deg=rng,
             faults=[k for k, v in fault_values.items() if v > self._tolerance(k)],
             fault_values_deg={k: round(v, 2) for k, v in fault_values.items()},
             too_fast=(duration - hold) < self.spec.min_rep_s * len(exs))
+        self._rep_ticks[id(rep)] = (rep_angles.copy(), top - i0)
+        return rep
+
+    def _angles_and_faults(self, rep_angles: np.ndarray, top: np.ndarray) -> tuple:
+        """A rep's tilt, obliquity, rotation at its top (deg) and each fault's largest excursion over it."""
+        tilt, obl, rot = rep_angles[top].mean(axis=0)
+        fault_values = {f.name: float(max(f.value(dict(zip(ANGLES, row))) for row in rep_angles))
+                        for f in self.spec.faults}
+        return tilt, obl, rot, fault_values
+
+    def _correct_heading(self) -> bool:
+        """Standing drills whose side shows as a one-signed hip drop (obliquity): the bow's heading error,
+        bounded by both sides' reps (host.drills.heading), is taken out of every rep. False if nothing
+        changed (lying drills: their frame is each set's own; one side only; the bow inside the bounds)."""
+        s = self.spec
+        if s.lying or s.sides != "per_set" or s.side_angle != "obliquity" or s.primary != "tilt":
+            return False
+        if self.heading_error_deg:  # finished before (the live window may ask twice): already turned
+            return False
+        by_side = {"left": [], "right": []}
+        for r in self.result.reps:
+            if r.side in by_side:
+                by_side[r.side].append((s.primary_sign * r.tilt_deg, s.side_sign * r.obliquity_deg))
+        psi = heading_error_deg(heading_bounds(by_side["left"], by_side["right"]), self._bow_max)
+        if psi == 0.0:
+            return False
+        self.heading_error_deg = psi
+        self.result.notes.append(
+            f"the bow's left axis turned {psi:+.1f}° about the vertical, as both sides' reps bound it "
+            "(docs/drills.md); the live numbers used the bow's")
+        for r in self.result.reps:
+            rows, top = self._rep_ticks[id(r)]
+            tilt, obl, rot, fault_values = self._angles_and_faults(reframe(rows, psi), top)
+            r.tilt_deg, r.obliquity_deg, r.rotation_deg = float(tilt), float(obl), float(rot)
+            r.fault_values_deg = {k: round(v, 2) for k, v in fault_values.items()}
+            r.faults = [k for k, v in fault_values.items() if v > self._tolerance(k)]
+        return True
 
     def _tolerance(self, name: str) -> float:
         return next(f.tolerance_deg for f in self.spec.faults if f.name == name)
@@ -544,7 +593,8 @@ class DrillTracker:
         if self.spec.two_way:
             self._pair_halves()
         reps = self._set_reps = self._past_the_dose(self._in_rhythm_part(self._consistent_part(self._set_reps)))
-        if len(reps) < self.spec.min_set_reps or self._out_of_rhythm(reps):
+        scattered = len(reps) < self._dose() and self._out_of_rhythm(reps)
+        if len(reps) < self.spec.min_set_reps or scattered or not self._turns(reps):
             for _ in reps:
                 self._peaks.pop()
             self._emit(t, "set_dropped", "", reps=len(reps))
@@ -611,11 +661,23 @@ class DrillTracker:
         self._set_reps = [self._measure(g) for g in self._set_exs]
         self._peaks.extend(r.peak_deg for r in self._set_reps)
 
+    def _turns(self, reps: list[RepResult]) -> bool:
+        """Drills whose rep is a turn about one axis (`rep_angle`): the set's typical rep (the median of
+        its reps' angles at the top) goes more along that axis than across it. Fidgets at rest tip and
+        shift the pelvis about any axis; three of them in rhythm are no set of turns."""
+        if not self.spec.rep_angle:
+            return True
+        typical = np.abs(np.median([self._rep_vector(r) for r in reps], axis=0))
+        k = ANGLES.index(self.spec.rep_angle)
+        return bool(typical[k] > np.hypot(*np.delete(typical, k)))
+
     def _in_rhythm_part(self, reps: list[RepResult]) -> list[RepResult]:
         """Drop fidgets before or after the set: while the median pause between reps is longer than
-        RHYTHM_GAPS typical reps, the end rep with the longer gap to its neighbour goes."""
+        RHYTHM_GAPS typical reps, the end rep with the longer gap to its neighbour goes, but never below the
+        dose asked for: as many reps as asked, all one movement (`_consistent_part`), are the set even with
+        long pauses for breath between them (five slow turns with three pauses are the five turns)."""
         reps = list(reps)
-        while len(reps) > 3 and self._out_of_rhythm(reps, 50):
+        while len(reps) > max(3, self._dose()) and self._out_of_rhythm(reps, 50):
             head = reps[1].start_s - reps[0].end_s
             tail = reps[-1].start_s - reps[-2].end_s
             dropped = reps.pop(0) if head > tail else reps.pop()
@@ -625,13 +687,17 @@ class DrillTracker:
     def _past_the_dose(self, reps: list[RepResult]) -> list[RepResult]:
         """The set is the dose the guidance asked for, in rhythm: once it is done, a "rep" after a pause
         longer than RHYTHM_GAPS typical reps is a fidget at rest (more reps in rhythm still count)."""
-        dose = self.spec.reps * (2 if self.spec.sides == "alternating" else 1)
+        dose = self._dose()
         reps = list(reps)
         typical = float(np.median([r.end_s - r.start_s for r in reps])) if reps else 0.0
         while len(reps) > dose and reps[-1].start_s - reps[-2].end_s > RHYTHM_GAPS * typical:
             dropped = reps.pop()
             self._peaks.remove(dropped.peak_deg)
         return reps
+
+    def _dose(self) -> int:
+        """The reps a set is asked for (alternating drills: both sides')."""
+        return self.spec.reps * (2 if self.spec.sides == "alternating" else 1)
 
     @staticmethod
     def _out_of_rhythm(reps: list[RepResult], percentile: float = 25) -> bool:
