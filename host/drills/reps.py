@@ -303,7 +303,10 @@ class RepCounter:
             return 0.0
         if not trim:
             return best
-        k0, k1 = _held_edges(speed, *run, HOLD_SPEED_SHARE * fastest)
+        # held: the whole pelvis still and the counted movement still, each against its own sway in the
+        # hold (breathing rocks a bird dog's tilt at 0.4 deg/s while its 2-deg reach is still slowing)
+        along = np.abs(np.gradient(np.asarray(self.p[ex.i_start : ex.i_end + 1], float), t))
+        k0, k1 = _held_edges((speed, along), *run, HOLD_SPEED_SHARE * fastest)
         return float(t[k1] - t[k0])
 
 
@@ -319,15 +322,21 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _held_edges(speed: np.ndarray, k0: int, k1: int, share_dps: float) -> tuple[int, int]:
+def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: float) -> tuple[int, int]:
     """The held run's ends moved in past the end of the rise and the start of the lowering: held is turning
     no faster than SWAY_RATIO x the hold's own median speed (its sway and noise) or HOLD_SPEED_SHARE of the
-    rep's fastest. HOLD_SPEED_DPS finds the hold whatever the sway, but a slow small press (2.5° at 2°/s)
-    is still rising at 1°/s a quarter of a second before its top."""
-    limit = max(SWAY_RATIO * float(np.median(speed[k0 : k1 + 1])), share_dps)
-    while k0 < k1 and speed[k0] > limit:
+    rep's fastest, in each of `speeds` (the whole pelvis' turning speed, and the counted movement's: sway
+    across the movement, such as breathing, raises the first's median while the movement itself is still
+    slowing into the top). HOLD_SPEED_DPS finds the hold whatever the sway, but a slow small press (2.5° at
+    2°/s) is still rising at 1°/s a quarter of a second before its top."""
+    limits = [max(SWAY_RATIO * float(np.median(s[k0 : k1 + 1])), share_dps) for s in speeds]
+
+    def moving(k: int) -> bool:
+        return any(s[k] > lim for s, lim in zip(speeds, limits))
+
+    while k0 < k1 and moving(k0):
         k0 += 1
-    while k1 > k0 and speed[k1] > limit:
+    while k1 > k0 and moving(k1):
         k1 -= 1
     return k0, k1
 
