@@ -71,7 +71,10 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
         stand = find_neutral_stand(acc, gyr, rate)
     except CalibrationRejected:
         stand = None  # set off without standing still: angles relative to the first bout's posture
-    quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True).quat
+    # a still stand gives the gyro's bias at once (as live): the filter then only follows its drift, whatever
+    # its size (VQF clips its own estimate at 2°/s per axis) and however the pod is turned
+    bias = None if stand is None else gyr[stand[0]:stand[1]].mean(axis=0)
+    quat = estimate_orientation(acc, gyr, rate, mode=mode, travel=True, gyro_bias=bias).quat
     try:
         alignment = calibrate_from_session(acc, gyr, rate, stand, quat=quat, step_sign=direction_from_steps)
     except DirectionUnclear as unclear:

@@ -72,27 +72,24 @@ def estimate_orientation(
     if rate_hz <= 0:
         raise ValueError(f"rate_hz must be > 0, got {rate_hz}")
     acc, gyr = _as_imu_arrays(acc, gyr)
+    # the travel model's own slow filter learns a bias too, clipped at 2°/s per axis: hand it the known one
+    unbiased = gyr if gyro_bias is None else np.ascontiguousarray(gyr - np.asarray(gyro_bias, float))
     if travel and mode == "post":
-        acc = np.ascontiguousarray(travel_compensated_acc(acc, gyr, rate_hz))
+        acc = np.ascontiguousarray(travel_compensated_acc(acc, unbiased, rate_hz))
     elif travel:
-        acc = TravelStream(rate_hz).update(acc, gyr)
+        acc = TravelStream(rate_hz).update(acc, unbiased)
     return _tiltguard(acc, gyr, rate_hz, mode, gyro_bias)
 
 
-def _vqf_causal(acc, gyr, rate_hz, gyro_bias):
-    filt = VQF(1.0 / rate_hz, **vqf_params())
-    if gyro_bias is not None:
-        filt.setBiasEstimate(np.asarray(gyro_bias, float), -1.0)
-    return filt.updateBatch(gyr, acc)
-
-
 def _tiltguard(acc, gyr, rate_hz, mode, gyro_bias) -> OrientationResult:
+    # A calibrated bias is removed up front and VQF estimates what remains (temperature drift): VQF clips its
+    # own estimate at 2°/s per axis (and takes a larger constant rate for no rest), while a MEMS gyro's offset
+    # can be 5-10°/s, and which axes carry it depends on how the pod is turned.
+    g = gyr if gyro_bias is None else np.ascontiguousarray(gyr - np.asarray(gyro_bias, float))
     if mode == "causal":
-        out = _vqf_causal(acc, gyr, rate_hz, gyro_bias)
+        out = VQF(1.0 / rate_hz, **vqf_params()).updateBatch(g, acc)
     else:
-        # A calibrated bias is removed up front; VQF then estimates what remains (temperature drift).
-        g = gyr if gyro_bias is None else np.ascontiguousarray(gyr - np.asarray(gyro_bias, float))
         out = offlineVQF(g, acc, None, 1.0 / rate_hz, vqf_params())
-        if gyro_bias is not None:
-            out["bias"] = out["bias"] + np.asarray(gyro_bias, float)
+    if gyro_bias is not None:
+        out["bias"] = out["bias"] + np.asarray(gyro_bias, float)
     return OrientationResult(out["quat6D"], TILTGUARD, mode, out["bias"], out["restDetected"])

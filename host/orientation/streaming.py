@@ -21,8 +21,9 @@ class OrientationStream:
 
         self.rate_hz = float(rate_hz)
         self._filter = VQF(1.0 / self.rate_hz, **vqf_params())
-        if gyro_bias is not None:
-            self._filter.setBiasEstimate(np.asarray(gyro_bias, float), -1.0)
+        # a measured bias is taken off the samples before the filter (host.orientation.estimate: VQF clips its
+        # own estimate at 2°/s per axis); the filter's estimate is what remains
+        self._bias = np.zeros(3) if gyro_bias is None else np.asarray(gyro_bias, float).copy()
         self.samples_seen = 0
 
     def update(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
@@ -30,6 +31,7 @@ class OrientationStream:
         acc = np.atleast_2d(acc)
         gyr = np.atleast_2d(gyr)
         acc, gyr = _as_imu_arrays(acc, gyr)
+        gyr = np.ascontiguousarray(gyr - self._bias)
         if self._travel is not None:
             acc = self._travel.update(acc, gyr)
         out = self._filter.updateBatch(gyr, acc)["quat6D"]
@@ -37,12 +39,16 @@ class OrientationStream:
         return out
 
     def set_gyro_bias(self, bias: np.ndarray, sigma_deg_s: float = BIAS_SIGMA_DEG_S) -> None:
-        """Take a measured gyro bias (rad/s, e.g. a still stand's mean rate) as the filter's estimate."""
-        self._filter.setBiasEstimate(np.asarray(bias, float), float(np.radians(sigma_deg_s)))
+        """Take a measured gyro bias (rad/s, e.g. a still stand's mean rate): taken off every sample from now on,
+        the filter's own estimate restarting from zero with `sigma_deg_s` of doubt."""
+        self._bias = np.asarray(bias, float).copy()
+        self._filter.setBiasEstimate(np.zeros(3), float(np.radians(sigma_deg_s)))
+        if self._travel is not None:
+            self._travel.gyro_bias_removed(float(np.radians(sigma_deg_s)))
 
     @property
     def gyro_bias(self) -> np.ndarray:
-        return np.asarray(self._filter.getBiasEstimate()[0], float)
+        return self._bias + np.asarray(self._filter.getBiasEstimate()[0], float)
 
     @property
     def at_rest(self) -> bool:

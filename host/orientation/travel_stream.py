@@ -64,6 +64,11 @@ class TravelStream:
         self.P = np.diag([SIGMA_START_SPEED**2] * 2 + [0.0] * 2 + [SIGMA_PRIOR**2] * 5)
         self.travel_earth = np.zeros(2)  # the held estimate, m/s² (earth frame, horizontal)
 
+    def gyro_bias_removed(self, sigma_rad_s: float) -> None:
+        """The gyro samples come with a measured bias taken off from now on: the base filter's own estimate
+        restarts from zero with `sigma_rad_s` of doubt (host.orientation.streaming.set_gyro_bias)."""
+        self._base.setBiasEstimate(np.zeros(3), float(sigma_rad_s))
+
     def update(self, acc: np.ndarray, gyr: np.ndarray) -> np.ndarray:
         acc = np.ascontiguousarray(acc, dtype=float)
         gyr = np.ascontiguousarray(gyr, dtype=float)
