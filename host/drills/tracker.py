@@ -43,6 +43,9 @@ TICK_HZ = 25.0  # the engine's decision rate: 40 ms, well inside the 250 ms a fa
 STILL_DPS = 3.0  # still: the pelvis turns slower than this (quiet standing sways < 0.5 deg/s)
 REFERENCE_DPS = 1.0  # the starting posture is taken only this still (a rep's first moments turn faster)
 STAND_S = 2.0
+STAND_BIAS_SIGMA_DPS = 0.1  # a 2-s stand's mean rate is good to about this (quiet standing sways < 0.5 deg/s)
+VQF_BIAS_REACH_DPS = 1.5  # VQF clips its bias estimate at 2 deg/s per axis: beyond this it cannot learn it
+MAX_GYRO_OFFSET_DPS = 15.0  # a MEMS gyro's zero-rate offset is within ~10 deg/s; a steadier turn is a movement
 REST_TAU_ACC_S = 1.0  # resting, gravity is all the accelerometer feels: 3 time constants within a 3-s rest
 MOVING_TAU_ACC_S = 3.0  # VQF's default tauAcc
 REST_MIN_S = 1.5  # VQF's restMinT: quiet this long between reps, the pelvis is at rest
@@ -82,8 +85,13 @@ class DrillTracker:
         self.rate_hz = float(rate_hz)
         self.step = max(1, int(round(self.rate_hz / TICK_HZ)))
         self.vqf = VQF(1.0 / self.rate_hz)
-        if gyro_bias is not None:
-            self.vqf.setBiasEstimate(np.asarray(gyro_bias, float), -1.0)
+        # the gyro's offset, taken off every sample before the filter: given, or the stand's mean rate. VQF clips
+        # its own estimate at 2 deg/s per axis, a MEMS gyro can be 5-10 deg/s off (the pelvis would never look
+        # still and the session never start)
+        self._offset = np.zeros(3) if gyro_bias is None else np.asarray(gyro_bias, float).copy()
+        self._recent_gyr: list[np.ndarray] = []  # the stand phase's last second of tick rates
+        self._still_gyr: list[np.ndarray] = []  # rates and specific forces of the current still stretch
+        self._still_acc: list[np.ndarray] = []
         self.phase = "stand"
         self.result = DrillResult(self.spec.name, self.spec.kind,
                                   {f.name: f.tolerance_deg for f in self.spec.faults})
@@ -131,8 +139,9 @@ class DrillTracker:
         n_ticks = len(bt) // self.step
         for k in range(n_ticks):  # the filter tick by tick: each tick decides whether it may learn bias
             sl = slice(k * self.step, (k + 1) * self.step)
-            q = self.vqf.updateBatch(np.ascontiguousarray(bg[sl]), np.ascontiguousarray(ba[sl]))["quat6D"]
-            self._tick(float(bt[sl][-1]), quat_to_matrix(q[-1]), bg[sl].mean(axis=0))
+            g = np.ascontiguousarray(bg[sl] - self._offset)
+            q = self.vqf.updateBatch(g, np.ascontiguousarray(ba[sl]))["quat6D"]
+            self._tick(float(bt[sl][-1]), quat_to_matrix(q[-1]), g.mean(axis=0), ba[sl].mean(axis=0))
         used = n_ticks * self.step
         self._buf_t, self._buf_gyr, self._buf_acc = bt[used:], bg[used:], ba[used:]
         return self.events[n_before:]
@@ -148,15 +157,21 @@ class DrillTracker:
         return self.result
 
     # --- one tick ---------------------------------------------------------------------------------------
-    def _tick(self, t: float, r_es: np.ndarray, gyr: np.ndarray) -> None:
+    def _tick(self, t: float, r_es: np.ndarray, gyr: np.ndarray, acc: np.ndarray) -> None:
         self.last_t = t
         up = r_es[2, :]  # earth up in sensor coordinates
-        self._speed_dps = float(np.degrees(np.linalg.norm(gyr - self._bias())))
+        if self.up_stand is None:  # before the stand the offset is unknown: still is a steady rate, any size
+            self._recent_gyr = (self._recent_gyr + [gyr])[-int(TICK_HZ):]
+            self._speed_dps = float(np.degrees(np.linalg.norm(gyr - np.mean(self._recent_gyr, axis=0))))
+        else:
+            self._speed_dps = float(np.degrees(np.linalg.norm(gyr - self._bias())))
         still = self._speed_dps < STILL_DPS
         if still:
             if self._still_since is None:
-                self._still_since, self._still_up = t, []
+                self._still_since, self._still_up, self._still_gyr, self._still_acc = t, [], [], []
             self._still_up.append(up)
+            self._still_gyr.append(gyr)
+            self._still_acc.append(acc)
         else:
             self._still_since = None
         still_s = 0.0 if self._still_since is None else t - self._still_since
@@ -192,6 +207,19 @@ class DrillTracker:
 
     def _phase_stand(self, t, r_es, up, still_s) -> None:
         if still_s >= STAND_S:
+            rate = np.degrees(np.mean(self._still_gyr, axis=0))
+            if np.abs(rate).max() > MAX_GYRO_OFFSET_DPS:  # a steady turn, not a gyro's offset
+                return
+            if np.abs(rate).max() > VQF_BIAS_REACH_DPS:
+                # an offset VQF cannot learn: off every sample from now on, and the filter starts again from the
+                # stand's gravity (VQF aligns its inclination to its first sample), so an inclination pulled by
+                # the offset does not carry into the bow. (Within VQF's reach it has learnt it at the stand.)
+                self._offset = self._offset + np.radians(rate)
+                g = np.mean(self._still_acc, axis=0)
+                self.vqf = VQF(1.0 / self.rate_hz)
+                self.vqf.setBiasEstimate(np.zeros(3), np.radians(STAND_BIAS_SIGMA_DPS))
+                self.vqf.updateBatch(np.zeros((1, 3)), np.ascontiguousarray(g[None, :]))
+                self._still_up = [g / np.linalg.norm(g)]
             self.up_stand = self._still_mean_up()
             if self.spec.lying:
                 self.phase = "position"
