@@ -18,6 +18,7 @@ from .catalogue import ANGLES, FACE_DOWN, DrillSpec
 
 ENTER_FRACTION = 0.25  # of the reference rep: partial reps (half range) still count, fidgets do not
 MIN_ENTER_DEG = 1.0  # the smallest movement counted as a rep (sway and breathing stay under ~0.5 deg)
+SWAY_DEG = 0.5  # breathing and postural sway: the pelvis within this of the start is at the start
 MIN_REP_S = 0.6  # a deliberate rep, even a fast one, takes longer (a twitch or a bump does not)
 HOLD_SPEED_DPS = 1.0  # held "still" at the top: the pelvis turns slower than this, and than
 HOLD_SPEED_SHARE = 0.15  # this share of the rep's fastest movement
@@ -38,8 +39,8 @@ RELAX_S = 1.0  # hold drills: the hold is over once the pelvis stays down this l
 # shifted posture dips and comes back within well under a second)
 LEVEL_DEG = 0.5  # hold drills: gravity back within this of the set's start (quiet sway) is relaxed, whatever the
 # gyro's heading says
-NEAR_TOP_MOVING_S = 2.0  # hold drills: time near the top outside the one still hold is the end of the rise and
-# the start of the lowering (a smooth movement spends its last quarter of range in a third of its time: under
+NEAR_TOP_MOVING_S = 2.0  # hold drills: time near the top (quarter) outside the one still hold is the end of the rise
+# and the start of the lowering (a smooth movement spends its last quarter of range in a third of its time: under
 # 2 s for a slow 3-s tuck and 3-s lowering); more is a top broken up by movements
 
 
@@ -78,6 +79,10 @@ class RepCounter:
     @property
     def enter(self) -> float:
         return max(MIN_ENTER_DEG, ENTER_FRACTION * self.ref_deg)
+
+    @property
+    def allow(self) -> np.ndarray:
+        return fault_allowance(self.spec)
 
     @property
     def max_peak(self) -> float:
@@ -127,8 +132,10 @@ class RepCounter:
         if self.state == "idle":
             if p < self._mag(self.i_low):
                 self.i_low = i
-            # a rep rises from where the pelvis came down to, by at least `enter` (not the tail of the last)
-            if p > self.enter and p - max(0.0, self._mag(self.i_low)) > self.enter:
+            # a rep rises from where the pelvis came down to, by at least `enter` (not the tail of the last);
+            # come down to within sway of the start, the pelvis is back at the start
+            low = self._mag(self.i_low)
+            if p > self.enter and p - (low if low > SWAY_DEG else 0.0) > self.enter:
                 self.state, self.i_up, self.i_peak = "up", i, i
                 self.sign = 1 if p_signed >= 0 else -1
         elif self.state == "up":
@@ -143,8 +150,10 @@ class RepCounter:
             back = p <= base + 0.2 * (self._mag(self.i_peak) - base)
             settled = still_s >= SETTLED_S and p < 0.6 * self._mag(self.i_peak)  # back down, a little off
             if self.spec.is_hold:
-                done = self._hold_end(i, p, (back or settled or level or not self._same_way(p_signed))
-                                      and self._off_primary_deg(angles) <= WOBBLE_DEG, level)
+                # relaxed: down in the starting posture (the other angles too), or gravity back where it was
+                # at the start whatever the gyro's heading says (on the back it drifts 3 deg over a 35-s hold)
+                done = self._hold_end(i, p, level or ((back or settled or not self._same_way(p_signed))
+                                                      and self._off_primary_deg(angles) <= WOBBLE_DEG), level)
             elif back or settled or not self._same_way(p_signed):
                 done = self._close(i)
             elif p > self._mag(self.i_turn) + self.enter and p > 0.5 * self._mag(self.i_peak):
@@ -213,7 +222,7 @@ class RepCounter:
             # a hold drill's rep is the hold: a movement that is not held is something else, and so is a
             # top broken up by movements (a posture shifted about by fidgets), not one still hold
             held, near_top = self.hold_s(ex, trim=False), self.near_top_s(ex)
-            if held < HOLD_SHARE * self.spec.hold_s or near_top - held > NEAR_TOP_MOVING_S:
+            if held < HOLD_SHARE * self.spec.hold_s or near_top - held > self._near_top_moving_s(ex):
                 return None
         if not self._like_the_others(ex):
             return None
@@ -234,7 +243,7 @@ class RepCounter:
             return True
         v = rep_vector(self.spec, self.ang[ex.i_top], ex.sign)
         dur = self.t[ex.i_end] - self.t[ex.i_start]
-        like = any(same_movement(v, rep_vector(self.spec, self.ang[e.i_top], e.sign), self.enter)
+        like = any(same_movement(v, rep_vector(self.spec, self.ang[e.i_top], e.sign), self.enter, self.allow)
                    and dur >= SAME_TEMPO_SHARE * (self.t[e.i_end] - self.t[e.i_start])
                    for e in self.typical[-RECENT_REPS:])
         if like:
@@ -247,7 +256,8 @@ class RepCounter:
         durs = [self.t[e.i_end] - self.t[e.i_start] for e in reps]
         typical, tempo = np.median(vecs, axis=0), float(np.median(durs))
         gaps = [self.t[b.i_start] - self.t[a.i_end] for a, b in pairwise(reps)]
-        return all(same_movement(v, typical) and d >= SAME_TEMPO_SHARE * tempo for v, d in zip(vecs, durs)) \
+        return all(same_movement(v, typical, allow=self.allow) and d >= SAME_TEMPO_SHARE * tempo
+                   for v, d in zip(vecs, durs)) \
             and float(np.median(gaps)) <= RHYTHM_GAPS * tempo
 
     def flush(self) -> Excursion | None:
@@ -275,6 +285,14 @@ class RepCounter:
         mag = np.abs(np.asarray(self.p[ex.i_start : ex.i_end + 1]))
         return mag >= abs(ex.peak) - max(1.5, 0.25 * abs(ex.peak))
 
+    def _near_top_moving_s(self, ex: Excursion) -> float:
+        """The most time a hold's rise and lowering spend near its top (`_near_top`): NEAR_TOP_MOVING_S for
+        the top quarter, more where the band is a larger share of a small hold (its 1.5-deg floor is two
+        thirds of a 2-deg press): a smooth movement spends the top share f of its range in arccos(1 - 2f)/pi
+        of its time."""
+        f = max(1.5, 0.25 * abs(ex.peak)) / max(1e-6, abs(ex.peak))
+        return NEAR_TOP_MOVING_S * _smooth_time_share(f) / _smooth_time_share(0.25)
+
     def near_top_s(self, ex: Excursion) -> float:
         """How long the excursion spent near its top, held or not."""
         t = np.asarray(self.t[ex.i_start : ex.i_end + 1])
@@ -294,7 +312,7 @@ class RepCounter:
         # held: turning slower than a small share of the rep's own lift speed (sway stays under ~0.5 deg/s)
         fastest = float(speed.max())
         limit = max(HOLD_SPEED_DPS, HOLD_SPEED_SHARE * fastest)
-        held = (speed < limit) & self._near_top(ex)
+        held = self._held_at_top(speed < limit, self._near_top(ex), ex)
         best, run = 0.0, None
         for k0, k1 in _runs(held):
             if t[k1] - t[k0] > best:
@@ -308,6 +326,28 @@ class RepCounter:
         along = np.abs(np.gradient(np.asarray(self.p[ex.i_start : ex.i_end + 1], float), t))
         k0, k1 = _held_edges((speed, along), *run, HOLD_SPEED_SHARE * fastest)
         return float(t[k1] - t[k0])
+
+    def _held_at_top(self, still: np.ndarray, near_top: np.ndarray, ex: Excursion) -> np.ndarray:
+        """Per tick of the excursion: held at the top. A hold is stillness that began near the top and lasts
+        until the pelvis moves again: while it stays still, a slow creep (the gyro's heading drifting 1-2 deg
+        over a 20-s stance, a press easing off) does not end it, down to half the peak (below that it has
+        come down)."""
+        mag = np.abs(np.asarray(self.p[ex.i_start : ex.i_end + 1], float))
+        up = mag >= 0.5 * abs(ex.peak)
+        held = still & near_top
+        for k0, k1 in _runs(still):
+            near = np.flatnonzero(near_top[k0 : k1 + 1])
+            if len(near):
+                k = k0 + int(near[0])
+                while k <= k1 and up[k]:
+                    held[k] = True
+                    k += 1
+        return held
+
+
+def _smooth_time_share(f: float) -> float:
+    """The share of a smooth (cosine) movement's time spent in the last share `f` of its range."""
+    return float(np.arccos(1.0 - 2.0 * min(1.0, max(0.0, f))) / np.pi)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -353,10 +393,29 @@ def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:
     return v
 
 
-def same_movement(v: np.ndarray, typical: np.ndarray, min_along: float = 0.0) -> bool:
+def fault_allowance(spec: DrillSpec) -> np.ndarray:
+    """Per angle (tilt, obliquity, rotation), how far a rep may go off the set's typical rep by a fault (deg):
+    in drills counted on one angle a fault is a side movement (the banded twist's hip drop), and a faulty rep
+    goes up to FAULT_MARGIN x its tolerance in it; it is still the same rep. ("norm" drills count the faults
+    as part of the movement: no allowance.)"""
+    allow = np.zeros(3)
+    if spec.primary != "norm":
+        for f in spec.faults:
+            if f.angle != spec.primary:
+                k = ANGLES.index(f.angle)
+                allow[k] = max(allow[k], FAULT_MARGIN * f.tolerance_deg)
+    return allow
+
+
+def same_movement(v: np.ndarray, typical: np.ndarray, min_along: float = 0.0,
+                  allow: np.ndarray | None = None) -> bool:
     """`v` goes the way of the set's typical rep, by at least `min_along` (deg: the counter's `enter`), and
     its part across that direction is within 60 degrees of its part along it, or under a steady rep's own
-    wobble."""
+    wobble; `allow` (`fault_allowance`): per angle, how much of `v`'s difference from the typical rep is a
+    fault's side movement, taken off before judging."""
+    if allow is not None and allow.any():
+        d = np.asarray(v, float) - typical
+        v = typical + np.sign(d) * np.maximum(0.0, np.abs(d) - allow)
     n = float(np.linalg.norm(typical))
     if n < 1e-6:
         return True

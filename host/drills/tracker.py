@@ -59,9 +59,13 @@ LYING_DEG = (50.0, 130.0)  # gravity this far from standing: lying
 UPRIGHT_MAX_DEG = 40.0
 LEFT_POSITION_DEG = 55.0  # a set ends when gravity moves this far from the set's start (lying drills)
 SET_GAP_S = 10.0  # no rep for this long: the set is over
+HEADING_DRIFT_DPS = 0.2  # the gyro's heading drifts slower than this once VQF has learnt its bias (1-2 deg over a
+# 20-s stance); a faster turn about the vertical is a real one
 FAULT_HYSTERESIS_DEG = 1.0
 RETURN_STILL_S = 0.3  # still this long between reps: back in the starting posture
 RETURN_DEG = 3.0  # gravity within this of the set's start
+REST_SHIFT_DEG = 1.5  # two rests' gravity differ by up to twice the sway (0.5 deg each way) and a 1-s mean still
+# carries part of a 0.1-0.4 Hz breathing sway: further apart is another posture
 START_QUIET_S = 1.0  # the starting posture is where the pelvis rests this long; a fidget (a shift, a scratch)
 # turns round at its top in well under a second
 SIDE_NOISE_DEG = 1.0  # a side angle under this at a rep's top is no vote for either side (sway, noise)
@@ -107,9 +111,11 @@ class DrillTracker:
         self._bow_up: np.ndarray | None = None
         self._ref: np.ndarray | None = None  # R_earth<-sensor at the set's start
         self._set_up: np.ndarray | None = None
+        self._set_gravity: np.ndarray | None = None  # gravity felt at rest at the set's start (sensor)
         self._set_start = 0.0
         self._counter: RepCounter | None = None
         self._hist: list = []  # (t, R_earth<-sensor, up, still_s, speed) of the set's ticks before its first rep
+        self._drift_t = 0.0  # when the heading was last taken back to the start's (gyro drift)
         self._speed_dps = 0.0
         self._quiet_since: float | None = None
         self._quiet_s = 0.0  # how long the pelvis has turned slower than REFERENCE_DPS
@@ -253,6 +259,8 @@ class DrillTracker:
     def _start_set(self, t, r_es, up) -> None:
         self.phase = "set"
         self._ref, self._set_up, self._set_start = r_es.copy(), up.copy(), t
+        self._set_gravity = None  # known once the pelvis has rested (< 1 deg/s) for a second: the still stretch
+        # that found the position (< 3 deg/s) may end in the slow tail of the move into it
         self._new_counter(self._reference_deg())
         self._halves, self._set_reps, self._set_exs, self._faults_on = [], [], [], set()
         self._held_prompted = False
@@ -288,24 +296,45 @@ class DrillTracker:
             else:  # mid-set: the movement was no rep, and later reps start from the new posture
                 c.state = "idle"
                 self._ref = r_es.copy()
-        if not c.in_rep and not c.excursions and still_s >= START_QUIET_S and self._speed_dps < REFERENCE_DPS:
+        moved = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3))
+        if (not c.in_rep and still_s >= START_QUIET_S and self._speed_dps < REFERENCE_DPS
+                and (not c.excursions or (self._before_the_set(c) and (moved > c.enter or self._regravitated())))):
             # resting before the first rep: the starting posture (and the set's start) is now (not the
-            # instant a fidget turns round at its top: that start would make its way back a "rep")
-            self._ref, self._set_start, self._set_up = r_es.copy(), t, up.copy()
+            # instant a fidget turns round at its top: that start would make its way back a "rep"). So too
+            # after a few "reps" that are not yet a set, resting in another posture: gravity as the accelerometer
+            # feels it at rest moved further than two rests' sway from the start's (not the filter's inclination,
+            # which after a deep hinge or a lie-down is still taking out ~1 deg for a second or two), or the posture
+            # moved further than a rep rises: the next rep starts from there; in the latter case those "reps"
+            # were fidgets before the person settled into the posture the set is done from
+            if c.excursions and moved > c.enter:
+                self._forget_set_reps()
+                c = self._new_counter(c.ref_deg)
+            if not c.excursions:
+                self._set_start = t
+            self._ref, self._set_up = r_es.copy(), up.copy()
+            self._set_gravity = self._rest_gravity()
         elif not c.in_rep and still_s >= RETURN_STILL_S and angle_between_deg(up, self._set_up) < RETURN_DEG:
             # back in the starting posture between reps (the floor, the planted feet hold the pelvis there):
             # what turned about the vertical since the start is gyro drift, the one thing gravity cannot see
             d = r_es @ self._ref.T
             psi = np.arctan2(d[1, 0], d[0, 0])
+            drift = HEADING_DRIFT_DPS * (t - max(self._drift_t, self._set_start))
+            if c.excursions and self._before_the_set(c) and abs(np.degrees(psi)) > max(c.enter, drift):
+                # turned about the vertical far faster than the gyro drifts: the person turned on the floor
+                # since the start, and the "reps" before were fidgets before the set, which starts from here
+                self._forget_set_reps()
+                c = self._new_counter(c.ref_deg)
+                self._set_start = t
             cz, sz = np.cos(psi), np.sin(psi)
             self._ref = np.array([[cz, -sz, 0.0], [sz, cz, 0.0], [0.0, 0.0, 1.0]]) @ self._ref
+            self._drift_t = t
         ex = self._count_tick(t, r_es, up, still_s)
         c = self._counter
         if ex is None and c.in_rep and not c.excursions:
             self._new_start_before_first_rep()
             c = self._counter
         self._live_cues(t, c)
-        if ex is not None and len(c.excursions) == 1 and self._moved_away(c, ex):
+        if ex is not None and (len(c.excursions) == 1 or self._before_the_set(c)) and self._moved_away(c, ex):
             ex = self._recount_from_last_stillness(ex)
         if ex is not None:
             self._add_excursion(t, ex)
@@ -419,6 +448,7 @@ class DrillTracker:
         """The starting posture is the tick `j` of the set's history: count again from there."""
         ticks, ref_deg = self._hist[j:], self._counter.ref_deg
         self._ref, self._set_start, self._set_up = ticks[0][1].copy(), ticks[0][0], ticks[0][2].copy()
+        self._set_gravity = None
         self._new_counter(ref_deg)
         for t, r_es, up, still_s, speed in ticks:
             self._speed_dps = speed
@@ -426,26 +456,74 @@ class DrillTracker:
             if got is not None:
                 self._add_excursion(t, got)
 
-    @staticmethod
-    def _moved_away(c: RepCounter, ex: Excursion) -> bool:
-        """The first "rep" did not come back to where it started: the person settled into another posture
-        (shifted on the floor, turned) on the way, then did the rep from there."""
+    def _moved_away(self, c: RepCounter, ex: Excursion) -> bool:
+        """The "rep" did not come back to where it started: the person settled into another posture (shifted
+        on the floor, turned) on the way, then did the rep from there. Seen on the counted angle (it ended
+        far above where it started), or on the whole posture: it rested on its way up in a posture away from
+        the start (a shift mostly about the other axes: lying on the back, turned on the floor) and came back
+        to that posture rather than to the start."""
         start, end = abs(c.p[ex.i_start]), abs(c.p[ex.i_end])
-        return end - start > max(c.enter, 0.2 * ex.peak)
+        if end - start > max(c.enter, 0.2 * ex.peak):
+            return True
+        j = self._last_stillness_before_top(ex)
+        if j is None:
+            return False
+        lo = max(0, ex.i_start - round(3.0 * TICK_HZ))
+        base = lo + int(np.argmin(np.abs(np.asarray(c.p[lo : ex.i_start + 1]))))  # where the rise began
+        a = np.asarray(c.ang)
+        return (self._posture_deg(a[j], a[base]) > c.enter
+                and self._posture_deg(a[ex.i_end], a[j]) < self._posture_deg(a[ex.i_end], a[base]))
 
-    def _recount_from_last_stillness(self, ex: Excursion) -> Excursion | None:
-        """Take the starting posture at the last stillness before the first rep's top and count again from
-        there (the ticks are kept until the first rep)."""
+    def _rest_gravity(self) -> np.ndarray | None:
+        """Gravity as the accelerometer felt it over the last START_QUIET_S of stillness (sensor frame; resting,
+        gravity is all it feels), None if not still that long."""
+        n = int(START_QUIET_S * TICK_HZ)
+        return np.mean(self._still_acc[-n:], axis=0) if len(self._still_acc) >= n else None
+
+    def _regravitated(self) -> bool:
+        """Resting where gravity, as the accelerometer feels it, is further from the set's start than two
+        rests' sway apart: another posture (a turn about the vertical cannot show here)."""
+        g = self._rest_gravity()
+        return (g is not None and self._set_gravity is not None
+                and angle_between_deg(g, self._set_gravity) > REST_SHIFT_DEG)
+
+    def _before_the_set(self, c: RepCounter) -> bool:
+        """Fewer "reps" than a set, none agreeing yet: they may still be fidgets before the set began."""
+        return not c.under_way and len(self._set_reps) + len(self._halves) < self.spec.min_set_reps
+
+    def _posture_deg(self, a: np.ndarray, b: np.ndarray) -> float:
+        """How far apart two postures are (deg; tilt, obliquity, rotation against the set's start). Face down
+        in the "norm" drills obliquity is a turn about the vertical, gravity cannot see it and the gyro's drift
+        builds up in it (as in the counter's signal): left out."""
+        d = np.asarray(a, float) - np.asarray(b, float)
+        if self.spec.primary == "norm" and self.spec.position in FACE_DOWN:
+            d[ANGLES.index("obliquity")] = 0.0
+        return float(np.linalg.norm(d))
+
+    def _last_stillness_before_top(self, ex: Excursion) -> int | None:
+        """The tick ending the last stillness on the rep's way up (below 80 % of its top), if any after its start."""
         hist, c = self._hist, self._counter
+        if len(hist) != len(c.t):
+            return None
         j = ex.i_top
         while j > ex.i_start and abs(c.p[j]) >= 0.8 * ex.peak:  # back down from the top (and its hold)
             j -= 1
         while j > ex.i_start and not (hist[j][3] >= RETURN_STILL_S and hist[j][4] < REFERENCE_DPS):
             j -= 1  # back down the rise to the stillness it started from
-        if j <= ex.i_start:
+        return j if j > ex.i_start else None
+
+    def _recount_from_last_stillness(self, ex: Excursion) -> Excursion | None:
+        """Take the starting posture at the last stillness before the rep's top and count again from there
+        (the ticks are kept until the set is under way); "reps" before it were fidgets before the set."""
+        hist, c = self._hist, self._counter
+        j = self._last_stillness_before_top(ex)
+        if j is None:
             return ex
+        if len(c.excursions) > 1:
+            self._forget_set_reps()
         ticks = hist[j:]
         self._ref, self._set_start, self._set_up = ticks[0][1].copy(), ticks[0][0], ticks[0][2].copy()
+        self._set_gravity = None
         self._new_counter(c.ref_deg)
         found = None
         for t, r_es, up, still_s, speed in ticks:
@@ -586,11 +664,13 @@ class DrillTracker:
             return False
         if self.heading_error_deg:  # finished before (the live window may ask twice): already turned
             return False
-        by_side = {"left": [], "right": []}
-        for r in self.result.reps:
-            if r.side in by_side:
-                by_side[r.side].append((s.primary_sign * r.tilt_deg, s.side_sign * r.obliquity_deg))
-        psi = heading_error_deg(heading_bounds(by_side["left"], by_side["right"]), self._bow_max)
+        bounds = self._heading_bounds([st.side for st in self.result.sets])
+        if bounds is None:
+            # the sides as voted contradict each other: they were voted in the bow's frame, whose error is what
+            # is sought (an error of a few degrees turns a good side's 1-3 deg drop the other way). The sides
+            # the guidance asked for (left first, then alternating) are the other hypothesis
+            bounds = self._heading_bounds(["left" if k % 2 == 0 else "right" for k in range(len(self.result.sets))])
+        psi = heading_error_deg(bounds, self._bow_max)
         if psi == 0.0:
             return False
         self.heading_error_deg = psi
@@ -604,6 +684,14 @@ class DrillTracker:
             r.fault_values_deg = {k: round(v, 2) for k, v in fault_values.items()}
             r.faults = [k for k, v in fault_values.items() if v > self._tolerance(k)]
         return True
+
+    def _heading_bounds(self, sides: list[str | None]) -> tuple[float, float] | None:
+        """host.drills.heading's bounds on the bow's heading error with the sets on these sides."""
+        s, by_side = self.spec, {"left": [], "right": []}
+        for st, side in zip(self.result.sets, sides):
+            if side in by_side:
+                by_side[side] += [(s.primary_sign * r.tilt_deg, s.side_sign * r.obliquity_deg) for r in st.reps]
+        return heading_bounds(by_side["left"], by_side["right"])
 
     def _tolerance(self, name: str) -> float:
         return next(f.tolerance_deg for f in self.spec.faults if f.name == name)
@@ -640,14 +728,20 @@ class DrillTracker:
     def _consistent_part(self, reps: list[RepResult]) -> list[RepResult]:
         """The set's reps judged against the whole set (the live count judged each against the reps before
         it, and the first two against nothing): while some rep goes another way than the set's typical rep,
-        or is far briefer, the most deviant goes (a fidget before, in or after the set)."""
+        or is far briefer, the most deviant goes (a fidget before, in or after the set). Far briefer than the
+        person's tempo: the median rep of this set and the sets before it (a person keeps a tempo through a
+        session; a "set" of fidgets at rest, each a twitch of a second, is no set of 5-s reps)."""
         reps = list(reps)
+        before = [r.end_s - r.start_s for r in self.result.reps]
         while len(reps) >= 3:
             vecs = np.array([self._rep_vector(r) for r in reps])
             typical = np.median(vecs, axis=0)
             durs = np.array([r.end_s - r.start_s for r in reps])
-            brief = durs < SAME_TEMPO_SHARE * float(np.median(durs))
-            off = np.array([not same_movement(v, typical, self._counter.enter) for v in vecs])
+            brief = durs < SAME_TEMPO_SHARE * float(np.median(np.concatenate([durs, before])))
+            # a rep's angles are the mean over its top (within max(0.5, 10 %) of its peak): counted once its
+            # peak passed `enter`, its top lies along the set's movement by `enter` less that band
+            along = self._counter.enter - max(0.5, 0.1 * self._counter.enter)
+            off = np.array([not same_movement(v, typical, along, self._counter.allow) for v in vecs])
             bad = np.flatnonzero(brief | off)
             if not len(bad):
                 break
@@ -714,12 +808,18 @@ class DrillTracker:
 
     def _past_the_dose(self, reps: list[RepResult]) -> list[RepResult]:
         """The set is the dose the guidance asked for, in rhythm: once it is done, a "rep" after a pause
-        longer than RHYTHM_GAPS typical reps is a fidget at rest (more reps in rhythm still count)."""
+        longer than RHYTHM_GAPS typical reps is a fidget at rest (more reps in rhythm still count); so is a
+        "rep" before such a pause that the whole dose follows (a fidget in the rest before the set)."""
         dose = self._dose()
         reps = list(reps)
         typical = float(np.median([r.end_s - r.start_s for r in reps])) if reps else 0.0
-        while len(reps) > dose and reps[-1].start_s - reps[-2].end_s > RHYTHM_GAPS * typical:
-            dropped = reps.pop()
+        while len(reps) > dose:
+            if reps[-1].start_s - reps[-2].end_s > RHYTHM_GAPS * typical:
+                dropped = reps.pop()
+            elif reps[1].start_s - reps[0].end_s > RHYTHM_GAPS * typical:
+                dropped = reps.pop(0)
+            else:
+                break
             self._peaks.remove(dropped.peak_deg)
         return reps
 
