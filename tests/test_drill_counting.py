@@ -94,3 +94,30 @@ def test_sessions_that_went_wrong_on_seeds_2_and_3(drill, seed, why):
     assert sc.false_reps == 0, why
     if spec.hold_s:
         assert np.abs(sc.hold_errors).max() < 0.5, why
+
+
+def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_headings_drift():
+    # face down, obliquity is the pelvis turned about the vertical: gyro drift (here 0.5 deg one way at the
+    # reps' tops, 0.8 deg the other at the partial's), which no reach makes and the counter does not count
+    spec = DRILLS["bird-dog"]
+    c = RepCounter(spec, 5.0)  # enter 1.25 deg
+    rows = [np.zeros((25, 3))]
+    for top in ([1.5, 0.5, 3.2], [1.5, 0.5, -3.2], [1.5, 0.5, 3.2], [0.3, -0.8, -1.3]):  # the last: half a reach
+        rows += [_ramp([0, 0, 0], top, 1.5), np.tile(top, (25, 1)), _ramp(top, [0, 0, 0], 1.5), np.zeros((15, 3))]
+    reps = _feed(c, np.vstack(rows + [np.zeros((50, 3))]), lambda r: float(np.hypot(r[0], r[2])))
+    assert c.under_way
+    assert len(reps) == 4
+
+
+@pytest.mark.parametrize("drill,seed,why", [
+    ("bird-dog", 4009, "fidgets at rest counted as 5 'reps', then a shift on the floor and the set's first "
+                       "three reaches from there ran past the longest rep: the set began only after them"),
+    ("bird-dog", 5010, "a half reach 1.3 deg after an arching one, judged with the heading's drift in its "
+                       "obliquity: not counted, and the 7-s pause after it ended the set three reps early"),
+])
+def test_sessions_that_went_wrong_on_seeds_4_and_5(drill, seed, why):
+    rec, truth = simulate_drill(drill, seed=seed)
+    spec = DRILLS[drill]
+    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    assert sc.count_errors == [0] * len(truth.sets), why
+    assert sc.false_reps == 0, why

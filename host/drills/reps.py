@@ -384,8 +384,12 @@ def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: flo
 def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:
     """A rep's movement as a signed vector (tilt, obliquity, rotation at its top, deg). Two-way drills: the
     half turned the positive way (the other half mirrored). Alternating drills: the side angle's size only
-    (its sign is the side)."""
+    (its sign is the side). Face down in the "norm" drills, tilt and rotation only, as counted: obliquity
+    there is the pelvis turned about the vertical, gyro drift that no rep makes."""
     v = np.asarray(angles, float) * (sign if spec.two_way else 1)
+    if spec.primary == "norm" and spec.position in FACE_DOWN:
+        v = v.copy()
+        v[ANGLES.index("obliquity")] = 0.0
     if spec.sides == "alternating" and spec.side_angle:
         k = ANGLES.index(spec.side_angle)
         v = v.copy()

@@ -345,12 +345,22 @@ class DrillTracker:
                 return
         moved = angle_between_deg(up, self._set_up if self.spec.lying else self.up_stand)
         left_position = moved > self._left_position_deg(c)
-        if c.aborted and not left_position and not c.under_way and len(self._set_reps) < self.spec.min_set_reps:
+        if c.aborted and not left_position and not c.under_way:
             j = self._settled_in_aborted(c)
             if j is not None:
                 # the "rep" that ran too long was a move into a new posture, and the reps began from there
-                # before it had been still long enough to tell: the few "reps" before it were fidgets at rest
-                if self._set_reps:
+                # before it had been still long enough to tell. A set is done from one starting posture: the
+                # few "reps" before it were fidgets at rest or, if they were enough for a set, a set of their
+                # own that ended with the move (judged as any set); the next set starts at that stillness
+                if len(self._set_reps) >= self.spec.min_set_reps:
+                    hist = self._hist
+                    kept = len(self.result.sets)
+                    self._end_set(t, flush=False)
+                    if len(self.result.sets) > kept:  # it ended where the next one starts, not now
+                        self.result.sets[-1].end_s = min(self.result.sets[-1].end_s, hist[j][0])
+                    self._start_set(t, *hist[j][1:3])  # its start is re-taken at tick j below
+                    self._hist = hist
+                elif self._set_reps:
                     self._forget_set_reps()
                 self._restart_at(j)
                 return
