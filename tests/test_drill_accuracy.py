@@ -10,7 +10,7 @@ from tiltguard.host.drills import DRILLS, DrillTracker, analyse_recording
 from tiltguard.host.drills.reps import same_movement
 from tiltguard.host.drills.results import RepResult, SetResult
 from tiltguard.host.simulator.drills import simulate_drill
-from tiltguard_eval.drill_scoring import score_result
+from tiltguard_eval.drill_scoring import score_result, score_simulated
 
 
 def test_a_rep_goes_the_sets_way_a_fidget_does_not():
@@ -50,9 +50,7 @@ def test_a_lost_set_does_not_swap_the_sides_of_the_sets_after_it():
     ("prone-hip-extension", 11),  # long pauses within a set, fidgets through the rest
 ])
 def test_sessions_that_once_went_wrong_count_every_set_exactly(drill, seed):
-    rec, truth = simulate_drill(drill, seed=seed)
-    spec = DRILLS[drill]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated(drill, seed)
     assert sc.count_errors == [0] * len(truth.sets)
     assert sc.false_reps == 0
     m = sc.metrics()
@@ -65,9 +63,7 @@ def test_slow_held_reps_are_not_learned_as_gyro_bias():
     filter's rest test (the gyro's wobble, not its size) took it for rest and learned the turn as a gyro bias
     of ~0.5°/s, which then tipped the pelvis ~1.5° between reps and merged two reps into one (2 of 16 lost
     in each of two sets). In a set it learns only between reps, where the pelvis is quiet for 1.5 s."""
-    rec, truth = simulate_drill("bird-dog", seed=2)  # good control: small rocks, short pauses
-    spec = DRILLS["bird-dog"]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated("bird-dog", 2)  # good control: small rocks, short pauses
     assert sc.count_errors == [0] * len(truth.sets)
     m = sc.metrics()
     assert m["tilt_excursion_rmse_deg"] < 1.0 and m["rotation_excursion_rmse_deg"] < 1.0
@@ -84,9 +80,7 @@ def test_fidgets_at_rest_are_not_hip_flexor_tucks(seed, why):
     posture (every angle, not only the counted one) and stays there; a shifted posture dipped by fidgets
     never does and runs past the longest hold. The start is where the pelvis rests 1 s, not the instant a
     fidget turns round. A set of the test is its one hold."""
-    rec, truth = simulate_drill("hip-flexor-test", seed=seed)
-    spec = DRILLS["hip-flexor-test"]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated("hip-flexor-test", seed)
     assert sc.false_reps == 0, why
     assert sc.count_errors == [0] * len(truth.sets), why
 
@@ -100,9 +94,8 @@ def test_fidgets_at_rest_are_not_hip_flexor_tucks(seed, why):
     ("prone-hip-extension", 9, "a poor-control person's 13° faulty lifts set the bar over 1.7°, 1.5° partial lifts"),
 ])
 def test_partial_holds_and_reps_count(drill, seed, why):
-    rec, truth = simulate_drill(drill, seed=seed)
+    sc, truth, _ = score_simulated(drill, seed)
     spec = DRILLS[drill]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
     assert sc.count_errors == [0] * len(truth.sets), why
     assert sc.false_reps == 0, why
     if spec.hold_s:
@@ -141,9 +134,7 @@ def test_a_bird_dog_set_started_straight_after_a_move_on_the_floor(seed, why):
     rep does): past 12° it is a new posture after 1.5 s of stillness, not after the 3 s a held rep may last.
     And an excursion that runs past the longest rep while the set is not under way was a move into a new
     posture: the count restarts at the first stillness in it, dropping the fidgets before."""
-    rec, truth = simulate_drill("bird-dog", seed=seed)
-    spec = DRILLS["bird-dog"]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated("bird-dog", seed)
     assert sc.count_errors == [0] * len(truth.sets), why
     assert sc.false_reps == 0
 
@@ -167,9 +158,7 @@ def test_fidgets_after_the_dose_and_a_pause_are_not_reps(drill, seed):
     """After the dose the guidance asked for (8 bridges, 5 turns), fidgets at rest within the 10 s the set
     stays open went the set's way and were counted: the dose done, a "rep" after a pause longer than two
     typical reps is rest (more reps in rhythm still count)."""
-    rec, truth = simulate_drill(drill, seed=seed)
-    spec = DRILLS[drill]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated(drill, seed)
     assert sc.count_errors == [0] * len(truth.sets)
     assert sc.false_reps == 0
 
@@ -242,9 +231,7 @@ def test_a_deep_hinge_fidgets_that_do_not_turn_and_pauses_for_breath(drill, seed
     """A hinge within what the counter takes for a rep is no leaving the position; a twisted warrior's set
     is turns of the pelvis about the vertical; the dose asked for, all one movement, is the set however
     long the pauses between its reps."""
-    rec, truth = simulate_drill(drill, seed=seed)
-    spec = DRILLS[drill]
-    sc = score_result(analyse_recording(rec, spec), truth, spec)
+    sc, truth, _ = score_simulated(drill, seed)
     assert sc.count_errors == [0] * len(truth.sets), why
     assert sc.false_reps == 0, why
 
@@ -254,7 +241,6 @@ def test_a_short_hold_is_timed_on_the_counted_movement_not_the_breathing(seed):
     # the reach slows into its top while breathing rocks the tilt at ~0.4 deg/s: the hold's ends are where
     # the counted movement stops, against its own sway (these were timed 0.66 s and 0.60 s too long on the whole
     # pelvis' speed alone)
-    rec, truth = simulate_drill("bird-dog", seed=seed)
-    sc = score_result(analyse_recording(rec, "bird-dog"), truth, DRILLS["bird-dog"])
+    sc, _, _ = score_simulated("bird-dog", seed)
     assert len(sc.hold_errors) >= 14
     assert max(abs(e) for e in sc.hold_errors) < 0.5

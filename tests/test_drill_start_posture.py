@@ -7,16 +7,7 @@ Scored against the simulator's truth, not the engine's own numbers."""
 from __future__ import annotations
 
 import pytest
-from tiltguard.host.drills import DRILLS, analyse_recording
-from tiltguard.host.simulator.drills import simulate_drill
-from tiltguard_eval.drill_scoring import score_result
-
-
-def _score(drill: str, seed: int):
-    rec, truth = simulate_drill(drill, seed=seed)
-    spec = DRILLS[drill]
-    result = analyse_recording(rec, spec)
-    return score_result(result, truth, spec), truth, result
+from tiltguard_eval.drill_scoring import score_simulated
 
 
 @pytest.mark.parametrize("drill,seed,why", [
@@ -26,7 +17,7 @@ def _score(drill: str, seed: int):
     ("banded-hip-twist", 3007, "a fidget 'rep', then a step into an 8-deg different stance: 6 deg off"),
 ])
 def test_the_reps_are_measured_from_where_the_person_settled(drill, seed, why):
-    sc, truth, _ = _score(drill, seed)
+    sc, truth, _ = score_simulated(drill, seed)
     assert sc.count_errors == [0] * len(truth.sets), why
     m = sc.metrics()
     assert m["tilt_excursion_rmse_deg"] < 1.0 and m["obliquity_excursion_rmse_deg"] < 1.0, why
@@ -37,7 +28,7 @@ def test_the_reps_are_measured_from_where_the_person_settled(drill, seed, why):
 def test_sides_that_contradict_each_other_in_the_bows_frame_are_tried_as_the_guidance_asked():
     # a symmetric person whose bow's left axis was 4.9 deg off: the first (left) set's 1-3 deg drop read
     # -1 to -3, the set was voted "right", both sides' bounds on the heading crossed and nothing was corrected
-    sc, truth, result = _score("kickstand-rdl", 2001)
+    sc, truth, result = score_simulated("kickstand-rdl", 2001)
     assert truth.person.asymmetry == "none"
     assert [s.side for s in result.sets] == ["left", "right"] * 3
     assert any("turned" in n for n in result.notes)

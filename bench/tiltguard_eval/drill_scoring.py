@@ -132,6 +132,18 @@ def score_result(result, truth, spec) -> DrillScore:
     return sc
 
 
+def score_simulated(drill: str, seed: int, **simulate_options):
+    """A simulated session of `drill` analysed by the engine and scored against its truth:
+    (DrillScore, truth, result). `simulate_options` go to the simulator (rate_hz, person, sets, reps)."""
+    from tiltguard.host.drills import DRILLS, analyse_recording
+    from tiltguard.host.simulator.drills import simulate_drill
+
+    rec, truth = simulate_drill(drill, seed=seed, **simulate_options)
+    spec = DRILLS[drill]
+    result = analyse_recording(rec, spec)
+    return score_result(result, truth, spec), truth, result
+
+
 def truth_sides_verdict(true_reps: list[list[dict]], spec) -> str:
     """The left-vs-right verdict in what the person did: the engine's documented rule on the true reps."""
     reps = [RepResult(r["start_s"], r["top_s"], r["end_s"], r["side"], r["hold_s"], r["tilt_deg"],

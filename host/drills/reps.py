@@ -281,16 +281,16 @@ class RepCounter:
         return not self.spec.two_way or (self.p[i] >= 0) == (sign > 0)
 
     def _near_top(self, ex: Excursion) -> np.ndarray:
-        """Per tick of the excursion: near its top (within 25 %, at least 1.5 deg, of the peak)."""
+        """Per tick of the excursion: near its top (within `_top_band_deg` of the peak)."""
         mag = np.abs(np.asarray(self.p[ex.i_start : ex.i_end + 1]))
-        return mag >= abs(ex.peak) - max(1.5, 0.25 * abs(ex.peak))
+        return mag >= abs(ex.peak) - _top_band_deg(ex.peak)
 
     def _near_top_moving_s(self, ex: Excursion) -> float:
         """The most time a hold's rise and lowering spend near its top (`_near_top`): NEAR_TOP_MOVING_S for
         the top quarter, more where the band is a larger share of a small hold (its 1.5-deg floor is two
         thirds of a 2-deg press): a smooth movement spends the top share f of its range in arccos(1 - 2f)/pi
         of its time."""
-        f = max(1.5, 0.25 * abs(ex.peak)) / max(1e-6, abs(ex.peak))
+        f = _top_band_deg(ex.peak) / max(1e-6, abs(ex.peak))
         return NEAR_TOP_MOVING_S * _smooth_time_share(f) / _smooth_time_share(0.25)
 
     def near_top_s(self, ex: Excursion) -> float:
@@ -345,6 +345,11 @@ class RepCounter:
         return held
 
 
+def _top_band_deg(peak: float) -> float:
+    """How far below its peak a rep is still near its top: 25 % of it, at least 1.5 deg."""
+    return max(1.5, 0.25 * abs(peak))
+
+
 def _smooth_time_share(f: float) -> float:
     """The share of a smooth (cosine) movement's time spent in the last share `f` of its range."""
     return float(np.arccos(1.0 - 2.0 * min(1.0, max(0.0, f))) / np.pi)
@@ -386,14 +391,21 @@ def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:
     half turned the positive way (the other half mirrored). Alternating drills: the side angle's size only
     (its sign is the side). Face down in the "norm" drills, tilt and rotation only, as counted: obliquity
     there is the pelvis turned about the vertical, gyro drift that no rep makes."""
-    v = np.asarray(angles, float) * (sign if spec.two_way else 1)
-    if spec.primary == "norm" and spec.position in FACE_DOWN:
-        v = v.copy()
-        v[ANGLES.index("obliquity")] = 0.0
+    v = without_heading_drift(spec, np.asarray(angles, float) * (sign if spec.two_way else 1))
     if spec.sides == "alternating" and spec.side_angle:
         k = ANGLES.index(spec.side_angle)
         v = v.copy()
         v[k] = abs(v[k])
+    return v
+
+
+def without_heading_drift(spec: DrillSpec, angles) -> np.ndarray:
+    """(tilt, obliquity, rotation) as the drill's reps move them: face down in the "norm" drills obliquity is
+    the pelvis turned about the vertical, gyro drift that no rep makes, and is set to 0 (the vector form of
+    `RepCounter.signal`'s rule). A new array."""
+    v = np.array(angles, float)
+    if spec.primary == "norm" and spec.position in FACE_DOWN:
+        v[ANGLES.index("obliquity")] = 0.0
     return v
 
 

@@ -36,6 +36,7 @@ from .reps import (
     RepCounter,
     rep_vector,
     same_movement,
+    without_heading_drift,
 )
 from .results import DrillResult, RepResult, SetResult, compare_sides
 
@@ -354,10 +355,7 @@ class DrillTracker:
                 # own that ended with the move (judged as any set); the next set starts at that stillness
                 if len(self._set_reps) >= self.spec.min_set_reps:
                     hist = self._hist
-                    kept = len(self.result.sets)
-                    self._end_set(t, flush=False)
-                    if len(self.result.sets) > kept:  # it ended where the next one starts, not now
-                        self.result.sets[-1].end_s = min(self.result.sets[-1].end_s, hist[j][0])
+                    self._end_set(t, flush=False, ended_s=hist[j][0])  # where the next one starts, not now
                     self._start_set(t, *hist[j][1:3])  # its start is re-taken at tick j below
                     self._hist = hist
                 elif self._set_reps:
@@ -478,8 +476,7 @@ class DrillTracker:
         j = self._last_stillness_before_top(ex)
         if j is None:
             return False
-        lo = max(0, ex.i_start - round(3.0 * TICK_HZ))
-        base = lo + int(np.argmin(np.abs(np.asarray(c.p[lo : ex.i_start + 1]))))  # where the rise began
+        base = _rise_began(c, ex.i_start)
         a = np.asarray(c.ang)
         return (self._posture_deg(a[j], a[base]) > c.enter
                 and self._posture_deg(a[ex.i_end], a[j]) < self._posture_deg(a[ex.i_end], a[base]))
@@ -505,10 +502,7 @@ class DrillTracker:
         """How far apart two postures are (deg; tilt, obliquity, rotation against the set's start). Face down
         in the "norm" drills obliquity is a turn about the vertical, gravity cannot see it and the gyro's drift
         builds up in it (as in the counter's signal): left out."""
-        d = np.asarray(a, float) - np.asarray(b, float)
-        if self.spec.primary == "norm" and self.spec.position in FACE_DOWN:
-            d[ANGLES.index("obliquity")] = 0.0
-        return float(np.linalg.norm(d))
+        return float(np.linalg.norm(without_heading_drift(self.spec, np.asarray(a, float) - np.asarray(b, float))))
 
     def _last_stillness_before_top(self, ex: Excursion) -> int | None:
         """The tick ending the last stillness on the rep's way up (below 80 % of its top), if any after its start."""
@@ -635,8 +629,7 @@ class DrillTracker:
             # face down, obliquity turns about the vertical: gravity cannot see it, and between quick reps
             # the gyro's drift builds up in it; each rep's obliquity is taken from where its rise began
             # (where the pelvis was back at the start, the lowest point of the counted movement before it)
-            lo = max(0, i0 - round(3.0 * TICK_HZ))
-            j = lo + int(np.argmin(np.abs(np.asarray(c.p[lo : i0 + 1]))))
+            j = _rise_began(c, i0)
             a = a.copy()
             a[:, 1] -= a[j, 1]
         rep_angles = a[i0 : i1 + 1]
@@ -706,7 +699,8 @@ class DrillTracker:
     def _tolerance(self, name: str) -> float:
         return next(f.tolerance_deg for f in self.spec.faults if f.name == name)
 
-    def _end_set(self, t: float, flush: bool = True) -> None:
+    def _end_set(self, t: float, flush: bool = True, ended_s: float | None = None) -> None:
+        """Close the set at `t` (found now; `ended_s`: the set itself ended earlier)."""
         c = self._counter
         if flush and c is not None:
             ex = c.flush()
@@ -730,7 +724,8 @@ class DrillTracker:
         for r in reps:
             r.partial = r.peak_deg < PARTIAL_FRACTION * med
         side = self._next_set_side()
-        self.result.sets.append(SetResult(self._set_start, t, side, self.spec.position, reps))
+        end = t if ended_s is None else min(t, ended_s)
+        self.result.sets.append(SetResult(self._set_start, end, side, self.spec.position, reps))
         self._emit(t, "set_end", f"Set done: {len(reps)} reps", reps=len(reps))
         nxt = self._next_set_side()
         self._prompt(t, "Rest" + (f", then switch to the {nxt} side" if nxt and nxt != side else ""))
@@ -921,6 +916,13 @@ class DrillTracker:
 
     def _emit(self, t: float, kind: str, text: str = "", **data) -> None:
         self.events.append(DrillEvent(t, kind, text, data))
+
+
+def _rise_began(c: RepCounter, i_start: int) -> int:
+    """The tick a rep's rise began from: the lowest point of the counted movement in the 3 s before its start
+    (where the pelvis was back at the start)."""
+    lo = max(0, i_start - round(3.0 * TICK_HZ))
+    return lo + int(np.argmin(np.abs(np.asarray(c.p[lo : i_start + 1]))))
 
 
 def analyse_recording(rec, drill: str | DrillSpec, tolerances: dict[str, float] | None = None,
