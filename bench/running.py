@@ -87,7 +87,7 @@ from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
 from tiltguard.host.signal.windows import centred_mean  # noqa: E402
 from tiltguard_eval.datasets import DatasetMissing  # noqa: E402
-from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard_eval.gait_scoring import ContactScore, alternate_sides, contacts_in_window  # noqa: E402
 from tiltguard_eval.running_data import (  # noqa: E402
     RunningSession,
     fore_aft_after_contacts,
@@ -495,7 +495,7 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
     if out.contact_s is None:
         return
     to_err, ct_err, mine, true = [], [], {True: [], False: []}, {True: [], False: []}
-    sides = truth.ic_left if truth.ic_left is not None else _alternate_sides(truth.ic_s)
+    sides = truth.ic_left if truth.ic_left is not None else alternate_sides(truth.ic_s)
     for k, t in enumerate(det_t):
         j = int(np.argmin(np.abs(truth.ic_s - t))) if len(truth.ic_s) else -1
         if j < 0 or abs(truth.ic_s[j] - t) > MATCH_TOL_S or not any(a <= t <= b for a, b in windows):
@@ -520,15 +520,6 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
         row["contact_balance_error_pp"] = (contact_balance_pct(mine[True], mine[False])
                                            - 100 * np.mean(true[True]) / (np.mean(true[True]) + np.mean(true[False])))
         tally.stance["balance"].append(row["contact_balance_error_pp"])
-
-
-def _alternate_sides(ic_s: np.ndarray) -> np.ndarray | None:
-    """Feet alternate: the force plate's every other contact is one foot (which one is unknown, and need not
-    be: the balance error is judged on the same split), or None where a step is missing (a gap)."""
-    steps = np.diff(ic_s)
-    if len(steps) < 4 or np.any(steps > 1.5 * np.median(steps)):
-        return None
-    return np.arange(len(ic_s)) % 2 == 0
 
 
 def braking_facts(s: Scored, tally: Tally, row: dict) -> None:

@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from scipy.signal import butter, sosfiltfilt
 from tiltguard.host.analysis import analyse_recording, session_summary
-from tiltguard.host.gait.stance import unloading_edge_end
+from tiltguard.host.gait.stance import contact_balance_pct, unloading_edge_end
 from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.simulator import simulate
+from tiltguard_eval.gait_scoring import alternate_sides
 from tiltguard_eval.running_data import load_alcantara, load_virtual
 
 
@@ -93,17 +94,18 @@ def test_one_mis_read_step_does_not_move_the_contact_time_balance(alcantara_dir)
     # each foot's median contact time stays within 2.5 pp of the plate's share of the time in every trial
     # (bench/running.py: worst 2.2 pp over 31 trials, median 0.6); each foot's mean let one mis-read step move
     # it by 4.5 pp (trials 18 and 19).
-    from tiltguard.host.gait.stance import contact_balance_pct
     worst = 0.0
     for s in load_alcantara(alcantara_dir)[17:19]:
         a, tr = analyse_recording(s.rec), s.truth
+        sides = alternate_sides(tr.ic_s)
+        assert sides is not None
         feet = {True: ([], []), False: ([], [])}
         for t, ct in zip(a.contacts.t, a.gait.stance.contact_s):
             j = int(np.argmin(np.abs(tr.ic_s - t)))
             inside = tr.ic_s[0] + 0.3 < t < tr.ic_s[-1] - 0.3
             if inside and abs(tr.ic_s[j] - t) < 0.05 and np.isfinite(ct) and np.isfinite(tr.contact_time_s[j]):
-                feet[j % 2 == 0][0].append(ct)
-                feet[j % 2 == 0][1].append(tr.contact_time_s[j])
+                feet[bool(sides[j])][0].append(ct)
+                feet[bool(sides[j])][1].append(tr.contact_time_s[j])
         plate = 100 * np.mean(feet[True][1]) / (np.mean(feet[True][1]) + np.mean(feet[False][1]))
         worst = max(worst, abs(contact_balance_pct(feet[True][0], feet[False][0]) - plate))
     assert worst < 2.5

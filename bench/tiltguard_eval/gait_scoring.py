@@ -83,3 +83,12 @@ def contacts_in_window(times_s, start_s: float, end_s: float) -> np.ndarray:
     """Indices of contacts inside [start_s, end_s]."""
     t = np.asarray(times_s, dtype=float)
     return np.flatnonzero((t >= start_s) & (t <= end_s))
+
+
+def alternate_sides(ic_s: np.ndarray) -> np.ndarray | None:
+    """Feet alternate: the force plate's every other contact is one foot (which one is unknown, and need not
+    be: the balance error is judged on the same split), or None where a step is missing (a gap)."""
+    steps = np.diff(ic_s)
+    if len(steps) < 4 or np.any(steps > 1.5 * np.median(steps)):
+        return None
+    return np.arange(len(ic_s)) % 2 == 0
