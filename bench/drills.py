@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tiltguard.host.drills import DRILLS, analyse_recording  # noqa: E402
-from tiltguard.host.simulator.drills import simulate_drill  # noqa: E402
+from tiltguard.host.simulator.drills import GUIDED_BOW_DEG, SHALLOW_BOW_DEG, simulate_drill  # noqa: E402
 from tiltguard_eval.drill_peers import PEERS  # noqa: E402
 from tiltguard_eval.drill_scoring import DrillScore, score_peer_counts, score_result  # noqa: E402
 
@@ -36,11 +36,12 @@ SHORT = ("sets", "exact", "±1", "false/10m", "hold s", "tilt°", "obl°", "rot�
          "sym ok", "asym lbl", "sym lbl")
 
 
-def run_drill(name: str, people: int, seed: int, rate_hz: float) -> dict[str, DrillScore]:
+def run_drill(name: str, people: int, seed: int, rate_hz: float,
+              bow_deg: tuple[float, float] = GUIDED_BOW_DEG) -> dict[str, DrillScore]:
     spec = DRILLS[name]
     scores = {"tiltguard": DrillScore(), **{p: DrillScore() for p in PEERS}}
     for k in range(people):
-        rec, truth = simulate_drill(name, seed=seed * 1000 + k, rate_hz=rate_hz)
+        rec, truth = simulate_drill(name, seed=seed * 1000 + k, rate_hz=rate_hz, bow_deg=bow_deg)
         scores["tiltguard"].add(score_result(analyse_recording(rec, name), truth, spec))
         for peer, count in PEERS.items():
             sets = [count(rec.gyr[_idx(rec, s["start_s"]):_idx(rec, s["end_s"]) + 1], rec.rate_hz)
@@ -66,6 +67,9 @@ def main(argv=None) -> int:
     ap.add_argument("--drills", nargs="*", default=list(DRILLS), help="drills to run (default: all)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rate", type=float, default=100.0, help="sample rate, Hz (default 100)")
+    ap.add_argument("--bow", nargs=2, type=float, default=GUIDED_BOW_DEG, metavar=("LO", "HI"),
+                    help="range of the standing drills' bow depth, deg (default: the guided bow, "
+                         f"{GUIDED_BOW_DEG[0]:g}-{GUIDED_BOW_DEG[1]:g}; {SHALLOW_BOW_DEG[0]:g} {SHALLOW_BOW_DEG[1]:g}: people who bow less)")
     ap.add_argument("--json", help="write the rows here")
     add_data_options(ap)
     args = ap.parse_args(argv)
@@ -78,7 +82,7 @@ def main(argv=None) -> int:
     print(f"{'drill':22} {'counter':10}" + "".join(f" {s:>9}" for s in SHORT))
     t0 = time.perf_counter()
     for name in args.drills:
-        for who, sc in run_drill(name, args.people, args.seed, args.rate).items():
+        for who, sc in run_drill(name, args.people, args.seed, args.rate, tuple(args.bow)).items():
             total[who].add(sc)
             rows.append(_row(name, who, sc))
             print(f"{name:22} {who:10}" + "".join(f" {fmt(rows[-1][c]):>9}" for c in COLUMNS))

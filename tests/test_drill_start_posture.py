@@ -7,6 +7,7 @@ Scored against the simulator's truth, not the engine's own numbers."""
 from __future__ import annotations
 
 import pytest
+from tiltguard.host.simulator.drills import SHALLOW_BOW_DEG
 from tiltguard_eval.drill_scoring import score_simulated
 
 
@@ -28,7 +29,7 @@ def test_the_reps_are_measured_from_where_the_person_settled(drill, seed, why):
 def test_sides_that_contradict_each_other_in_the_bows_frame_are_tried_as_the_guidance_asked():
     # a symmetric person whose bow's left axis was 4.9 deg off: the first (left) set's 1-3 deg drop read
     # -1 to -3, the set was voted "right", both sides' bounds on the heading crossed and nothing was corrected
-    sc, truth, result = score_simulated("kickstand-rdl", 2001)
+    sc, truth, result = score_simulated("kickstand-rdl", 2001, bow_deg=SHALLOW_BOW_DEG)
     assert truth.person.asymmetry == "none"
     assert [s.side for s in result.sets] == ["left", "right"] * 3
     assert any("turned" in n for n in result.notes)

@@ -28,6 +28,7 @@ HINGE_MIN_DEG = 15.0  # a rep hinging less says little about the heading (u = ob
 MIN_REPS_PER_SIDE = 3
 BOUND_QUANTILE = 0.1  # robust low / high end of a side's u: one mis-measured rep does not set the bound
 LEAN_SD_DEG = 2.0  # a person bowing from the hips leans sideways by a few degrees (the bow is not guided)
+DEEP_BOW_DEG = 45.0  # from here on the bow's heading is known at least as well as its lean (cot bow <= 1)
 
 
 def heading_bounds(left: list[tuple[float, float]],
@@ -45,16 +46,26 @@ def heading_bounds(left: list[tuple[float, float]],
     return low, high
 
 
+def heading_sd_deg(bow_deg: float) -> float:
+    """How far the bow's heading is known, deg (1 sd, as h = -sin ψ): a sideways lean of LEAN_SD_DEG turns
+    the bow's left axis by atan(tan lean / tan bow)."""
+    return float(np.degrees(np.sin(np.arctan(np.tan(np.radians(LEAN_SD_DEG))
+                                             / np.tan(np.radians(max(bow_deg, 1.0)))))))
+
+
 def heading_error_deg(bounds: tuple[float, float] | None, bow_deg: float) -> float:
-    """The heading error ψ (deg) to take out of the bow's frame (`bow_deg`: the bow's depth): none while
-    h = 0 (the bow's own frame) lies inside the bounds; else the mean of h over the bounds under the bow's
-    own spread (a lean of LEAN_SD_DEG sideways turns the left axis by atan(tan lean / tan bow))."""
-    if bounds is None or bounds[0] <= 0.0 <= bounds[1]:
+    """The heading error ψ (deg) to take out of the bow's frame (`bow_deg`: the bow's depth): the mean of h
+    over the bounds under the bow's own spread (`heading_sd_deg`). A bow shallower than DEEP_BOW_DEG knows
+    its heading less well than the lean itself: its frame stays while h = 0 lies inside the bounds (with that
+    wide a spread the mean would follow an asymmetric person's wide bound and erase part of the asymmetry)."""
+    if bounds is None:
+        return 0.0
+    if bow_deg < DEEP_BOW_DEG and bounds[0] <= 0.0 <= bounds[1]:
         return 0.0
     # imported here only: the engine stays light to import
     from scipy.stats import truncnorm
 
-    sd = np.degrees(np.sin(np.arctan(np.tan(np.radians(LEAN_SD_DEG)) / np.tan(np.radians(max(bow_deg, 1.0))))))
+    sd = heading_sd_deg(bow_deg)
     h = float(truncnorm.mean(bounds[0] / sd, bounds[1] / sd, loc=0.0, scale=sd))
     if not np.isfinite(h):  # far out in the tail: the nearer bound
         h = bounds[0] if bounds[0] > 0.0 else bounds[1]

@@ -25,7 +25,7 @@ from vqf import VQF
 
 from .catalogue import ANGLES, FACE_DOWN, DrillSpec, get_drill
 from .frame import angle_between_deg, body_from_sensor, euler_zxy, quat_to_matrix
-from .heading import heading_bounds, heading_error_deg, reframe
+from .heading import DEEP_BOW_DEG, heading_bounds, heading_error_deg, reframe
 from .reps import (
     FAULT_MARGIN,
     HOLD_SHARE,
@@ -233,7 +233,7 @@ class DrillTracker:
                 self._prompt(t, self._position_prompt())
             else:
                 self.phase = "bow"
-                self._prompt(t, "Bow forward from the hips once, then stand tall again")
+                self._prompt(t, "Bow forward from the hips until your back is nearly level, then stand tall again")
 
     def _phase_bow(self, t, r_es, up, still_s) -> None:
         a = angle_between_deg(up, self.up_stand)
@@ -241,6 +241,11 @@ class DrillTracker:
             self._bow_max, self._bow_up = a, up.copy()
         if self._bow_max >= BOW_MIN_DEG and a < BOW_BACK_DEG:
             self.body = body_from_sensor(self.up_stand, self._bow_up, turned_forward=True)
+            if self._bow_max < DEEP_BOW_DEG:
+                self.result.notes.append(
+                    f"the bow was {self._bow_max:.0f}° deep: a sideways lean in it turns the body's left axis by "
+                    f"about {1 / np.tan(np.radians(self._bow_max)):.1f}× the lean, which reads as obliquity and "
+                    "rotation in every rep (a bow to a nearly level back: at most 1×)")
             self.phase = "position"
             self._prompt(t, self._position_prompt())
 

@@ -28,6 +28,10 @@ from tiltguard.host.simulator.scenarios import SensorErrors
 from tiltguard.host.simulator.sensor_errors import SensorErrorModel
 
 ANGLES = ("tilt", "obliquity", "rotation")
+# The bow the guidance asks for ("until your back is nearly level"): the pelvis hinges 40-65° (less in a person
+# with tight hamstrings, whose low back rounds for the rest), with a sideways lean of up to 3°
+GUIDED_BOW_DEG = (40.0, 65.0)
+SHALLOW_BOW_DEG = (22.0, 40.0)  # a person who bows less than asked (a quick nod from the hips)
 
 
 @dataclass(frozen=True)
@@ -215,7 +219,10 @@ def _bump_profile(t, b):
 
 def simulate_drill(drill: str, seed: int = 0, rate_hz: float = 100.0, person: Person | None = None,
                    errors: SensorErrors | None = None, sets: int | None = None,
-                   reps: int | None = None) -> tuple[RawRecording, DrillTruth]:
+                   reps: int | None = None, bow_deg: tuple[float, float] = GUIDED_BOW_DEG
+                   ) -> tuple[RawRecording, DrillTruth]:
+    """One session of `drill` by a random (or the given) person. `bow_deg`: the range the bow's depth is
+    drawn from (the guidance asks for a back nearly level; a shallower range is a person who bows less)."""
     if drill not in PLANS:
         raise KeyError(f"unknown drill {drill!r}; known: {', '.join(PLANS)}")
     spec = PLANS[drill]
@@ -227,7 +234,7 @@ def simulate_drill(drill: str, seed: int = 0, rate_hz: float = 100.0, person: Pe
     plan.posture = standing
     plan.hold(_u(rng, 3.0, 6.0))
     if not spec.lying:  # the bow
-        bow = standing * Rotation.from_euler("YX", [_u(rng, 22, 40), _u(rng, -3, 3)], degrees=True)
+        bow = standing * Rotation.from_euler("YX", [_u(rng, *bow_deg), _u(rng, -3, 3)], degrees=True)
         plan.move_to(bow, 1.2 * person.tempo)
         plan.hold(_u(rng, 0.3, 1.0))
         plan.move_to(standing, 1.2 * person.tempo)
