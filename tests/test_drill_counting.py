@@ -68,6 +68,21 @@ def test_a_hold_is_timed_through_the_heading_drifting_while_it_is_still():
     assert abs(c.hold_s(reps[0]) - 20.0) < 0.5  # was 17.6 s: the drift took the hold out of the top band
 
 
+@pytest.mark.parametrize("hold", [0.3, 0.57, 2.0])
+def test_a_short_hold_is_timed_from_where_the_slow_rise_stops_to_where_the_lowering_starts(hold):
+    # a slow small reach (2.2 deg rising in 1.8 s, lowered in 1.9 s) held briefly while breathing carries the
+    # pelvis on at 0.3 deg/s: any speed limit takes in the slow end of the rise and start of the lowering
+    spec = DRILLS["bird-dog"]
+    c = RepCounter(spec, 3.0)
+    top, drift = np.array([0.2, -0.3, -2.1]), np.array([0.0, 0.0, -0.3])
+    held = top + np.linspace(0.0, hold, max(2, round(hold / TICK)))[:, None] * drift
+    rows = np.vstack([np.zeros((50, 3)), _ramp([0, 0, 0], top, 1.8), held, _ramp(held[-1], [0, 0, 0], 1.9),
+                      np.zeros((50, 3))])
+    reps = _feed(c, rows, lambda r: float(np.hypot(r[0], r[2])))
+    assert len(reps) == 1
+    assert abs(c.hold_s(reps[0]) - hold) < 0.1  # was 0.32-0.38 s long
+
+
 def test_a_partial_rep_rises_from_the_start_not_from_the_sway_left_after_the_last():
     spec = DRILLS["bird-dog"]
     c = RepCounter(spec, 5.0)  # enter 1.25 deg
@@ -101,6 +116,16 @@ def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_hea
                         "three reaches from there ran past the longest rep: the set began only after them")),
     ("bird-dog", 5010, ("a half reach 1.3 deg after an arching one, judged with the heading's drift in its "
                         "obliquity: not counted, and the 7-s pause after it ended the set three reps early")),
+    ("bird-dog", 5000, "a slow 2.4-deg reach held 0.57 s timed 1.08 s: the slow end of the rise and lowering"),
+    ("prone-hip-extension", 5009, ("five 1.2-s twitches at rest 6-10 s apart, no two in rhythm, taken for a set "
+                                   "of the full dose")),
+    ("bird-dog", 6, ("a half reach of 1.0-1.3 deg missed: 8-18-deg faulty reaches (arch and rock are part of a "
+                     "face-down rep's movement) set the bar for a partial one at the drill's typical 5-deg reach, "
+                     "not at the person's 2-4-deg good ones")),
+    ("prone-hip-extension", 2010, "a partial lift of 1.2 deg among 4-11-deg lifts, most of them arching"),
+    ("bird-dog", 9005, ("the heading's drift taken out in one tick (0.5 deg of obliquity, 6 deg/s) was the rep's "
+                        "'fastest movement', and the hold's speed limit from it took in the slow lowering: 0.75 s "
+                        "long")),
 ])
 def test_sessions_that_once_went_wrong(drill, seed, why):
     sc, truth, _ = score_simulated(drill, seed)

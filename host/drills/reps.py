@@ -22,6 +22,7 @@ SWAY_DEG = 0.5  # breathing and postural sway: the pelvis within this of the sta
 MIN_REP_S = 0.6  # a deliberate rep, even a fast one, takes longer (a twitch or a bump does not)
 HOLD_SPEED_DPS = 1.0  # held "still" at the top: the pelvis turns slower than this, and than
 HOLD_SPEED_SHARE = 0.15  # this share of the rep's fastest movement
+DECEL_TAIL_SHARE = 0.6  # a hold's ends: the rise's speed below this share of its fastest is it slowing into the top
 SWAY_RATIO = 2.0  # a hold's ends: turning faster than twice the hold's median speed is the rise or the lowering
 PARTIAL_FRACTION = 0.6
 SETTLED_S = 0.5  # still this long on the way down, well below the top: the rep is over
@@ -302,15 +303,17 @@ class RepCounter:
 
     def hold_s(self, ex: Excursion, trim: bool = True) -> float:
         """Longest time held still near the top (turning slower than HOLD_SPEED_DPS within 25 % of the peak),
-        its ends trimmed to where the pelvis turns no faster than the hold's own sway (`_held_edges`; not
-        when judging whether a hold drill's rep was held: its rules count the still stretch as found)."""
+        its ends trimmed to where the pelvis turns no faster than the hold's own sway (`_held_edges`), then
+        timed from where the rise's slowing meets the hold's own drift to where the lowering leaves it
+        (`_movement_stops`; neither when judging whether a hold drill's rep was held: its rules count the
+        still stretch as found)."""
         t = np.asarray(self.t[ex.i_start : ex.i_end + 1])
         a = np.asarray(self.ang[ex.i_start : ex.i_end + 1])
         if len(t) < 3:
             return 0.0
         speed = np.linalg.norm(np.gradient(a, t, axis=0), axis=1)
         # held: turning slower than a small share of the rep's own lift speed (sway stays under ~0.5 deg/s)
-        fastest = float(speed.max())
+        fastest = _sustained_max(speed)
         limit = max(HOLD_SPEED_DPS, HOLD_SPEED_SHARE * fastest)
         held = self._held_at_top(speed < limit, self._near_top(ex), ex)
         best, run = 0.0, None
@@ -323,9 +326,10 @@ class RepCounter:
             return best
         # held: the whole pelvis still and the counted movement still, each against its own sway in the
         # hold (breathing rocks a bird dog's tilt at 0.4 deg/s while its 2-deg reach is still slowing)
-        along = np.abs(np.gradient(np.asarray(self.p[ex.i_start : ex.i_end + 1], float), t))
-        k0, k1 = _held_edges((speed, along), *run, HOLD_SPEED_SHARE * fastest)
-        return float(t[k1] - t[k0])
+        p = np.asarray(self.p[ex.i_start : ex.i_end + 1], float)
+        v = ex.sign * np.gradient(p, t)  # the counted movement's velocity, > 0 towards the top
+        k0, k1 = _held_edges((speed, np.abs(v)), *run, HOLD_SPEED_SHARE * fastest)
+        return _movement_stops(t, v, k0, k1)
 
     def _held_at_top(self, still: np.ndarray, near_top: np.ndarray, ex: Excursion) -> np.ndarray:
         """Per tick of the excursion: held at the top. A hold is stillness that began near the top and lasts
@@ -343,6 +347,14 @@ class RepCounter:
                     held[k] = True
                     k += 1
         return held
+
+
+def _sustained_max(speed: np.ndarray) -> float:
+    """The fastest speed held over three ticks in a row: a movement's, not a one-tick jump (the heading's
+    drift taken out between reps steps the angles at once: 0.5° in a tick reads as 6°/s)."""
+    if len(speed) < 3:
+        return float(speed.max())
+    return float(np.max(np.minimum(np.minimum(speed[:-2], speed[1:-1]), speed[2:])))
 
 
 def _top_band_deg(peak: float) -> float:
@@ -384,6 +396,37 @@ def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: flo
     while k1 > k0 and moving(k1):
         k1 -= 1
     return k0, k1
+
+
+def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int) -> float:
+    """The hold's length between where the rise stops and the lowering starts (s). Any speed limit cuts a
+    smooth movement short by limit / deceleration: its speed falls steadily to zero at the top (a 2-deg reach
+    rising in 1.8 s slows by 2 deg/s per s there, and under 0.7 deg/s took in 0.2 s of the rise and as much
+    of the lowering). So the rise's speed falling through the tail of its deceleration (below
+    DECEL_TAIL_SHARE of its fastest, down to the limit's edge `k0`) is followed on as a line to where it
+    meets the hold's own drift (breathing and sway carry the held pelvis on at a few tenths of a deg/s: the
+    hold's mean velocity), and the lowering's back from `k1`; never further than the line was measured over."""
+    if t[k1] <= t[k0]:
+        return 0.0
+    drift = float(np.mean(v[k0 : k1 + 1]))
+
+    def meets_drift(idx: np.ndarray, edge: int) -> float:
+        if len(idx) < 3:
+            return float(t[edge])
+        slope, icpt = np.polyfit(t[idx], v[idx], 1)
+        span = float(t[idx].max() - t[idx].min())
+        if slope >= 0.0 or not np.isfinite(slope):  # not slowing into the hold: the limit's edge stands
+            return float(t[edge])
+        tc = (drift - icpt) / slope
+        return float(np.clip(tc, t[edge] - span, t[edge] + span))
+
+    rise = v[: k0 + 1]
+    fast = np.flatnonzero(rise >= DECEL_TAIL_SHARE * rise.max())
+    start = meets_drift(np.arange(fast[-1], k0 + 1), k0) if rise.max() > drift and len(fast) else float(t[k0])
+    fall = -v[k1:]
+    fast = np.flatnonzero(fall >= DECEL_TAIL_SHARE * fall.max())
+    end = meets_drift(np.arange(k1, k1 + fast[0] + 1), k1) if fall.max() > -drift and len(fast) else float(t[k1])
+    return max(0.0, end - start)
 
 
 def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:

@@ -276,8 +276,12 @@ class DrillTracker:
     def _reference_deg(self) -> float:
         """The reference rep: the median of the reps so far (this set's too, as they come), but never above
         the drill's typical rep, so that a few big (faulty) reps do not raise the bar over the small good
-        ones."""
-        peaks = [r.peak_deg for r in self.result.reps + self._set_reps]
+        ones. In the "norm" drills a fault is part of the counted movement (an arch adds to a lift's tilt), so
+        the reference is the reps without a fault while there are any: a partial rep is half a good one."""
+        reps = self.result.reps + self._set_reps
+        if self.spec.primary == "norm":
+            reps = [r for r in reps if not r.faults] or reps
+        peaks = [r.peak_deg for r in reps]
         return min(float(np.median(peaks)), self.spec.nominal_deg) if peaks else self.spec.nominal_deg
 
     def _phase_set(self, t, r_es, up, still_s) -> None:
@@ -718,7 +722,8 @@ class DrillTracker:
         if self.spec.two_way:
             self._pair_halves()
         reps = self._set_reps = self._past_the_dose(self._in_rhythm_part(self._consistent_part(self._set_reps)))
-        scattered = len(reps) < self._dose() and self._out_of_rhythm(reps)
+        # short of the dose, most pauses must be in rhythm; a whole dose, at least one (pauses for breath)
+        scattered = self._out_of_rhythm(reps, 25 if len(reps) < self._dose() else 0)
         if len(reps) < self.spec.min_set_reps or scattered or not self._turns(reps):
             for _ in reps:
                 self._peaks.pop()
@@ -840,9 +845,11 @@ class DrillTracker:
     @staticmethod
     def _out_of_rhythm(reps: list[RepResult], percentile: float = 25) -> bool:
         """A set is reps one after another: its pauses between reps (the median one when trimming the
-        ends, the shorter quarter when judging the whole set, so that a few pauses for breath do not count)
-        are shorter than RHYTHM_GAPS typical reps. Movements all scattered with long stillness between them
-        were fidgets at rest, not a set."""
+        ends, the shorter quarter when judging the whole set, so that a few pauses for breath do not count;
+        the shortest when the set holds the whole dose: as many reps as asked are the set however often the
+        person paused for breath, but not when no two of them follow one another) are shorter than RHYTHM_GAPS
+        typical reps. Movements all scattered with long stillness between them were fidgets at rest, not a
+        set (five 1.2-s twitches face down, 6-10 s apart)."""
         if len(reps) < 3:
             return False
         gaps = [b.start_s - a.end_s for a, b in pairwise(reps)]
