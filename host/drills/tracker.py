@@ -32,6 +32,7 @@ from .reps import (
     PARTIAL_FRACTION,
     RHYTHM_GAPS,
     SAME_TEMPO_SHARE,
+    SWAY_DEG,
     Excursion,
     RepCounter,
     rep_vector,
@@ -291,11 +292,14 @@ class DrillTracker:
         if c.in_rep and self._settled(c, still_s):
             # moved and still again, longer than any of this drill's holds: the person settled into a new
             # posture (shifted on the floor, turned); count from here
+            near_start = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3)) < c.enter
             if not c.excursions:
                 c = self._new_counter(c.ref_deg)
-            elif not c.under_way:
+            elif not c.under_way and not near_start:
                 # a set is done from one starting posture: what came before the person settled into this
-                # one (before the set was under way) was fidgets at rest, or a set of its own that ended
+                # one (before the set was under way) was fidgets at rest, or a set of its own that ended.
+                # Within a rep's `enter` of the start it is that posture still (a slow movement too small to
+                # count, lowered to rest just off the start), and the reps before it stand
                 if len(self._set_reps) < self.spec.min_set_reps:
                     self._forget_set_reps()
                     c = self._new_counter(c.ref_deg)
@@ -303,7 +307,7 @@ class DrillTracker:
                 else:
                     self._end_set(t, flush=False)  # judged as any set; the next starts at this stillness
                     return
-            else:  # mid-set: the movement was no rep, and later reps start from the new posture
+            else:  # mid-set (or near the start): the movement was no rep, and later reps start from here
                 c.state = "idle"
                 self._ref = r_es.copy()
         moved = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3))
@@ -329,9 +333,11 @@ class DrillTracker:
             d = r_es @ self._ref.T
             psi = np.arctan2(d[1, 0], d[0, 0])
             drift = HEADING_DRIFT_DPS * (t - max(self._drift_t, self._set_start))
-            if c.excursions and self._before_the_set(c) and abs(np.degrees(psi)) > max(c.enter, drift):
-                # turned about the vertical far faster than the gyro drifts: the person turned on the floor
-                # since the start, and the "reps" before were fidgets before the set, which starts from here
+            turned = abs(np.degrees(psi)) > max(c.enter + SWAY_DEG, drift)
+            if c.excursions and self._before_the_set(c) and turned:
+                # turned about the vertical far faster than the gyro drifts, and further than a rep rises and
+                # the pelvis sways: the person turned on the floor since the start, and the "reps" before were
+                # fidgets before the set, which starts from here
                 self._forget_set_reps()
                 c = self._new_counter(c.ref_deg)
                 self._set_start = t
