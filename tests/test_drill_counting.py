@@ -123,6 +123,8 @@ def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_hea
                      "face-down rep's movement) set the bar for a partial one at the drill's typical 5-deg reach, "
                      "not at the person's 2-4-deg good ones")),
     ("prone-hip-extension", 2010, "a partial lift of 1.2 deg among 4-11-deg lifts, most of them arching"),
+    ("banded-hip-twist", 3001, ("a partial turn of 2.8 deg on the weaker right side, judged against both sides' "
+                                "turns (the left's 8-13 deg): under `enter`, one short")),
     ("bird-dog", 11009, ("the heading 1.04 deg off the start just after a rep (its side movement still settling) "
                          "taken for a turn on the floor: the set's first two reps dropped as fidgets")),
     ("bird-dog", 9005, ("the heading's drift taken out in one tick (0.5 deg of obliquity, 6 deg/s) was the rep's "
@@ -141,7 +143,7 @@ def test_a_small_movement_lowered_to_rest_just_off_the_start_leaves_the_reps_bef
     # a half reach too small to count (under `enter`, 1 deg), lowered so slowly that it looked still 0.88 deg
     # from the start: taken for settling into a new posture, it dropped the set's first two reps as fidgets
     # (three short). Within `enter` of the start the posture is the start's; only the small reach is missed
-    sc, truth, _ = score_simulated("bird-dog", 10008)
+    sc, _, _ = score_simulated("bird-dog", 10008)
     assert sc.count_errors == [0, 0, -1]
     assert sc.false_reps == 0
 

@@ -280,6 +280,10 @@ class DrillTracker:
         ones. In the "norm" drills a fault is part of the counted movement (an arch adds to a lift's tilt), so
         the reference is the reps without a fault while there are any: a partial rep is half a good one."""
         reps = self.result.reps + self._set_reps
+        if self.spec.sides == "per_set":  # a side's sets against that side's (the weaker side moves less)
+            same_side = [r for k, st in enumerate(self.result.sets) if k % 2 == len(self.result.sets) % 2
+                         for r in st.reps]
+            reps = same_side + self._set_reps if same_side or self._set_reps else reps
         if self.spec.primary == "norm":
             reps = [r for r in reps if not r.faults] or reps
         peaks = [r.peak_deg for r in reps]
