@@ -281,8 +281,8 @@ class DrillTracker:
         the reference is the reps without a fault while there are any: a partial rep is half a good one."""
         reps = self.result.reps + self._set_reps
         if self.spec.sides == "per_set":  # a side's sets against that side's (the weaker side moves less)
-            same_side = [r for k, st in enumerate(self.result.sets) if k % 2 == len(self.result.sets) % 2
-                         for r in st.reps]
+            side = _guided_side(len(self.result.sets))
+            same_side = [r for k, st in enumerate(self.result.sets) if _guided_side(k) == side for r in st.reps]
             reps = same_side + self._set_reps if same_side or self._set_reps else reps
         if self.spec.primary == "norm":
             reps = [r for r in reps if not r.faults] or reps
@@ -293,10 +293,11 @@ class DrillTracker:
         # within a set, "still" is the stricter kind: a slow rep of a few degrees turns at 1-3 deg/s
         still_s = self._quiet_s
         c = self._counter
+        moved = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3))
         if c.in_rep and self._settled(c, still_s):
             # moved and still again, longer than any of this drill's holds: the person settled into a new
             # posture (shifted on the floor, turned); count from here
-            near_start = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3)) < c.enter
+            near_start = moved < c.enter
             if not c.excursions:
                 c = self._new_counter(c.ref_deg)
             elif not c.under_way and not near_start:
@@ -314,7 +315,6 @@ class DrillTracker:
             else:  # mid-set (or near the start): the movement was no rep, and later reps start from here
                 c.state = "idle"
                 self._ref = r_es.copy()
-        moved = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3))
         if (not c.in_rep and still_s >= START_QUIET_S and self._speed_dps < REFERENCE_DPS
                 and (not c.excursions or (self._before_the_set(c) and (moved > c.enter or self._regravitated())))):
             # resting before the first rep: the starting posture (and the set's start) is now (not the
@@ -471,13 +471,18 @@ class DrillTracker:
             j += 1  # to the end of that stillness
         return j if j < len(hist) - 1 else None
 
-    def _restart_at(self, j: int) -> None:
-        """The starting posture is the tick `j` of the set's history: count again from there."""
-        ticks, ref_deg = self._hist[j:], self._counter.ref_deg
+    def _retake_start_at(self, j: int) -> list:
+        """The starting posture is the tick `j` of the set's history: a new counter from there. Returns the
+        ticks since, to be counted again."""
+        ticks = self._hist[j:]
         self._ref, self._set_start, self._set_up = ticks[0][1].copy(), ticks[0][0], ticks[0][2].copy()
         self._set_gravity = None
-        self._new_counter(ref_deg)
-        for t, r_es, up, still_s, speed in ticks:
+        self._new_counter(self._counter.ref_deg)
+        return ticks
+
+    def _restart_at(self, j: int) -> None:
+        """The starting posture is the tick `j` of the set's history: count again from there."""
+        for t, r_es, up, still_s, speed in self._retake_start_at(j):
             self._speed_dps = speed
             got = self._count_tick(t, r_es, up, still_s)
             if got is not None:
@@ -538,18 +543,13 @@ class DrillTracker:
     def _recount_from_last_stillness(self, ex: Excursion) -> Excursion | None:
         """Take the starting posture at the last stillness before the rep's top and count again from there
         (the ticks are kept until the set is under way); "reps" before it were fidgets before the set."""
-        hist, c = self._hist, self._counter
         j = self._last_stillness_before_top(ex)
         if j is None:
             return ex
-        if len(c.excursions) > 1:
+        if len(self._counter.excursions) > 1:
             self._forget_set_reps()
-        ticks = hist[j:]
-        self._ref, self._set_start, self._set_up = ticks[0][1].copy(), ticks[0][0], ticks[0][2].copy()
-        self._set_gravity = None
-        self._new_counter(c.ref_deg)
         found = None
-        for t, r_es, up, still_s, speed in ticks:
+        for t, r_es, up, still_s, speed in self._retake_start_at(j):
             self._speed_dps = speed
             got = self._count_tick(t, r_es, up, still_s)
             if got is not None:
@@ -691,7 +691,7 @@ class DrillTracker:
             # the sides as voted contradict each other: they were voted in the bow's frame, whose error is what
             # is sought (an error of a few degrees turns a good side's 1-3 deg drop the other way). The sides
             # the guidance asked for (left first, then alternating) are the other hypothesis
-            bounds = self._heading_bounds(["left" if k % 2 == 0 else "right" for k in range(len(self.result.sets))])
+            bounds = self._heading_bounds([_guided_side(k) for k in range(len(self.result.sets))])
         psi = heading_error_deg(bounds, self._bow_max)
         if psi == 0.0:
             return False
@@ -872,7 +872,7 @@ class DrillTracker:
     def _next_set_side(self) -> str | None:
         if self.spec.sides != "per_set":
             return None
-        return "left" if len(self.result.sets) % 2 == 0 else "right"
+        return _guided_side(len(self.result.sets))
 
     def _assign_sides(self) -> None:
         """per_set: left first, then alternating, as the guidance asks, unless the sets' own reps say
@@ -938,6 +938,11 @@ class DrillTracker:
 
     def _emit(self, t: float, kind: str, text: str = "", **data) -> None:
         self.events.append(DrillEvent(t, kind, text, data))
+
+
+def _guided_side(k: int) -> str:
+    """The side the guidance asks for in set `k` of a drill done one side per set: left first, then alternating."""
+    return "left" if k % 2 == 0 else "right"
 
 
 def _rise_began(c: RepCounter, i_start: int) -> int:
