@@ -130,6 +130,19 @@ def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_hea
     ("bird-dog", 9005, ("the heading's drift taken out in one tick (0.5 deg of obliquity, 6 deg/s) was the rep's "
                         "'fastest movement', and the hold's speed limit from it took in the slow lowering: 0.75 s "
                         "long")),
+    ("single-leg-stance", 6003, ("two half stances (2 deg) missed: the slow rise into one was learnt as gyro bias "
+                                 "and turned its hold about the vertical by 0.3 deg/s; the other ended back at the "
+                                 "start's gravity 1.4 deg round the vertical, taken for a move elsewhere")),
+    ("twisted-warrior", 11006, ("fidgets at rest taken for a set under way; the set's first rep, 10 s after the "
+                                "last fidget, ended that 'set' mid-rep and the whole set went by waiting for a "
+                                "stillness")),
+    ("banded-hip-twist", 10002, "fast twists, each turn out and back in under 0.6 s, taken for twitches"),
+    ("bird-dog", 6006, ("five fidgets scattered over a 40-s rest counted as a set's worth of 'reps': the move "
+                        "into position after them was not taken as the set's start, every reach was measured "
+                        "from 1.7 deg off and two ran together")),
+    ("bird-dog", 16010, ("a fidget at rest, then a move into position (7 deg round on the floor) rested 1.4 s and "
+                         "the first reach: the position, left and come back to, was not taken as the start "
+                         "after a 'rep' and the set's first two reaches went as fidgets")),
 ])
 def test_sessions_that_once_went_wrong(drill, seed, why):
     sc, truth, _ = score_simulated(drill, seed)
@@ -147,3 +160,28 @@ def test_a_small_movement_lowered_to_rest_just_off_the_start_leaves_the_reps_bef
     assert sc.count_errors == [0, 0, -1]
     assert sc.false_reps == 0
 
+
+
+def test_a_half_stance_swaying_across_enter_is_a_hold_not_a_new_posture():
+    # a half single-leg stance, 1.8 deg in all, read 1.3 deg and swaying by 0.3 deg: its tick-to-tick level
+    # dipped under `enter` (1 deg) and was taken for settling just off the start, and the set was lost. The
+    # level of a stillness is its median. (Its hold reads 0.8 s short: where a 1.8-deg rise ends in the sway
+    # is not clear to 0.5 s; docs/drills.md)
+    sc, truth, _ = score_simulated("single-leg-stance", 6010)
+    assert sc.count_errors == [0] * len(truth.sets)
+    assert sc.false_reps == 0
+
+
+def test_a_fast_twists_halves_count_and_a_twitch_does_not():
+    spec = DRILLS["banded-hip-twist"]
+    c = RepCounter(spec, 20.0)  # enter 5 deg
+    rows = [np.zeros((25, 3))]
+    for _ in range(3):  # 18-deg turns out and back, each half in 0.48 s
+        rows += [_ramp([0, 0, 0], [0, 0, 18], 0.24), _ramp([0, 0, 18], [0, 0, 0], 0.24),
+                 _ramp([0, 0, 0], [0, 0, -18], 0.24), _ramp([0, 0, -18], [0, 0, 0], 0.24), np.zeros((8, 3))]
+    halves = _feed(c, np.vstack(rows + [np.zeros((25, 3))]), lambda r: 0.0)
+    assert len(halves) == 6
+    c = RepCounter(spec, 20.0)
+    twitch = [np.zeros((25, 3)), _ramp([0, 0, 0], [0, 0, 8], 0.12), _ramp([0, 0, 8], [0, 0, 0], 0.12),
+              np.zeros((25, 3))]
+    assert _feed(c, np.vstack(twitch), lambda r: 0.0) == []

@@ -4,7 +4,8 @@ from the set's starting posture and back.
 A rep starts when the counted signal p (deg) leaves the baseline, is counted once it passes `enter`
 (a fraction of the reference rep: the drill's typical excursion, then the median of the reps already
 seen), and ends when p is back near where it started, or turns and rises into the next rep. An
-excursion that never reaches `enter`, or lasts under MIN_REP_S, is a fidget or a wobble, not a rep.
+excursion that never reaches `enter`, or lasts under MIN_REP_S (a two-way rep's half: half that), is a fidget or a
+wobble, not a rep.
 Two-way drills (twists) count a turn out and the turn back in as one rep.
 """
 from __future__ import annotations
@@ -217,7 +218,9 @@ class RepCounter:
             i_start -= 1
         ex = Excursion(i_start, self.i_peak, i_end, self.sign, peak)
         self.i_floor = i_end  # the next excursion starts after this one ended
-        if self.t[i_end] - self.t[i_start] < MIN_REP_S or peak < self.enter:
+        # a two-way rep's turn out and turn back are each half of it (a fast twist turns out in under 0.5 s)
+        min_s = MIN_REP_S / 2 if self.spec.two_way else MIN_REP_S
+        if self.t[i_end] - self.t[i_start] < min_s or peak < self.enter:
             return None
         if self.spec.is_hold:
             # a hold drill's rep is the hold: a movement that is not held is something else, and so is a

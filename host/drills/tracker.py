@@ -17,6 +17,8 @@ learned at rest); rotation is the gyro's, relative to the set's start, never a m
 """
 from __future__ import annotations
 
+import bisect
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -29,6 +31,7 @@ from .heading import DEEP_BOW_DEG, heading_bounds, heading_error_deg, reframe
 from .reps import (
     FAULT_MARGIN,
     HOLD_SHARE,
+    LEVEL_DEG,
     PARTIAL_FRACTION,
     RHYTHM_GAPS,
     SAME_TEMPO_SHARE,
@@ -52,7 +55,9 @@ REST_TAU_ACC_S = 1.0  # resting, gravity is all the accelerometer feels: 3 time 
 MOVING_TAU_ACC_S = 3.0  # VQF's default tauAcc
 REST_MIN_S = 1.5  # VQF's restMinT: quiet this long between reps, the pelvis is at rest
 HOLD_MAX_RATIO = 2.5  # a hold drill's hold stays under this many times its typical excursion
-TURN_ONLY_SHARE = 0.3  # gravity moved less than this share of the excursion: mostly a turn about the vertical
+TURN_ONLY_SHARE = 0.2  # gravity moved less than this share of the excursion: a turn about the vertical (a turn
+# of 2.5 deg or more with the standing sway's 0.5 deg; a single-leg stance's drop of 1.5 deg with 4 deg of rotation
+# is 0.35)
 OFF_PRIMARY_MIN_DEG = 12.0  # side movements of a rep stay under this (a poor rep's rock or drop included)
 POSITION_S = 1.5
 BOW_MIN_DEG = 15.0
@@ -117,6 +122,7 @@ class DrillTracker:
         self._set_start = 0.0
         self._counter: RepCounter | None = None
         self._hist: list = []  # (t, R_earth<-sensor, up, still_s, speed) of the set's ticks before its first rep
+        self._recent: deque = deque(maxlen=int(SET_GAP_S * TICK_HZ))  # the same, of the set's latest ticks
         self._drift_t = 0.0  # when the heading was last taken back to the start's (gyro drift)
         self._speed_dps = 0.0
         self._quiet_since: float | None = None
@@ -201,9 +207,13 @@ class DrillTracker:
         not its size) and learns it as gyro bias: the slow top of a rep held less than that (a bird dog's
         2-4 deg rock held ~1 s) taught it ~0.5 deg/s, which then tipped every later rep. In a set of such
         reps it may learn only between reps, quiet (turning under REFERENCE_DPS) for VQF's own 1.5 s. Drills
-        whose reps are held longer (a bridge's 3 s, a test's 10-30 s) hold truly still: VQF's rest is rest."""
-        if self.phase != "set" or self.spec.hold_s >= REST_MIN_S:
+        whose reps are held longer (a bridge's 3 s, a test's 10-30 s) hold truly still and learn in the hold too,
+        once quiet for as long: a slow rise into a small hold (a single-leg stance's 2 deg in 1.5 s) is under
+        VQF's 2 deg/s, and learnt as bias it turned the whole hold about the vertical by 0.2-0.3 deg/s."""
+        if self.phase != "set":
             return True
+        if self.spec.hold_s >= REST_MIN_S:
+            return self._quiet_s >= REST_MIN_S
         return not self._counter.in_rep and self._quiet_s >= REST_MIN_S
 
     def _bias(self) -> np.ndarray:
@@ -292,6 +302,7 @@ class DrillTracker:
     def _phase_set(self, t, r_es, up, still_s) -> None:
         # within a set, "still" is the stricter kind: a slow rep of a few degrees turns at 1-3 deg/s
         still_s = self._quiet_s
+        self._recent.append((t, r_es.copy(), up.copy(), still_s, self._speed_dps))
         c = self._counter
         moved = self._posture_deg(np.asarray(self.angles_deg), np.zeros(3))
         if c.in_rep and self._settled(c, still_s):
@@ -350,7 +361,7 @@ class DrillTracker:
             self._drift_t = t
         ex = self._count_tick(t, r_es, up, still_s)
         c = self._counter
-        if ex is None and c.in_rep and not c.excursions:
+        if ex is None and c.in_rep and (not c.excursions or self._before_the_set(c)):
             self._new_start_before_first_rep()
             c = self._counter
         self._live_cues(t, c)
@@ -389,7 +400,34 @@ class DrillTracker:
         left_position = left_position or c.aborted
         # no rep yet: still waiting for the first (the starting posture follows each stillness), not a set to end
         if left_position or (not c.in_rep and c.excursions and quiet_for > SET_GAP_S):
+            resume = None if left_position else self._rest_before_new_movement(c)
             self._end_set(t, flush=not left_position)
+            if resume is not None:
+                # the set ran out of time while the person had already started moving again, after resting in
+                # position: the next set started at that rest (waiting for the next stillness would miss a set
+                # done rep after rep without one)
+                self._start_set(*resume[0][:3])
+                self._hist = resume
+                self._restart_at(0)
+
+    def _rest_before_new_movement(self, c: RepCounter) -> list | None:
+        """The set's latest ticks from the last rest (START_QUIET_S) before a movement the counter entered
+        after the set's last rep, if that rest was in the drill's position (upright; lying, where the set was
+        done: its body frame holds); None if there is no such movement or rest."""
+        last = c.last_activity_t if c.last_activity_t is not None else self._set_start
+        if not c.t or c.t[c.i_up] <= last:
+            return None
+        ticks = list(self._recent)
+        k = next((k for k in range(len(ticks) - 1, -1, -1)
+                  if ticks[k][0] < c.t[c.i_up] and ticks[k][3] >= START_QUIET_S), None)
+        if k is None or ticks[k][0] <= last:
+            return None
+        up = ticks[k][2]
+        if self.spec.lying:
+            in_position = angle_between_deg(up, self._set_up) < RETURN_DEG
+        else:
+            in_position = angle_between_deg(up, self.up_stand) <= UPRIGHT_MAX_DEG
+        return ticks[k:] if in_position else None
 
     def _left_position_deg(self, c: RepCounter) -> float:
         """Gravity this far away (lying: from the set's start; upright: from standing) has left the
@@ -423,8 +461,9 @@ class DrillTracker:
         return self._counter
 
     def _new_start_before_first_rep(self) -> None:
-        """Before the set's first rep, the still plateaus of the excursion under way tell a new starting
-        posture (settling on the floor, stepping into the stance, kneeling on the other knee) from a rep:
+        """Before the set's first rep (or after "reps" that may be fidgets at rest, `_before_the_set`), the still
+        plateaus of the excursion under way tell a new starting posture (settling on the floor, stepping into
+        the stance, kneeling on the other knee) from a rep:
         - drills of short reps: the pelvis left a plateau away from the start, went elsewhere and came back
           to it: that plateau is where the reps start from, not the top of one;
         - hold drills: a plateau held for less than the drill's shortest hold and followed by a rise to
@@ -449,14 +488,20 @@ class DrillTracker:
                 continue
             went = any(np.linalg.norm(ang[b] - ang[last]) > c.enter for _, b in self._plateaus[k + 1:])
             if went and np.linalg.norm(here - ang[last]) < c.enter:
-                self._restart_at(last)
+                self._restart_from_plateau(last)
                 return
         if hold_drill and self._plateaus and self._plateaus[-1][0] >= c.i_up:
             first, last = self._plateaus[-1]
             held = hist[last][0] - (hist[first][0] - hist[first][3])
             if (held < HOLD_SHARE * self.spec.hold_s and abs(c.p[last]) > c.enter
                     and np.linalg.norm(here - ang[last]) > c.enter and abs(c.p[i]) > c.enter):
-                self._restart_at(last)
+                self._restart_from_plateau(last)
+
+    def _restart_from_plateau(self, j: int) -> None:
+        """The set starts at tick `j` (a plateau's end): "reps" counted before it were fidgets at rest."""
+        if self._set_reps or self._halves:
+            self._forget_set_reps()
+        self._restart_at(j)
 
     def _settled_in_aborted(self, c: RepCounter) -> int | None:
         """An excursion that ran past the longest rep: the end of the first stillness in it (resting
@@ -494,6 +539,10 @@ class DrillTracker:
         far above where it started), or on the whole posture: it rested on its way up in a posture away from
         the start (a shift mostly about the other axes: lying on the back, turned on the floor) and came back
         to that posture rather than to the start."""
+        if self.spec.is_hold and self._level_at(c, ex.i_end):
+            # a hold drill's long hold ended back where gravity says the start is: what is left is a turn about
+            # the vertical, the gyro's heading drift over the hold (0.2 deg/s over 20 s is 4 deg), not a move
+            return False
         start, end = abs(c.p[ex.i_start]), abs(c.p[ex.i_end])
         if end - start > max(c.enter, 0.2 * ex.peak):
             return True
@@ -504,6 +553,22 @@ class DrillTracker:
         a = np.asarray(c.ang)
         return (self._posture_deg(a[j], a[base]) > c.enter
                 and self._posture_deg(a[ex.i_end], a[j]) < self._posture_deg(a[ex.i_end], a[base]))
+
+    def _still_gravity_deg(self, c: RepCounter, still_s: float) -> float:
+        """How far gravity is from the set's start (deg), the median over the last `still_s` seconds (the
+        tick's history kept; else now)."""
+        hist = self._hist
+        if len(hist) != len(c.t):
+            return angle_between_deg(self._up, self._set_up)
+        first = bisect.bisect_left(c.t, c.t[-1] - still_s)
+        ups = np.array([h[2] for h in hist[first:]])  # unit vectors (rows of rotation matrices)
+        cos = ups @ (self._set_up / np.linalg.norm(self._set_up))
+        return float(np.degrees(np.arccos(np.clip(np.median(cos), -1.0, 1.0))))
+
+    def _level_at(self, c: RepCounter, i: int) -> bool:
+        """Gravity at the counter's tick `i` within LEVEL_DEG of the set's start (the tick's history kept)."""
+        hist = self._hist
+        return len(hist) == len(c.t) and angle_between_deg(hist[i][2], self._set_up) < LEVEL_DEG
 
     def _rest_gravity(self) -> np.ndarray | None:
         """Gravity as the accelerometer felt it over the last START_QUIET_S of stillness (sensor frame; resting,
@@ -519,8 +584,14 @@ class DrillTracker:
                 and angle_between_deg(g, self._set_gravity) > REST_SHIFT_DEG)
 
     def _before_the_set(self, c: RepCounter) -> bool:
-        """Fewer "reps" than a set, none agreeing yet: they may still be fidgets before the set began."""
-        return not c.under_way and len(self._set_reps) + len(self._halves) < self.spec.min_set_reps
+        """None agreeing yet, and fewer "reps" than a set or scattered as no set is (`_out_of_rhythm`, as the set
+        is judged when it ends): they may still be fidgets at rest before the set began."""
+        if c.under_way:
+            return False
+        reps = self._set_reps
+        if len(reps) + len(self._halves) < self.spec.min_set_reps:
+            return True
+        return self._out_of_rhythm(reps, 25 if len(reps) < self._dose() else 0)
 
     def _posture_deg(self, a: np.ndarray, b: np.ndarray) -> float:
         """How far apart two postures are (deg; tilt, obliquity, rotation against the set's start). Face down
@@ -564,13 +635,18 @@ class DrillTracker:
             return False
         if self._off_primary(c):  # moved mostly in angles the drill does not move: not a rep's top
             return still_s >= POSITION_S
-        if self.spec.is_hold:  # a hold drill: held past `enter` is its hold (a partial one counts),
-            # unless the pelvis only turned about the vertical (gravity where it was): a turn into position
-            turned = angle_between_deg(self._up, self._set_up) < TURN_ONLY_SHARE * abs(c.p[-1])
+        if self.spec.is_hold:
+            # a hold drill: held past `enter` is its hold (a partial one counts), unless the pelvis only turned
+            # about the vertical (gravity where it was): a turn into position. Judged on the still stretch's
+            # medians: a small hold sways across either limit from tick to tick
+            if still_s < POSITION_S:
+                return False
+            level = _still_level(c, still_s)
+            turned = self._still_gravity_deg(c, still_s) < TURN_ONLY_SHARE * level
             too_big = (self.spec.primary != "norm"  # a shift along the counted angle, not this drill's hold
-                       and abs(c.p[-1]) > HOLD_MAX_RATIO * self.spec.nominal_deg)
-            small = abs(c.p[-1]) < c.enter  # not even a partial hold: settled a little off the start
-            return (small or turned or too_big) and still_s >= POSITION_S
+                       and level > HOLD_MAX_RATIO * self.spec.nominal_deg)
+            small = level < c.enter  # not even a partial hold: settled a little off the start
+            return small or turned or too_big
         return still_s >= POSITION_S + 1.5 * self.spec.hold_s
 
     def _off_primary(self, c: RepCounter) -> bool:
@@ -938,6 +1014,12 @@ class DrillTracker:
 
     def _emit(self, t: float, kind: str, text: str = "", **data) -> None:
         self.events.append(DrillEvent(t, kind, text, data))
+
+
+def _still_level(c: RepCounter, still_s: float) -> float:
+    """The counted signal's typical size (deg) over the last `still_s` seconds of the counter's ticks."""
+    first = bisect.bisect_left(c.t, c.t[-1] - still_s)
+    return float(np.median(np.abs(c.p[first:])))
 
 
 def _guided_side(k: int) -> str:
