@@ -386,9 +386,9 @@ class DrillTracker:
                 if len(self._set_reps) >= self.spec.min_set_reps:
                     hist = self._hist
                     self._end_set(t, flush=False, ended_s=hist[j][0])  # where the next one starts, not now
-                    self._start_set(t, *hist[j][1:3])  # its start is re-taken at tick j below
-                    self._hist = hist
-                elif self._set_reps:
+                    self._start_set_at(t, hist, j)
+                    return
+                if self._set_reps:
                     self._forget_set_reps()
                 self._restart_at(j)
                 return
@@ -406,9 +406,14 @@ class DrillTracker:
                 # the set ran out of time while the person had already started moving again, after resting in
                 # position: the next set started at that rest (waiting for the next stillness would miss a set
                 # done rep after rep without one)
-                self._start_set(*resume[0][:3])
-                self._hist = resume
-                self._restart_at(0)
+                self._start_set_at(resume[0][0], resume, 0)
+
+    def _start_set_at(self, t: float, hist: list, j: int) -> None:
+        """The next set starts at tick `j` of `hist` (ticks of the set just ended; the start announced at `t`):
+        its ticks since are counted again."""
+        self._start_set(t, *hist[j][1:3])
+        self._hist = hist
+        self._restart_at(j)
 
     def _rest_before_new_movement(self, c: RepCounter) -> list | None:
         """The set's latest ticks from the last rest (START_QUIET_S) before a movement the counter entered
@@ -503,11 +508,15 @@ class DrillTracker:
             self._forget_set_reps()
         self._restart_at(j)
 
+    def _history_kept(self, c: RepCounter) -> bool:
+        """The set's tick history is kept (until the set is under way) and lines up with the counter's ticks."""
+        return len(self._hist) == len(c.t)
+
     def _settled_in_aborted(self, c: RepCounter) -> int | None:
         """An excursion that ran past the longest rep: the end of the first stillness in it (resting
         START_QUIET_S), where a new starting posture was taken; None if the pelvis never rested in it."""
         hist = self._hist
-        if len(hist) != len(c.t):
+        if not self._history_kept(c):
             return None
         j = next((k for k in range(c.i_up, len(hist)) if hist[k][3] >= START_QUIET_S), None)
         if j is None:
@@ -554,21 +563,20 @@ class DrillTracker:
         return (self._posture_deg(a[j], a[base]) > c.enter
                 and self._posture_deg(a[ex.i_end], a[j]) < self._posture_deg(a[ex.i_end], a[base]))
 
-    def _still_gravity_deg(self, c: RepCounter, still_s: float) -> float:
-        """How far gravity is from the set's start (deg), the median over the last `still_s` seconds (the
-        tick's history kept; else now)."""
-        hist = self._hist
-        if len(hist) != len(c.t):
-            return angle_between_deg(self._up, self._set_up)
+    def _still_medians(self, c: RepCounter, still_s: float) -> tuple[float, float]:
+        """Over the last `still_s` seconds of the counter's ticks, the medians of the counted signal's size and
+        of how far gravity is from the set's start (deg; the latter now, if the tick history is not kept)."""
         first = bisect.bisect_left(c.t, c.t[-1] - still_s)
-        ups = np.array([h[2] for h in hist[first:]])  # unit vectors (rows of rotation matrices)
+        level = float(np.median(np.abs(c.p[first:])))
+        if not self._history_kept(c):
+            return level, angle_between_deg(self._up, self._set_up)
+        ups = np.array([h[2] for h in self._hist[first:]])  # unit vectors (rows of rotation matrices)
         cos = ups @ (self._set_up / np.linalg.norm(self._set_up))
-        return float(np.degrees(np.arccos(np.clip(np.median(cos), -1.0, 1.0))))
+        return level, float(np.degrees(np.arccos(np.clip(np.median(cos), -1.0, 1.0))))
 
     def _level_at(self, c: RepCounter, i: int) -> bool:
         """Gravity at the counter's tick `i` within LEVEL_DEG of the set's start (the tick's history kept)."""
-        hist = self._hist
-        return len(hist) == len(c.t) and angle_between_deg(hist[i][2], self._set_up) < LEVEL_DEG
+        return self._history_kept(c) and angle_between_deg(self._hist[i][2], self._set_up) < LEVEL_DEG
 
     def _rest_gravity(self) -> np.ndarray | None:
         """Gravity as the accelerometer felt it over the last START_QUIET_S of stillness (sensor frame; resting,
@@ -602,7 +610,7 @@ class DrillTracker:
     def _last_stillness_before_top(self, ex: Excursion) -> int | None:
         """The tick ending the last stillness on the rep's way up (below 80 % of its top), if any after its start."""
         hist, c = self._hist, self._counter
-        if len(hist) != len(c.t):
+        if not self._history_kept(c):
             return None
         j = ex.i_top
         while j > ex.i_start and abs(c.p[j]) >= 0.8 * ex.peak:  # back down from the top (and its hold)
@@ -641,8 +649,8 @@ class DrillTracker:
             # medians: a small hold sways across either limit from tick to tick
             if still_s < POSITION_S:
                 return False
-            level = _still_level(c, still_s)
-            turned = self._still_gravity_deg(c, still_s) < TURN_ONLY_SHARE * level
+            level, gravity_deg = self._still_medians(c, still_s)
+            turned = gravity_deg < TURN_ONLY_SHARE * level
             too_big = (self.spec.primary != "norm"  # a shift along the counted angle, not this drill's hold
                        and level > HOLD_MAX_RATIO * self.spec.nominal_deg)
             small = level < c.enter  # not even a partial hold: settled a little off the start
@@ -1014,12 +1022,6 @@ class DrillTracker:
 
     def _emit(self, t: float, kind: str, text: str = "", **data) -> None:
         self.events.append(DrillEvent(t, kind, text, data))
-
-
-def _still_level(c: RepCounter, still_s: float) -> float:
-    """The counted signal's typical size (deg) over the last `still_s` seconds of the counter's ticks."""
-    first = bisect.bisect_left(c.t, c.t[-1] - still_s)
-    return float(np.median(np.abs(c.p[first:])))
 
 
 def _guided_side(k: int) -> str:
