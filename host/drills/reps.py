@@ -24,6 +24,7 @@ MIN_REP_S = 0.6  # a deliberate rep, even a fast one, takes longer (a twitch or 
 HOLD_SPEED_DPS = 1.0  # held "still" at the top: the pelvis turns slower than this, and than
 HOLD_SPEED_SHARE = 0.15  # this share of the rep's fastest movement
 DECEL_TAIL_SHARE = 0.6  # a hold's ends: the rise's speed below this share of its fastest is it slowing into the top
+KNEE_WINDOW_S = 1.2  # a hold's ends: read from the rise's last fast tick this far on (its slowing, then the hold)
 SWAY_RATIO = 2.0  # a hold's ends: turning faster than twice the hold's median speed is the rise or the lowering
 PARTIAL_FRACTION = 0.6
 SETTLED_S = 0.5  # still this long on the way down, well below the top: the rep is over
@@ -405,31 +406,45 @@ def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int) -> float:
     """The hold's length between where the rise stops and the lowering starts (s). Any speed limit cuts a
     smooth movement short by limit / deceleration: its speed falls steadily to zero at the top (a 2-deg reach
     rising in 1.8 s slows by 2 deg/s per s there, and under 0.7 deg/s took in 0.2 s of the rise and as much
-    of the lowering). So the rise's speed falling through the tail of its deceleration (below
-    DECEL_TAIL_SHARE of its fastest, down to the limit's edge `k0`) is followed on as a line to where it
-    meets the hold's own drift (breathing and sway carry the held pelvis on at a few tenths of a deg/s: the
-    hold's mean velocity), and the lowering's back from `k1`; never further than the line was measured over."""
+    of the lowering). So the rise is read as a knee (`_knee`) over KNEE_WINDOW_S from its last tick at
+    DECEL_TAIL_SHARE of its fastest (half-way to the lowering at most): its speed falling on a line, then the
+    held pelvis' own sway (breathing carries it on at a few tenths of a deg/s; where the two meet, the
+    movement's own speed is zero); the lowering likewise, back in time from its first such tick. Read on the
+    counted movement alone, wherever the held run's edges `k0`, `k1` fell (the fallback): sway across the
+    movement at half a deg/s can keep a small rise's edge a second into the hold."""
     if t[k1] <= t[k0]:
         return 0.0
-    drift = float(np.mean(v[k0 : k1 + 1]))
-
-    def meets_drift(idx: np.ndarray, edge: int) -> float:
-        if len(idx) < 3:
-            return float(t[edge])
-        slope, icpt = np.polyfit(t[idx], v[idx], 1)
-        span = float(t[idx].max() - t[idx].min())
-        if slope >= 0.0 or not np.isfinite(slope):  # not slowing into the hold: the limit's edge stands
-            return float(t[edge])
-        tc = (drift - icpt) / slope
-        return float(np.clip(tc, t[edge] - span, t[edge] + span))
-
-    rise = v[: k0 + 1]
-    fast = np.flatnonzero(rise >= DECEL_TAIL_SHARE * rise.max())
-    start = meets_drift(np.arange(fast[-1], k0 + 1), k0) if rise.max() > drift and len(fast) else float(t[k0])
-    fall = -v[k1:]
-    fast = np.flatnonzero(fall >= DECEL_TAIL_SHARE * fall.max())
-    end = meets_drift(np.arange(k1, k1 + fast[0] + 1), k1) if fall.max() > -drift and len(fast) else float(t[k1])
+    reach = int(round(KNEE_WINDOW_S / max(1e-6, float(np.median(np.diff(t))))))
+    start, end = float(t[k0]), float(t[k1])
+    rise, fall = v[: k0 + 1], -v[k1:]
+    rise_fast = np.flatnonzero(rise >= DECEL_TAIL_SHARE * rise.max())
+    fall_fast = np.flatnonzero(fall >= DECEL_TAIL_SHARE * fall.max())
+    a = int(rise_fast[-1]) if len(rise_fast) else k0  # the rise's last fast tick
+    b = k1 + int(fall_fast[0]) if len(fall_fast) else k1  # the lowering's first
+    mid = (a + b) // 2
+    if len(rise_fast):
+        knee = _knee(t[a : min(mid, a + reach) + 1], v[a : min(mid, a + reach) + 1])
+        start = knee if knee is not None else start
+    if len(fall_fast):
+        lo = max(mid, b - reach)
+        knee = _knee(-t[lo : b + 1][::-1], -v[lo : b + 1][::-1])
+        end = -knee if knee is not None else end
     return max(0.0, end - start)
+
+
+def _knee(t: np.ndarray, v: np.ndarray) -> float | None:
+    """Where a speed falling on a line meets the sway after it (the least-squares hinge v = c + d·(t − knee)
+    + s·min(0, t − knee), s < 0, over every tick as the knee: the sway's own speed changes slowly, close to a
+    line over the second read); None where no falling line fits."""
+    best, knee = np.inf, None
+    for j in range(2, len(t) - 2):
+        x = np.minimum(0.0, t - t[j])
+        a = np.column_stack([np.ones_like(x), t - t[j], x])
+        coef = np.linalg.lstsq(a, v, rcond=None)[0]
+        sse = float(np.sum(np.square(a @ coef - v)))
+        if coef[2] < 0.0 and sse < best:
+            best, knee = sse, float(t[j])
+    return knee
 
 
 def rep_vector(spec: DrillSpec, angles, sign: int = 1) -> np.ndarray:
