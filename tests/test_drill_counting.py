@@ -148,6 +148,12 @@ def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_hea
                                  "through that sway")),
     ("bird-dog", 13006, ("a half reach (1.4 deg) held 1.0 s timed 2.0 s: the sway moved as fast as its slow "
                          "rise and lowering, and the speed limits took both in")),
+    ("twisted-warrior", 6000, ("two 5-s pauses around a half turn too small to count: the set ended 10 s after "
+                               "its third turn, and its last turn, alone, was dropped as too few for a set; "
+                               "a set resumed in position with the same movement goes on")),
+    ("bird-dog", 18005, ("a slow half reach (1.1 deg, under 1 deg/s) from the rest after the second reach was "
+                         "taken for settling into a new posture (still 3 s), and the two reaches before it went "
+                         "as fidgets: a stillness that began at the start is no move into a new posture")),
 ])
 def test_sessions_that_once_went_wrong(drill, seed, why):
     sc, truth, _ = score_simulated(drill, seed)

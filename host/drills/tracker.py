@@ -66,6 +66,7 @@ LYING_DEG = (50.0, 130.0)  # gravity this far from standing: lying
 UPRIGHT_MAX_DEG = 40.0
 LEFT_POSITION_DEG = 55.0  # a set ends when gravity moves this far from the set's start (lying drills)
 SET_GAP_S = 10.0  # no rep for this long: the set is over
+RESUME_GAP_S = 2 * SET_GAP_S  # ... unless the same movement comes back this soon, short of the dose and in position
 HEADING_DRIFT_DPS = 0.2  # the gyro's heading drifts slower than this once VQF has learnt its bias (1-2 deg over a
 # 20-s stance); a faster turn about the vertical is a real one
 FAULT_HYSTERESIS_DEG = 1.0
@@ -120,6 +121,7 @@ class DrillTracker:
         self._set_up: np.ndarray | None = None
         self._set_gravity: np.ndarray | None = None  # gravity felt at rest at the set's start (sensor)
         self._set_start = 0.0
+        self._last_set_in_position = False  # the last set ended on a pause, the person still in position
         self._counter: RepCounter | None = None
         self._hist: list = []  # (t, R_earth<-sensor, up, still_s, speed) of the set's ticks before its first rep
         self._recent: deque = deque(maxlen=int(SET_GAP_S * TICK_HZ))  # the same, of the set's latest ticks
@@ -454,8 +456,13 @@ class DrillTracker:
         return self._counter.update(t, self.angles_deg, still_s, angle_between_deg(up, self._set_up))
 
     def _forget_set_reps(self) -> None:
-        for r in self._set_reps:
-            self._peaks.remove(r.peak_deg)
+        """The set's reps so far are no set of their own: the last set resumed after a pause (they join it),
+        or fidgets."""
+        if self._set_reps and self._resumes_last_set(self._set_reps):
+            self._resume_last_set(self.last_t, self._set_reps)
+        else:
+            for r in self._set_reps:
+                self._peaks.remove(r.peak_deg)
         self._set_reps, self._set_exs, self._halves = [], [], []
         side = self._next_set_side()  # the live counter goes back to 0
         self._emit(self.last_t, "set_start", "Start" + (f": {side} side" if side else ""), side=side, restart=True)
@@ -655,7 +662,11 @@ class DrillTracker:
                        and level > HOLD_MAX_RATIO * self.spec.nominal_deg)
             small = level < c.enter  # not even a partial hold: settled a little off the start
             return small or turned or too_big
-        return still_s >= POSITION_S + 1.5 * self.spec.hold_s
+        if still_s < POSITION_S + 1.5 * self.spec.hold_s:
+            return False
+        # a stillness that began at the start is a slow small rep (a half reach rising at 0.5 deg/s turns
+        # slower than "still"), not a move into a new posture and a rest there: that rest begins after the move
+        return abs(c.p[bisect.bisect_left(c.t, c.t[-1] - still_s)]) >= SWAY_DEG
 
     def _off_primary(self, c: RepCounter) -> bool:
         """The pelvis is away from the start mostly about axes other than the counted one (a shift on the
@@ -818,6 +829,10 @@ class DrillTracker:
         reps = self._set_reps = self._past_the_dose(self._in_rhythm_part(self._consistent_part(self._set_reps)))
         # short of the dose, most pauses must be in rhythm; a whole dose, at least one (pauses for breath)
         scattered = self._out_of_rhythm(reps, 25 if len(reps) < self._dose() else 0)
+        if len(reps) < self.spec.min_set_reps and not scattered and self._resumes_last_set(reps):
+            self._resume_last_set(t, reps)
+            self._set_reps = []
+            return
         if len(reps) < self.spec.min_set_reps or scattered or not self._turns(reps):
             for _ in reps:
                 self._peaks.pop()
@@ -830,9 +845,42 @@ class DrillTracker:
         side = self._next_set_side()
         end = t if ended_s is None else min(t, ended_s)
         self.result.sets.append(SetResult(self._set_start, end, side, self.spec.position, reps))
-        self._emit(t, "set_end", f"Set done: {len(reps)} reps", reps=len(reps))
+        self._last_set_in_position = flush
+        self._set_done(t, side)
+
+    def _set_done(self, t: float, side: str | None) -> None:
+        n = len(self.result.sets[-1].reps)
+        self._emit(t, "set_end", f"Set done: {n} reps", reps=n)
         nxt = self._next_set_side()
         self._prompt(t, "Rest" + (f", then switch to the {nxt} side" if nxt and nxt != side else ""))
+
+    def _resumes_last_set(self, reps: list[RepResult]) -> bool:
+        """Too few reps for a set of their own, but the last set's movement resumed: that set ended on a pause
+        in position (SET_GAP_S without a rep: catching breath, or a partial rep too small to count), short of
+        its dose, and these reps go its way and began within RESUME_GAP_S of its last rep. The rest between
+        sets the guidance asks for is longer, and the next set of a per-side drill goes the other way. The same
+        movement at the same tempo: a fidget at rest is a twitch beside a rep."""
+        if not reps or not self.result.sets or not self._last_set_in_position:
+            return False
+        last = self.result.sets[-1]
+        if not last.reps or len(last.reps) + len(reps) > self._dose():
+            return False
+        if reps[0].start_s - last.reps[-1].end_s > RESUME_GAP_S:
+            return False
+        typical = np.median([self._rep_vector(r) for r in last.reps], axis=0)
+        along = self._counter.enter - max(0.5, 0.1 * self._counter.enter)
+        brief = SAME_TEMPO_SHARE * float(np.median([r.end_s - r.start_s for r in last.reps]))
+        return all(r.end_s - r.start_s >= brief and same_movement(self._rep_vector(r), typical, along,
+                                                                  self._counter.allow) for r in reps)
+
+    def _resume_last_set(self, t: float, reps: list[RepResult]) -> None:
+        last = self.result.sets[-1]
+        last.reps.extend(reps)
+        last.end_s = t
+        med = float(np.median([r.peak_deg for r in last.reps]))
+        for r in last.reps:
+            r.partial = r.peak_deg < PARTIAL_FRACTION * med
+        self._set_done(t, last.side)
 
     def _consistent_part(self, reps: list[RepResult]) -> list[RepResult]:
         """The set's reps judged against the whole set (the live count judged each against the reps before
