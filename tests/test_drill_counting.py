@@ -198,3 +198,12 @@ def test_a_fast_twists_halves_count_and_a_twitch_does_not():
     twitch = [np.zeros((25, 3)), _ramp([0, 0, 0], [0, 0, 8], 0.12), _ramp([0, 0, 8], [0, 0, 0], 0.12),
               np.zeros((25, 3))]
     assert _feed(c, np.vstack(twitch), lambda r: 0.0) == []
+
+
+def test_a_hold_is_timed_from_the_last_rise_into_it():
+    # a bird dog reach that began with another movement (2 deg/s, stopped short of the top for 1.8 s) and then
+    # rose slowly (1 deg/s) into a 1.07-s hold: the rise's slowing is the last push towards the top, not the
+    # fastest movement of the whole excursion (read from the first, the hold was 4.9 s)
+    sc, _, _ = score_simulated("bird-dog", 15002)
+    assert len(sc.hold_errors) >= 40
+    assert np.abs(sc.hold_errors).max() < 0.5

@@ -333,7 +333,8 @@ class RepCounter:
         p = np.asarray(self.p[ex.i_start : ex.i_end + 1], float)
         v = ex.sign * np.gradient(p, t)  # the counted movement's velocity, > 0 towards the top
         k0, k1 = _held_edges((speed, np.abs(v)), *run, HOLD_SPEED_SHARE * fastest)
-        return _movement_stops(t, v, k0, k1)
+        sway = max(SWAY_RATIO * float(np.median(np.abs(v[run[0] : run[1] + 1]))), HOLD_SPEED_SHARE * fastest)
+        return _movement_stops(t, v, k0, k1, sway)
 
     def _held_at_top(self, still: np.ndarray, near_top: np.ndarray, ex: Excursion) -> np.ndarray:
         """Per tick of the excursion: held at the top. A hold is stillness that began near the top and lasts
@@ -402,7 +403,7 @@ def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: flo
     return k0, k1
 
 
-def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int) -> float:
+def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int, sway: float) -> float:
     """The hold's length between where the rise stops and the lowering starts (s). Any speed limit cuts a
     smooth movement short by limit / deceleration: its speed falls steadily to zero at the top (a 2-deg reach
     rising in 1.8 s slows by 2 deg/s per s there, and under 0.7 deg/s took in 0.2 s of the rise and as much
@@ -411,15 +412,18 @@ def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int) -> float:
     held pelvis' own sway (breathing carries it on at a few tenths of a deg/s; where the two meet, the
     movement's own speed is zero); the lowering likewise, back in time from its first such tick. Read on the
     counted movement alone, wherever the held run's edges `k0`, `k1` fell (the fallback): sway across the
-    movement at half a deg/s can keep a small rise's edge a second into the hold."""
+    movement at half a deg/s can keep a small rise's edge a second into the hold. The rise is the last
+    movement towards the top before `k0` (`_last_push`; an excursion may have begun with another, stopped
+    short of the top), faster than `sway`, the hold's own sway speed; the lowering the first after `k1`."""
     if t[k1] <= t[k0]:
         return 0.0
     reach = int(round(KNEE_WINDOW_S / max(1e-6, float(np.median(np.diff(t))))))
     start, end = float(t[k0]), float(t[k1])
-    rise, fall = v[: k0 + 1], -v[k1:]
+    r0 = k0 - _last_push(v[: k0 + 1][::-1], sway)
+    rise, fall = v[r0 : k0 + 1], -v[k1 : k1 + _last_push(-v[k1:], sway) + 1]
     rise_fast = np.flatnonzero(rise >= DECEL_TAIL_SHARE * rise.max())
     fall_fast = np.flatnonzero(fall >= DECEL_TAIL_SHARE * fall.max())
-    a = int(rise_fast[-1]) if len(rise_fast) else k0  # the rise's last fast tick
+    a = r0 + int(rise_fast[-1]) if len(rise_fast) else k0  # the rise's last fast tick
     b = k1 + int(fall_fast[0]) if len(fall_fast) else k1  # the lowering's first
     mid = (a + b) // 2
     if len(rise_fast):
@@ -430,6 +434,19 @@ def _movement_stops(t: np.ndarray, v: np.ndarray, k0: int, k1: int) -> float:
         knee = _knee(-t[lo : b + 1][::-1], -v[lo : b + 1][::-1])
         end = -knee if knee is not None else end
     return max(0.0, end - start)
+
+
+def _last_push(v: np.ndarray, sway: float) -> int:
+    """From v[0] (the held edge) on: past the sway (speed up to `sway`), then through the movement's ticks
+    (speed > 0); the index of the movement's far end, or the last index if none was found."""
+    k = 0
+    while k < len(v) - 1 and v[k] <= sway:
+        k += 1
+    if v[k] <= sway:
+        return len(v) - 1
+    while k < len(v) - 1 and v[k + 1] > 0.0:
+        k += 1
+    return k
 
 
 def _knee(t: np.ndarray, v: np.ndarray) -> float | None:
