@@ -332,9 +332,10 @@ class RepCounter:
         # hold (breathing rocks a bird dog's tilt at 0.4 deg/s while its 2-deg reach is still slowing)
         p = np.asarray(self.p[ex.i_start : ex.i_end + 1], float)
         v = ex.sign * np.gradient(p, t)  # the counted movement's velocity, > 0 towards the top
-        k0, k1 = _held_edges((speed, np.abs(v)), *run, HOLD_SPEED_SHARE * fastest)
-        sway = max(SWAY_RATIO * float(np.median(np.abs(v[run[0] : run[1] + 1]))), HOLD_SPEED_SHARE * fastest)
-        return _movement_stops(t, v, k0, k1, sway)
+        speeds = (speed, np.abs(v))
+        limits = _sway_limits(speeds, *run, HOLD_SPEED_SHARE * fastest)
+        k0, k1 = _held_edges(speeds, *run, limits)
+        return _movement_stops(t, v, k0, k1, limits[1])
 
     def _held_at_top(self, still: np.ndarray, near_top: np.ndarray, ex: Excursion) -> np.ndarray:
         """Per tick of the excursion: held at the top. A hold is stillness that began near the top and lasts
@@ -384,14 +385,18 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: float) -> tuple[int, int]:
+def _sway_limits(speeds: tuple[np.ndarray, ...], k0: int, k1: int, share_dps: float) -> list[float]:
+    """Per speed, the fastest a held pelvis turns in the held run k0..k1: SWAY_RATIO x the run's own median
+    speed (its sway and noise), at least `share_dps` (HOLD_SPEED_SHARE of the rep's fastest)."""
+    return [max(SWAY_RATIO * float(np.median(s[k0 : k1 + 1])), share_dps) for s in speeds]
+
+
+def _held_edges(speeds: tuple[np.ndarray, ...], k0: int, k1: int, limits: list[float]) -> tuple[int, int]:
     """The held run's ends moved in past the end of the rise and the start of the lowering: held is turning
-    no faster than SWAY_RATIO x the hold's own median speed (its sway and noise) or HOLD_SPEED_SHARE of the
-    rep's fastest, in each of `speeds` (the whole pelvis' turning speed, and the counted movement's: sway
-    across the movement, such as breathing, raises the first's median while the movement itself is still
-    slowing into the top). HOLD_SPEED_DPS finds the hold whatever the sway, but a slow small press (2.5° at
-    2°/s) is still rising at 1°/s a quarter of a second before its top."""
-    limits = [max(SWAY_RATIO * float(np.median(s[k0 : k1 + 1])), share_dps) for s in speeds]
+    no faster than its `limits` (`_sway_limits`) in each of `speeds` (the whole pelvis' turning speed, and the
+    counted movement's: sway across the movement, such as breathing, raises the first's median while the
+    movement itself is still slowing into the top). HOLD_SPEED_DPS finds the hold whatever the sway, but a
+    slow small press (2.5° at 2°/s) is still rising at 1°/s a quarter of a second before its top."""
 
     def moving(k: int) -> bool:
         return any(s[k] > lim for s, lim in zip(speeds, limits))

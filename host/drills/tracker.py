@@ -839,9 +839,7 @@ class DrillTracker:
             self._emit(t, "set_dropped", "", reps=len(reps))
             self._prompt(t, self._position_prompt())
             return
-        med = float(np.median([r.peak_deg for r in reps]))
-        for r in reps:
-            r.partial = r.peak_deg < PARTIAL_FRACTION * med
+        _mark_partials(reps)
         side = self._next_set_side()
         end = t if ended_s is None else min(t, ended_s)
         self.result.sets.append(SetResult(self._set_start, end, side, self.spec.position, reps))
@@ -877,9 +875,7 @@ class DrillTracker:
         last = self.result.sets[-1]
         last.reps.extend(reps)
         last.end_s = t
-        med = float(np.median([r.peak_deg for r in last.reps]))
-        for r in last.reps:
-            r.partial = r.peak_deg < PARTIAL_FRACTION * med
+        _mark_partials(last.reps)
         self._set_done(t, last.side)
 
     def _consistent_part(self, reps: list[RepResult]) -> list[RepResult]:
@@ -1075,6 +1071,13 @@ class DrillTracker:
 def _guided_side(k: int) -> str:
     """The side the guidance asks for in set `k` of a drill done one side per set: left first, then alternating."""
     return "left" if k % 2 == 0 else "right"
+
+
+def _mark_partials(reps: list[RepResult]) -> None:
+    """A rep short of PARTIAL_FRACTION of its set's median peak is a partial one."""
+    med = float(np.median([r.peak_deg for r in reps]))
+    for r in reps:
+        r.partial = r.peak_deg < PARTIAL_FRACTION * med
 
 
 def _rise_began(c: RepCounter, i_start: int) -> int:
