@@ -10,6 +10,7 @@ from tiltguard.firmware import protocol as P
 from tiltguard.firmware.history import FrameHistory
 
 HEAP_MARGIN = 24 * 1024  # free heap kept for the app's working objects when sizing the history
+BLOCK_FRAMES = 8  # frames a block of the history's ring holds
 
 
 class Resender:
@@ -18,27 +19,25 @@ class Resender:
         self.queue = []  # seqs still to resend, in request order
 
     def alloc_history(self, rate_hz, spf):
-        """Room for history_s seconds of frames, or as much as the heap allows (announced in hello)."""
+        """Room for history_s seconds of frames, or as much as the heap allows (announced in hello). The ring
+        is taken block by block (BLOCK_FRAMES frames each) while HEAP_MARGIN stays free: a heap fragmented by
+        the parts made before it has room in many small holes and no large one."""
         core = self.core
         frame = P.OVERHEAD + P.SAMPLES_HEAD_SIZE + P.QUAT_SIZE + P.SAMPLE_SIZE * spf
         fps = rate_hz / spf
-        want_s = core.cfg["history_s"]
         gc.collect()
-        free = core.board.mem_free()
-        budget = free - HEAP_MARGIN
-        per_s = int(fps * (frame + 1) + 12 * fps) + 64
-        seconds = want_s if per_s * want_s <= budget else max(2, budget // per_s)
-        while True:
-            try:  # free memory may be fragmented: halve the window until one block fits
-                nslots = int(fps * seconds) + 8
-                core.history = FrameHistory(int(fps * (frame + 1) * seconds) + 2 * frame, nslots)
+        budget = core.board.mem_free() - HEAP_MARGIN
+        per_s = int(fps * (frame + 1) + 12 * fps) + 64  # ring bytes, slot arrays and list overhead a second
+        seconds = min(core.cfg["history_s"], max(1, budget // per_s))
+        history = FrameHistory(0, int(fps * seconds) + 8, BLOCK_FRAMES * (frame + 1))
+        want = int(fps * (frame + 1) * seconds) + 2 * frame
+        while history.nbytes < want and core.board.mem_free() - history.block > HEAP_MARGIN:
+            try:
+                history.add_block()
+            except MemoryError:  # no hole left for a block: the history holds what it has
                 break
-            except MemoryError:
-                if seconds <= 2:
-                    raise
-                seconds = max(2, seconds // 2)
-                gc.collect()
-        core.history_s = seconds
+        core.history = history
+        core.history_s = int(history.nbytes / (fps * (frame + 1)))
 
     def request(self, first, last):
         """Queue the held frames of first..last (inclusive, modulo 2**32).

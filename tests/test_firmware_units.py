@@ -97,6 +97,31 @@ def test_history_keeps_the_newest_frames_and_finds_them_by_seq():
     assert h.get(oldest - 1) is None and h.get(100) is None
 
 
+HISTORY_IN_BLOCKS = """
+from tiltguard.firmware.history import FrameHistory
+h = FrameHistory(0, 40, 100)
+for _ in range(7):
+    h.add_block()  # 700 bytes in blocks that need not lie side by side on the heap
+for s in range(200):
+    h.add(s, bytes([s % 256]) * (30 + s % 37))
+    o = h.off[(h.head + h.count - 1) % h.nslots]
+    assert o // 100 == (o + 30 + s % 37 - 1) // 100, 'a frame straddles two blocks'
+oldest = h.oldest_seq()
+assert h.newest_seq() == 199 and 199 - oldest + 1 == h.count and h.used <= 700
+assert all(bytes(h.get(s)) == bytes([s % 256]) * (30 + s % 37) for s in range(oldest, 200))
+assert h.get(oldest - 1) is None and h.count >= 12
+print('ok', h.count)
+"""
+
+
+def test_history_in_blocks_keeps_every_frame_whole_on_the_device_runtime_too():
+    """A heap fragmented by the parts made before the history has room in many small holes and no large one:
+    the ring is taken in blocks, and a frame that would straddle two goes to the start of the next."""
+    ns: dict = {}
+    exec(HISTORY_IN_BLOCKS.replace("print(", "ns['out'] = ("), {"ns": ns})
+    assert run_micropython_code(HISTORY_IN_BLOCKS).strip() == ns["out"][0] + " " + str(ns["out"][1])
+
+
 def test_sample_clock_measures_a_fast_chip():
     c = SampleClock(200)
     true_ns = 4980000
