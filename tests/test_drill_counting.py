@@ -154,6 +154,11 @@ def test_a_face_down_partial_reach_is_judged_on_tilt_and_rotation_not_on_the_hea
     ("bird-dog", 18005, ("a slow half reach (1.1 deg, under 1 deg/s) from the rest after the second reach was "
                          "taken for settling into a new posture (still 3 s), and the two reaches before it went "
                          "as fidgets: a stillness that began at the start is no move into a new posture")),
+    ("prone-hip-extension", 16010, ("the session's first lift a partial one (1.6 deg): judged against the drill's "
+                                    "typical lift before the person's own were known, 6 deg, a faulty lift's size "
+                                    "(over both 5-deg tolerances), its `enter` 1.5 deg; a good lift is the typical one")),
+    ("prone-hip-extension", 4003, ("a partial lift of 1.5 deg after three arching lifts: no lift without a fault yet, the "
+                                   "reference at the cap, a faulty lift's size")),
 ])
 def test_sessions_that_once_went_wrong(drill, seed, why):
     sc, truth, _ = score_simulated(drill, seed)
