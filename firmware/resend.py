@@ -37,7 +37,8 @@ class Resender:
             except MemoryError:  # no hole left for a block: the history holds what it has
                 break
         core.history = history
-        core.history_s = int(history.nbytes / (fps * (frame + 1)))
+        # blocks round the ring up; the slot table holds `seconds` of frames at most
+        core.history_s = min(seconds, int(history.nbytes / (fps * (frame + 1))))
 
     def request(self, first, last):
         """Queue the held frames of first..last (inclusive, modulo 2**32).
