@@ -37,8 +37,10 @@ class SampleClock:
         self.anchor_ns = 0
         self.count = 0  # samples since the anchor
 
-    def update(self, now_ns, n):
-        """n new samples were read at now_ns; returns the time of the newest one."""
+    def update(self, now_ns, n, timely=True):
+        """n new samples were read at now_ns; returns the time of the newest one. `timely`: now_ns was taken
+        right after the read; an interrupted read (a task or the GC ran between the FIFO read and the
+        clock) says nothing about the phase, which then goes on by the period alone."""
         if self.t_last_ns is None:
             self.anchor_ns = now_ns
             self.count = 0
@@ -48,7 +50,7 @@ class SampleClock:
         if self.count >= self.MIN_BASELINE:
             self.period_ns = (now_ns - self.anchor_ns) // self.count
         pred = self.t_last_ns + n * self.period_ns
-        err = (now_ns - self.period_ns // 2) - pred
+        err = (now_ns - self.period_ns // 2) - pred if timely else 0
         self.t_last_ns = pred + err // 16
         return self.t_last_ns
 
@@ -144,6 +146,7 @@ class Sampler:
         read."""
         total = 0
         while True:
+            before_us = self.core.now_us()
             n = self.drv.read_fifo(self.raw, MAX_READ)
             now_ns = self.core.now_us() * 1000
             if self.drv.overflows != self._seen_overflows:
@@ -155,7 +158,8 @@ class Sampler:
                 self.core.event(P.E_FIFO_OVERFLOW, 0, lost)
             if n == 0:
                 break
-            t_new = self.clock.update(now_ns, n)
+            # a read that took over two periods (an I2C burst takes ~1 ms) was interrupted
+            t_new = self.clock.update(now_ns, n, now_ns - before_us * 1000 <= 2 * self.clock.period_ns)
             self.dt = self.clock.period_ns * 1e-9
             if not self.fusion.initialised:
                 self.fusion.reset_from_accel(self.raw[0], self.raw[1], self.raw[2])

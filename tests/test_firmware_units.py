@@ -138,6 +138,21 @@ def test_sample_clock_measures_a_fast_chip():
     assert c.period_ns == pytest.approx(true_ns, rel=1e-4)
 
 
+def test_sample_clock_keeps_its_phase_through_a_read_timed_late():
+    """The host (or the GC) stalled 17 ms between the FIFO read and the clock: that read's time says nothing
+    of the samples' phase. Followed with the usual gain it moved every later sample 1 ms late."""
+    c = SampleClock(200)
+    t = 0
+    for _ in range(500):
+        t += 20000000
+        c.update(t, 4)
+    steady = c.t_last_ns
+    c.update(t + 20000000 + 17000000, 4, timely=False)
+    assert c.t_last_ns == steady + 4 * c.period_ns
+    c.update(t + 40000000, 4)
+    assert abs(c.t_last_ns - (steady + 8 * c.period_ns)) < 100000  # back on the 5-ms grid, 0.1 ms
+
+
 def test_battery_curve():
     assert lipo_percent(4200) == 100 and lipo_percent(3300) == 0
     assert 40 <= lipo_percent(3780) <= 55
