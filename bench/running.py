@@ -1,7 +1,7 @@
 """Running bench: the whole product, post-session and live, on running it was not built from.
 
     python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
-                            [--seed 1] [--no-live] [--remount N] [--per-session] [--json FILE]
+                            [--seed 1] [--no-live] [--remount N] [--mirror] [--per-session] [--json FILE]
 
 Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
 with a line saying so):
@@ -11,6 +11,8 @@ with a line saying so):
              posterior only, no gyroscope, no stand; truth contacts from the force plate (no sides).
   simulator  every simulator scenario with running in it, --minutes each (a scenario whose fixed segments are
              longer: their length rounded up to the minute, + 1 min), --seed.
+  virtual mirrored (--mirror) every virtual session as its mirror-image runner: the motion reflected left for
+             right (sides swapped, obliquity and rotation negated): runners whose asymmetries are the other way round.
   virtual remounted (--remount N) every virtual session again with the pod re-clipped N other ways round: upside
              down, back to front, on its side, then random orientations (seeded); the data's own mounting is only
              pitch 15 ± 3°, yaw/roll ± 4°, so this is what shows "any way round" on real running kinematics.
@@ -184,6 +186,22 @@ def remounted(s: Scored, n: int, seed: int = 7) -> list[Scored]:
         out.append(replace(s, name=f"{s.name}@m{k}", dataset="virtual remounted", rec=rec,
                            forward_sensor=None if s.forward_sensor is None else q @ s.forward_sensor))
     return out
+
+
+def mirrored(s: Scored) -> Scored:
+    """`s` as the mirror-image runner: the motion reflected through the sagittal plane (left for right), read
+    on the same sensor. A new runner for the cues, whose every left/right asymmetry is the other way round:
+    a side or direction rule fitted to these runners' own asymmetries would fail here. Truth: sides swapped,
+    obliquity and rotation negated, tilt, contacts and toe-offs as they were."""
+    tr = s.source.truth
+    left = np.cross(tr.up_sensor, tr.forward_sensor)
+    m = np.eye(3) - 2 * np.outer(left, left) / (left @ left)
+    rec = replace(s.rec, acc=s.rec.acc @ m.T, gyr=-(s.rec.gyr @ m.T))  # the angular rate is an axial vector
+    truth = replace(tr, ic_left=~tr.ic_left, to_left=~tr.to_left, obliquity_deg=-tr.obliquity_deg,
+                    rotation_deg=-tr.rotation_deg)
+    source = replace(s.source, name=f"{s.name}@mirror", rec=rec, truth=truth)
+    return replace(s, name=f"{s.name}@mirror", dataset="virtual mirrored", rec=rec, ic_left=~s.ic_left,
+                   obliquity_deg=-s.obliquity_deg, rotation_deg=-s.rotation_deg, source=source)
 
 
 def running_scenarios() -> list[str]:
@@ -595,7 +613,7 @@ def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows
             r = score_session(s, out, mode, pipeline)
             # the direction rule and braking facts on the true axes: the data set's own mounting only
             if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post" \
-                    and dataset != "virtual remounted":
+                    and dataset not in ("virtual remounted", "virtual mirrored"):
                 r["direction_rule_sign_true_axes"] = braking_sign(s)
                 pipeline.directions.append(r["direction_rule_sign_true_axes"])
                 braking_facts(s, pipeline, r)
@@ -737,6 +755,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-live", action="store_true", help="post-session analysis only")
     ap.add_argument("--remount", type=int, default=0, metavar="N",
                     help="also run every virtual session with the pod re-clipped N other ways round")
+    ap.add_argument("--mirror", action="store_true",
+                    help="also run every virtual session as its mirror-image runner (left for right)")
     ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
@@ -765,6 +785,8 @@ def main(argv=None) -> int:
                 sets[dataset] = (chosen, accel_only)
             if chosen and dataset == "virtual" and args.remount > 0:
                 sets["virtual remounted"] = ([m for s in chosen for m in remounted(s, args.remount)], False)
+            if chosen and dataset == "virtual" and args.mirror:
+                sets["virtual mirrored"] = ([mirrored(s) for s in chosen], False)
     if args.scenarios != "none":
         names = running_scenarios() if args.scenarios == "all" else [n.strip() for n in args.scenarios.split(",")]
         sims = []

@@ -96,3 +96,30 @@ def test_a_runner_with_the_pod_clipped_any_way_round_is_read_the_right_way_round
     j = np.abs(s.truth.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
     assert inside.sum() > 100
     assert np.all(np.asarray(a.contacts.left)[inside] == s.truth.ic_left[j])
+
+
+@pytest.mark.parametrize("name", ["vsi_subject02_run3", "vsi_subject04_run2"])
+def test_the_mirror_image_runner_gets_the_sides_swapped_and_the_same_tilt(virtual_dir, name):
+    """A runner is not fitted to: the same real running reflected left for right (a runner whose every asymmetry
+    is the other way round, read on the same pod) must come out with every contact's side swapped, the tilt
+    unchanged and the obliquity mirrored, against that runner's own truth."""
+    from dataclasses import replace
+
+    from tiltguard.host.analysis import analyse_recording
+    from tiltguard_eval.running_data import load_virtual_session
+
+    s = load_virtual_session(virtual_dir / f"{name}.npz")
+    tr = s.truth
+    left = np.cross(tr.up_sensor, tr.forward_sensor)
+    m = np.eye(3) - 2 * np.outer(left, left) / (left @ left)  # reflection through the sagittal plane
+    a = analyse_recording(replace(s.rec, acc=s.rec.acc @ m.T, gyr=-(s.rec.gyr @ m.T)), mode="post")
+    assert a.alignment.direction_known, a.alignment.withheld
+    run = (s.rec.t > tr.running_s[0] + 1) & (s.rec.t < tr.running_s[1])
+    tilt, obliquity = np.degrees(a.angles.tilt[run]), np.degrees(a.angles.obliquity[run])
+    assert np.sqrt(np.mean((tilt - tr.tilt_deg[run]) ** 2)) < 1.0
+    assert np.corrcoef(obliquity, -tr.obliquity_deg[run])[0, 1] > 0.9
+    t_det = np.asarray(a.contacts.t)
+    inside = (t_det > tr.running_s[0] + 1) & (t_det < tr.running_s[1])
+    j = np.abs(tr.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
+    assert inside.sum() > 100
+    assert np.all(np.asarray(a.contacts.left)[inside] == ~tr.ic_left[j])
