@@ -92,7 +92,8 @@ METRICS: dict[str, MetricDef] = {m.key: m for m in [
     MetricDef("contact_time_balance_pct", "Contact time balance", "% left", 1,
               "The left foot's share of the ground contact time; 50 % is even. Against force plates the sacral "
               "sensor reads it within 1 point in most sessions and within 3 in every one measured (docs/gait.md): "
-              "a difference under 3 points is within what it can tell.", {}),
+              "a difference under 3 points is within what it can tell. The pod clipped off the spine's line reads "
+              "the foot on its side longer, by about half a point per centimetre.", {}),
     MetricDef("braking_mps2", "Braking", "m/s²", 1,
               "Median peak fore-aft deceleration of the sacrum between a foot's contact and mid-stance.", {}),
     MetricDef("pedal_cadence_rpm", "Pedal cadence", "rpm", 1,
