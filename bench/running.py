@@ -2,7 +2,7 @@
 
     python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
                             [--seed 1] [--no-live] [--remount N] [--mirror]
-                            [--off-centre CM] [--per-session] [--json FILE]
+                            [--off-centre CM] [--pod-at UP,LEFT;...] [--per-session] [--json FILE]
 
 Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
 with a line saying so):
@@ -14,8 +14,9 @@ with a line saying so):
              longer: their length rounded up to the minute, + 1 min), --seed.
   virtual mirrored (--mirror) every virtual session as its mirror-image runner: the motion reflected left for
              right (sides swapped, obliquity and rotation negated): runners whose asymmetries are the other way round.
-  virtual off-centre (--off-centre CM) every virtual session with the pod clipped CM to the left and to the right of
-             the midline: the same rigid pelvis read there (the gyro's angular terms moved to that point).
+  virtual pod moved (--off-centre CM: CM to the left and to the right of the midline; --pod-at 'UP,LEFT;...' cm:
+             anywhere else on the low back) every virtual session with the pod clipped there: the same rigid pelvis
+             read at that point (the gyro's angular terms moved to it).
   virtual remounted (--remount N) every virtual session again with the pod re-clipped N other ways round: upside
              down, back to front, on its side, then random orientations (seeded); the data's own mounting is only
              pitch 15 ± 3°, yaw/roll ± 4°, so this is what shows "any way round" on real running kinematics.
@@ -210,10 +211,11 @@ def mirrored(s: Scored) -> Scored:
 OFF_CENTRE_ALPHA_HZ = 30.0  # the angular acceleration is the gyro differentiated below this (the data's band)
 
 
-def off_centre(s: Scored, metres: float) -> list[Scored]:
-    """`s` with the pod clipped `metres` to the left and to the right of the sacrum's midline: the same rigid
-    pelvis read at those points (the specific force moved by the angular terms, alpha x r + omega x (omega x r),
-    from the session's own gyro). Truth as it was: the pelvis, its contacts and sides do not move."""
+def pod_moved(s: Scored, offsets_cm: list[tuple[float, float]]) -> list[Scored]:
+    """`s` with the pod clipped elsewhere on the low back, at each (up, left) offset in cm from the data's own
+    point: the same rigid pelvis read there (the specific force moved by the angular terms,
+    alpha x r + omega x (omega x r), from the session's own gyro). Truth as it was: the pelvis, its contacts and
+    sides do not move."""
     from scipy.signal import butter, sosfiltfilt
 
     tr = s.source.truth
@@ -221,16 +223,28 @@ def off_centre(s: Scored, metres: float) -> list[Scored]:
     sos = butter(2, OFF_CENTRE_ALPHA_HZ, fs=rate, output="sos")
     alpha = np.gradient(sosfiltfilt(sos, s.rec.gyr, axis=0), 1 / rate, axis=0)
     left = np.cross(tr.up_sensor, tr.forward_sensor)
+    left /= np.linalg.norm(left)
     out = []
-    for side, sign in (("left", 1.0), ("right", -1.0)):
-        r = sign * metres * left / np.linalg.norm(left)
+    for up_cm, left_cm in offsets_cm:
+        r = (up_cm * tr.up_sensor + left_cm * left) / 100
         w = s.rec.gyr
         acc = s.rec.acc + np.cross(alpha, r) + np.cross(w, np.cross(w, r))
         rec = replace(s.rec, acc=acc)
-        name = f"{s.name}@{100 * metres:.0f}cm-{side}"
-        out.append(replace(s, name=name, dataset="virtual off-centre", rec=rec,
+        name = f"{s.name}@up{up_cm:+.0f}left{left_cm:+.0f}cm"
+        out.append(replace(s, name=name, dataset="virtual pod moved", rec=rec,
                            source=replace(s.source, name=name, rec=rec)))
     return out
+
+
+def parse_offsets(text: str) -> list[tuple[float, float]]:
+    """'UP,LEFT;UP,LEFT...' in cm (negative: down, right) -> [(up, left), ...]."""
+    try:
+        pairs = [tuple(float(v) for v in item.split(",")) for item in text.split(";") if item.strip()]
+    except ValueError:
+        pairs = []
+    if not pairs or any(len(p) != 2 for p in pairs):
+        raise SystemExit(f"--pod-at wants 'UP,LEFT;UP,LEFT...' in cm, got {text!r}")
+    return pairs
 
 
 def running_scenarios() -> list[str]:
@@ -642,7 +656,7 @@ def bench_set(dataset: str, sessions: list[Scored], live: bool, per_session_rows
             r = score_session(s, out, mode, pipeline)
             # the direction rule and braking facts on the true axes: the data set's own mounting only
             if s.source is not None and s.source.truth.tilt_deg is not None and mode == "post" \
-                    and dataset not in ("virtual remounted", "virtual mirrored", "virtual off-centre"):
+                    and dataset not in ("virtual remounted", "virtual mirrored", "virtual pod moved"):
                 r["direction_rule_sign_true_axes"] = braking_sign(s)
                 pipeline.directions.append(r["direction_rule_sign_true_axes"])
                 braking_facts(s, pipeline, r)
@@ -788,6 +802,8 @@ def main(argv=None) -> int:
                     help="also run every virtual session as its mirror-image runner (left for right)")
     ap.add_argument("--off-centre", type=float, default=0.0, metavar="CM",
                     help="also run every virtual session with the pod clipped CM to the left and to the right")
+    ap.add_argument("--pod-at", metavar="UP,LEFT;...",
+                    help="also run every virtual session with the pod at these offsets (cm; negative: down, right)")
     ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
@@ -818,9 +834,10 @@ def main(argv=None) -> int:
                 sets["virtual remounted"] = ([m for s in chosen for m in remounted(s, args.remount)], False)
             if chosen and dataset == "virtual" and args.mirror:
                 sets["virtual mirrored"] = ([mirrored(s) for s in chosen], False)
-            if chosen and dataset == "virtual" and args.off_centre:
-                sets["virtual off-centre"] = ([m for s in chosen for m in off_centre(s, args.off_centre / 100)],
-                                              False)
+            offsets = ([(0.0, args.off_centre), (0.0, -args.off_centre)] if args.off_centre else []) + \
+                (parse_offsets(args.pod_at) if args.pod_at else [])
+            if chosen and dataset == "virtual" and offsets:
+                sets["virtual pod moved"] = ([m for s in chosen for m in pod_moved(s, offsets)], False)
     if args.scenarios != "none":
         names = running_scenarios() if args.scenarios == "all" else [n.strip() for n in args.scenarios.split(",")]
         sims = []

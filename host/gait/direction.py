@@ -14,6 +14,10 @@ the trial axis points). Walking and running brake over very different parts of t
   real running sets by tests/test_running_data.py). Real lower-back walking does not follow it (mobgap: weak,
   and the other way in some bouts), so walking does not use it.
 
+Where the steps have flights (running) the cues are read at the pelvis' centre, found from the flights
+(host.gait.lever_arm): worn higher or off the spine, the pod's own fore-aft reading carries the pelvis' pitch
+acceleration times its height, as large as the braking.
+
 Each cue gives a per-step statistic and a t value over the steps. The decision needs one strong cue and no
 cue that points the other way (docs/orientation.md); otherwise no guess. The pipeline hands
 `direction_from_steps` to the alignment (calibration.alignment, `step_sign=`).
@@ -34,6 +38,7 @@ from tiltguard.calibration.forward_sign import (
 
 from .body_frame import level_signals
 from .contacts import detect_in_level_signals
+from .lever_arm import at_point, centre_from_flights
 
 # Walking brakes until mid-stance: the mean over the first half of the step (real lower-back walking, mobgap:
 # t = 2.8-9.6 along the true forward axis). Running brakes only over the loading rise, ~15-25 % of the step;
@@ -101,6 +106,11 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
     acc, gyr = np.asarray(acc, float)[a:b], np.asarray(gyr, float)[a:b]
     trial = pelvis_frame(up_sensor, axis_sensor)
     sig = level_signals(acc, gyr, rate_hz, trial)
+    # braking is the body's: where the steps have flights, read it at the pelvis' centre, not at the pod
+    r, where = centre_from_flights(acc, gyr, rate_hz, sig.vertical), ""
+    if r is not None:
+        sig = level_signals(at_point(acc, gyr, rate_hz, r), gyr, rate_hz, trial)
+        where = f", at the pelvis' centre ({100 * np.linalg.norm(r):.0f} cm from the pod)"
     contacts = np.round(detect_in_level_signals(sig).index).astype(int)
     if len(contacts) < MIN_STEPS + 1:
         return DirectionDecision(0, [], f"{len(contacts)} steps: at least {MIN_STEPS + 1} are needed")
@@ -108,6 +118,8 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
     if not running and len(contacts) < BRAKING_MIN_STEPS + 1:  # walking has one cue: it needs the steps
         return DirectionDecision(0, [], f"{len(contacts)} walking steps: at least {BRAKING_MIN_STEPS + 1} are needed")
     cues = step_cues(sig.acc[:, 0], sig.vertical, contacts, rate_hz, running)
+    for c in cues:
+        c.detail += where
     if len(contacts) < BRAKING_MIN_STEPS + 1 and len({c.sign for c in cues}) > 1:
         for c in cues:  # few steps: they decide only if every step cue points the same way
             c.decisive = float("inf")
