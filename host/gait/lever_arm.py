@@ -12,7 +12,7 @@ pelvis' centre moves close to it. On a rigid pelvis the pod's specific force is 
 alpha x r + omega x (omega x r), r the centre seen from the pod (sensor axes), omega the gyro's rate and
 alpha its derivative. r is the least-squares fit of "the centre reads zero" over the flight samples; the
 specific force is then carried to that point. On the virtual runners it lands 5-12 cm forward of the sacral
-pod and 0-11 cm below it, the pelvis' middle; a pod moved 8 cm up or 6 cm to a side moves the fit by the same 8 or 6 cm.
+pod and 0-11 cm below it, the pelvis' middle; a pod moved 8 cm up moves the fit 7-8 cm, 6 cm to a side 4-5 cm.
 
 Where it does not apply: no flights (walking, riding), no gyro (an accelerometer-only recording), a fit that
 the flights do not pin down or that lands farther than a pelvis is wide: the pod's own reading is used.
