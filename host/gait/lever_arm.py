@@ -43,7 +43,7 @@ def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertic
     None where it cannot be told (module docstring). `vertical`: the vertical acceleration, gravity removed."""
     acc, gyr = np.asarray(acc, float), np.asarray(gyr, float)
     flight = np.asarray(vertical) + GRAVITY < FLIGHT_G * GRAVITY
-    if flight.sum() < MIN_FLIGHT_S * rate_hz or len(acc) < 16:
+    if flight.sum() < MIN_FLIGHT_S * rate_hz:
         return None
     terms = angular_terms(gyr, rate_hz)[flight]
     if np.sqrt(np.mean(np.sum(terms ** 2, axis=(1, 2))) / 2) < MIN_ANGULAR_ACC:  # ~|alpha| RMS
