@@ -208,28 +208,20 @@ def mirrored(s: Scored) -> Scored:
                    obliquity_deg=-s.obliquity_deg, rotation_deg=-s.rotation_deg, source=source)
 
 
-OFF_CENTRE_ALPHA_HZ = 30.0  # the angular acceleration is the gyro differentiated below this (the data's band)
-
-
 def pod_moved(s: Scored, offsets_cm: list[tuple[float, float]]) -> list[Scored]:
     """`s` with the pod clipped elsewhere on the low back, at each (up, left) offset in cm from the data's own
     point: the same rigid pelvis read there (the specific force moved by the angular terms,
-    alpha x r + omega x (omega x r), from the session's own gyro). Truth as it was: the pelvis, its contacts and
-    sides do not move."""
-    from scipy.signal import butter, sosfiltfilt
+    alpha x r + omega x (omega x r), from the session's own gyro: host.gait.lever_arm.at_point). Truth as it
+    was: the pelvis, its contacts and sides do not move."""
+    from tiltguard.host.gait.lever_arm import at_point
 
     tr = s.source.truth
-    rate = s.rec.rate_hz
-    sos = butter(2, OFF_CENTRE_ALPHA_HZ, fs=rate, output="sos")
-    alpha = np.gradient(sosfiltfilt(sos, s.rec.gyr, axis=0), 1 / rate, axis=0)
     left = np.cross(tr.up_sensor, tr.forward_sensor)
     left /= np.linalg.norm(left)
     out = []
     for up_cm, left_cm in offsets_cm:
         r = (up_cm * tr.up_sensor + left_cm * left) / 100
-        w = s.rec.gyr
-        acc = s.rec.acc + np.cross(alpha, r) + np.cross(w, np.cross(w, r))
-        rec = replace(s.rec, acc=acc)
+        rec = replace(s.rec, acc=at_point(s.rec.acc, s.rec.gyr, s.rec.rate_hz, r))
         name = f"{s.name}@up{up_cm:+.0f}left{left_cm:+.0f}cm"
         out.append(replace(s, name=name, dataset="virtual pod moved", rec=rec,
                            source=replace(s.source, name=name, rec=rec)))

@@ -150,9 +150,9 @@ def test_the_pelvis_centre_read_from_the_flights_is_where_the_pod_is_not(virtual
     found = []
     for rec in (s.rec, _pod_moved(s, 10.0, 0.0)):
         sig = level_signals(rec.acc, rec.gyr, rec.rate_hz, pelvis_frame(up, forward))
-        r = centre_from_flights(rec.acc, rec.gyr, rec.rate_hz, sig.vertical)
-        assert r is not None
-        found.append(r)
+        centre = centre_from_flights(rec.acc, rec.gyr, rec.rate_hz, sig.vertical)
+        assert centre is not None
+        found.append(centre.r)
     assert 0.03 < found[0] @ forward < 0.15 and -0.15 < found[0] @ up < 0.0  # forward of and below the pod
     assert abs((found[1] - found[0]) @ up + 0.10) < 0.005  # the same point, seen from 10 cm higher
     assert np.linalg.norm((found[1] - found[0]) - ((found[1] - found[0]) @ up) * up) < 0.005

@@ -19,11 +19,14 @@ the flights do not pin down or that lands farther than a pelvis is wide: the pod
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.signal import butter, sosfiltfilt
 from tiltguard.host.samples import GRAVITY
 
-FLIGHT_G = 0.3  # a sample with less vertical specific force than this is in flight (host.gait.activity)
+from .activity import FLIGHT_SPECIFIC_FORCE_G
+
 MIN_FLIGHT_S = 1.0  # of flight samples in all, for the fit to mean something (~10 running strides)
 MAX_REACH_M = 0.3  # the pelvis' centre lies within this of a pod worn on the low back
 MIN_ANGULAR_ACC = 5.0  # rad/s², RMS over the flights: below it the angular terms cannot pin the point down
@@ -37,22 +40,35 @@ def angular_terms(gyr: np.ndarray, rate_hz: float) -> np.ndarray:
     return _skew(alpha) + _skew(gyr) @ _skew(gyr)
 
 
+@dataclass
+class PelvisCentre:
+    """The pelvis' centre seen from the pod, and the angular terms of the samples it was fitted on."""
+
+    r: np.ndarray  # (3,) sensor axes, m
+    terms: np.ndarray  # (N, 3, 3) angular_terms of the recording
+
+    def specific_force(self, acc: np.ndarray) -> np.ndarray:
+        """The specific force (N, 3) at the centre, from the pod's (the same N samples)."""
+        return np.asarray(acc, float) + self.terms @ self.r
+
+
 def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertical: np.ndarray
-                        ) -> np.ndarray | None:
-    """r (sensor axes, m): the point whose specific force is nearest zero over the flights, seen from the pod;
-    None where it cannot be told (module docstring). `vertical`: the vertical acceleration, gravity removed."""
+                        ) -> PelvisCentre | None:
+    """The point whose specific force is nearest zero over the flights, seen from the pod; None where it cannot
+    be told (module docstring). `vertical`: the vertical acceleration, gravity removed."""
     acc, gyr = np.asarray(acc, float), np.asarray(gyr, float)
-    flight = np.asarray(vertical) + GRAVITY < FLIGHT_G * GRAVITY
+    flight = np.asarray(vertical) + GRAVITY < FLIGHT_SPECIFIC_FORCE_G * GRAVITY
     if flight.sum() < MIN_FLIGHT_S * rate_hz:
         return None
-    terms = angular_terms(gyr, rate_hz)[flight]
-    if np.sqrt(np.mean(np.sum(terms ** 2, axis=(1, 2))) / 2) < MIN_ANGULAR_ACC:  # ~|alpha| RMS
+    terms = angular_terms(gyr, rate_hz)
+    in_flight = terms[flight]
+    if np.sqrt(np.mean(np.sum(in_flight ** 2, axis=(1, 2))) / 2) < MIN_ANGULAR_ACC:  # ~|alpha| RMS
         return None  # no gyro, or hardly any rotation
-    normal = np.einsum("nij,nik->jk", terms, terms)
+    normal = np.einsum("nij,nik->jk", in_flight, in_flight)
     if np.linalg.cond(normal) > 1e4:
         return None
-    r = -np.linalg.solve(normal, np.einsum("nij,ni->j", terms, acc[flight]))
-    return r if np.linalg.norm(r) <= MAX_REACH_M else None
+    r = -np.linalg.solve(normal, np.einsum("nij,ni->j", in_flight, acc[flight]))
+    return PelvisCentre(r, terms) if np.linalg.norm(r) <= MAX_REACH_M else None
 
 
 def at_point(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, r: np.ndarray) -> np.ndarray:
