@@ -72,6 +72,18 @@ def running_dir():
         pytest.skip(str(exc))
 
 
+def _read_over_the_run(a, truth):
+    """What a post-session analysis `a` read over the scored running window (from 1 s in): tilt (deg) and the
+    truth's tilt, and per detected contact inside it the side read and the side of the nearest true contact."""
+    t = a.rec.t
+    run = (t > truth.running_s[0] + 1) & (t < truth.running_s[1])
+    t_det = np.asarray(a.contacts.t)
+    inside = (t_det > truth.running_s[0] + 1) & (t_det < truth.running_s[1])
+    nearest = np.abs(truth.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
+    return np.degrees(a.angles.tilt[run]), truth.tilt_deg[run], np.asarray(a.contacts.left)[inside], \
+        truth.ic_left[nearest]
+
+
 @pytest.mark.parametrize("axis, degrees", [("x", 180.0), ("z", 180.0), ("y", 90.0)])
 def test_a_runner_with_the_pod_clipped_any_way_round_is_read_the_right_way_round(virtual_dir, axis, degrees):
     """The virtual runners' own mounting is near upright (pitch 15 ± 3°, yaw/roll ± 4°): the same real running
@@ -86,16 +98,10 @@ def test_a_runner_with_the_pod_clipped_any_way_round_is_read_the_right_way_round
     q = Rotation.from_euler(axis, degrees, degrees=True).as_matrix()
     a = analyse_recording(replace(s.rec, acc=s.rec.acc @ q.T, gyr=s.rec.gyr @ q.T), mode="post")
     assert a.alignment.direction_known, a.alignment.withheld
-    run = (s.rec.t > s.truth.running_s[0] + 1) & (s.rec.t < s.truth.running_s[1])
-    tilt = np.degrees(a.angles.tilt[run])
-    assert np.corrcoef(tilt, s.truth.tilt_deg[run])[0, 1] > 0.9
-    assert np.sqrt(np.mean((tilt - s.truth.tilt_deg[run]) ** 2)) < 1.0
-    # every contact's side: the true contact nearest each detected one, within a quarter of a step
-    t_det = s.rec.t[0] + np.asarray(a.contacts.index, float) / s.rec.rate_hz
-    inside = (t_det > s.truth.running_s[0] + 1) & (t_det < s.truth.running_s[1])
-    j = np.abs(s.truth.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
-    assert inside.sum() > 100
-    assert np.all(np.asarray(a.contacts.left)[inside] == s.truth.ic_left[j])
+    tilt, true_tilt, left, true_left = _read_over_the_run(a, s.truth)
+    assert np.corrcoef(tilt, true_tilt)[0, 1] > 0.9
+    assert np.sqrt(np.mean((tilt - true_tilt) ** 2)) < 1.0
+    assert len(left) > 100 and np.all(left == true_left)  # every contact's side
 
 
 @pytest.mark.parametrize("name", ["vsi_subject02_run3", "vsi_subject04_run2"])
@@ -114,15 +120,11 @@ def test_the_mirror_image_runner_gets_the_sides_swapped_and_the_same_tilt(virtua
     m = np.eye(3) - 2 * np.outer(left, left) / (left @ left)  # reflection through the sagittal plane
     a = analyse_recording(replace(s.rec, acc=s.rec.acc @ m.T, gyr=-(s.rec.gyr @ m.T)), mode="post")
     assert a.alignment.direction_known, a.alignment.withheld
+    tilt, true_tilt, left, true_left = _read_over_the_run(a, tr)
     run = (s.rec.t > tr.running_s[0] + 1) & (s.rec.t < tr.running_s[1])
-    tilt, obliquity = np.degrees(a.angles.tilt[run]), np.degrees(a.angles.obliquity[run])
-    assert np.sqrt(np.mean((tilt - tr.tilt_deg[run]) ** 2)) < 1.0
-    assert np.corrcoef(obliquity, -tr.obliquity_deg[run])[0, 1] > 0.9
-    t_det = np.asarray(a.contacts.t)
-    inside = (t_det > tr.running_s[0] + 1) & (t_det < tr.running_s[1])
-    j = np.abs(tr.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
-    assert inside.sum() > 100
-    assert np.all(np.asarray(a.contacts.left)[inside] == ~tr.ic_left[j])
+    assert np.sqrt(np.mean((tilt - true_tilt) ** 2)) < 1.0
+    assert np.corrcoef(np.degrees(a.angles.obliquity[run]), -tr.obliquity_deg[run])[0, 1] > 0.9
+    assert len(left) > 100 and np.all(left == ~true_left)
 
 
 def _pod_moved(s, up_cm: float, left_cm: float):
@@ -184,11 +186,7 @@ def test_a_pod_worn_higher_or_off_the_spine_still_reads_forward(virtual_dir, nam
     a = analyse_recording(_pod_moved(s, up_cm, left_cm), mode="post")
     assert a.alignment.direction_known, a.alignment.withheld
     assert "pelvis' centre" in a.alignment.direction.cues[-1].detail
-    run = (s.rec.t > s.truth.running_s[0] + 1) & (s.rec.t < s.truth.running_s[1])
-    tilt = np.degrees(a.angles.tilt[run])
-    assert np.corrcoef(tilt, s.truth.tilt_deg[run])[0, 1] > 0.9
-    assert np.sqrt(np.mean((tilt - s.truth.tilt_deg[run]) ** 2)) < 1.0
-    t_det = np.asarray(a.contacts.t)
-    inside = (t_det > s.truth.running_s[0] + 1) & (t_det < s.truth.running_s[1])
-    j = np.abs(s.truth.ic_s[None, :] - t_det[inside, None]).argmin(axis=1)
-    assert inside.sum() > 100 and np.mean(np.asarray(a.contacts.left)[inside] == s.truth.ic_left[j]) > 0.98
+    tilt, true_tilt, left, true_left = _read_over_the_run(a, s.truth)
+    assert np.corrcoef(tilt, true_tilt)[0, 1] > 0.9
+    assert np.sqrt(np.mean((tilt - true_tilt) ** 2)) < 1.0
+    assert len(left) > 100 and np.mean(left == true_left) > 0.98
