@@ -213,15 +213,9 @@ def pod_moved(s: Scored, offsets_cm: list[tuple[float, float]]) -> list[Scored]:
     point: the same rigid pelvis read there (the specific force moved by the angular terms,
     alpha x r + omega x (omega x r), from the session's own gyro: host.gait.lever_arm.at_point). Truth as it
     was: the pelvis, its contacts and sides do not move."""
-    from tiltguard.host.gait.lever_arm import at_point
-
-    tr = s.source.truth
-    left = np.cross(tr.up_sensor, tr.forward_sensor)
-    left /= np.linalg.norm(left)
     out = []
     for up_cm, left_cm in offsets_cm:
-        r = (up_cm * tr.up_sensor + left_cm * left) / 100
-        rec = replace(s.rec, acc=at_point(s.rec.acc, s.rec.gyr, s.rec.rate_hz, r))
+        rec = s.source.pod_moved(up_cm, left_cm)
         name = f"{s.name}@up{up_cm:+.0f}left{left_cm:+.0f}cm"
         out.append(replace(s, name=name, dataset="virtual pod moved", rec=rec,
                            source=replace(s.source, name=name, rec=rec)))

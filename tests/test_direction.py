@@ -127,18 +127,6 @@ def test_the_mirror_image_runner_gets_the_sides_swapped_and_the_same_tilt(virtua
     assert len(left) > 100 and np.all(left == ~true_left)
 
 
-def _pod_moved(s, up_cm: float, left_cm: float):
-    """The session's rigid pelvis read at a pod `up_cm` higher and `left_cm` more to the left (the gyro's angular
-    terms carried to that point), as a waistband worn higher or off the spine puts it."""
-    from dataclasses import replace
-
-    from tiltguard.host.gait.lever_arm import at_point
-
-    left = np.cross(s.truth.up_sensor, s.truth.forward_sensor)
-    r = (up_cm * s.truth.up_sensor + left_cm * left / np.linalg.norm(left)) / 100
-    return replace(s.rec, acc=at_point(s.rec.acc, s.rec.gyr, s.rec.rate_hz, r))
-
-
 def test_the_pelvis_centre_read_from_the_flights_is_where_the_pod_is_not(virtual_dir):
     """In flight the body falls freely, so the pelvis' centre reads ~no specific force: fitted over the flights it
     lies forward of and below the sacral pod, and a pod worn 10 cm higher finds the same point 10 cm lower."""
@@ -150,7 +138,7 @@ def test_the_pelvis_centre_read_from_the_flights_is_where_the_pod_is_not(virtual
     s = load_virtual_session(virtual_dir / "vsi_subject04_run3.npz")
     up, forward = s.truth.up_sensor, s.truth.forward_sensor
     found = []
-    for rec in (s.rec, _pod_moved(s, 10.0, 0.0)):
+    for rec in (s.rec, s.pod_moved(10.0, 0.0)):
         sig = level_signals(rec.acc, rec.gyr, rec.rate_hz, pelvis_frame(up, forward))
         centre = centre_from_flights(rec.acc, rec.gyr, rec.rate_hz, sig.vertical)
         assert centre is not None
@@ -183,7 +171,7 @@ def test_a_pod_worn_higher_or_off_the_spine_still_reads_forward(virtual_dir, nam
     from tiltguard_eval.running_data import load_virtual_session
 
     s = load_virtual_session(virtual_dir / f"{name}.npz")
-    a = analyse_recording(_pod_moved(s, up_cm, left_cm), mode="post")
+    a = analyse_recording(s.pod_moved(up_cm, left_cm), mode="post")
     assert a.alignment.direction_known, a.alignment.withheld
     assert "pelvis' centre" in a.alignment.direction.cues[-1].detail
     tilt, true_tilt, left, true_left = _read_over_the_run(a, s.truth)

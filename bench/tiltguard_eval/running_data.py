@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +92,17 @@ class RunningSession:
     def running_mask(self) -> np.ndarray:
         a, b = self.truth.running_s
         return (self.rec.t >= a) & (self.rec.t <= b)
+
+    def pod_moved(self, up_cm: float, left_cm: float) -> RawRecording:
+        """The recording with the pod clipped elsewhere on the low back, `up_cm` higher and `left_cm` to the left
+        of the data's own point: the same rigid pelvis read there (the specific force moved by the angular terms
+        alpha x r + omega x (omega x r) from the session's own gyro, host.gait.lever_arm.at_point)."""
+        from tiltguard.host.gait.lever_arm import at_point
+
+        up, forward = self.truth.up_sensor, self.truth.forward_sensor
+        left = np.cross(up, forward)
+        r = (up_cm * up + left_cm * left / np.linalg.norm(left)) / 100
+        return replace(self.rec, acc=at_point(self.rec.acc, self.rec.gyr, self.rec.rate_hz, r))
 
 
 def running_dir(explicit: str | os.PathLike | None = None) -> Path:
