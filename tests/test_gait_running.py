@@ -63,3 +63,45 @@ def test_a_landing_without_impact_is_timed_where_the_flight_ends(sessions):
         score.add(ic.t[contacts_in_window(ic.t, a - 0.05, b + 0.05)], ref, 0.05)
         assert score.f1 >= 0.99, (s.name, score.f1)
         assert -0.01 < np.median(score.errors_s) < 0.03, s.name  # at or after the 50-N contact, not in the flight
+
+
+POD_ELSEWHERE = [("vsi_subject03_run5", -5.0, 0.0), ("vsi_subject04_run4", 12.0, 6.0)]
+
+
+@pytest.mark.parametrize("name, up_cm, left_cm", POD_ELSEWHERE)
+def test_a_pod_worn_off_the_sacrum_finds_every_step_on_its_side(sessions, name, up_cm, left_cm):
+    """A waistband sits where it sits: at a pod off the sacrum the vertical carries the pelvis' angular acceleration
+    times the distance, and read there alone one runner lost steps 5 cm lower (F1 0.76, cadence 12.6 spm off) and
+    another's one foot read over 50 ms late 12 cm higher and 6 cm to the side (F1 0.50). The steps are found at
+    the pelvis' centre, read from the flights, so every contact is found, on its side and on time."""
+    from dataclasses import replace
+
+    s = next(x for x in sessions if x.name == name)
+    ic, (a, b), ref = _detected_and_true(replace(s, rec=s.pod_moved(up_cm, left_cm)))
+    score = ContactScore()
+    score.add(ic.t[contacts_in_window(ic.t, a - 0.05, b + 0.05)], ref, 0.05)
+    assert score.f1 >= 0.99, score.f1
+    assert abs(cadence_spm(ic.t[contacts_in_window(ic.t, a, b)]) - s.truth.cadence_spm) < 1.0
+    inside = contacts_in_window(ic.t, a, b)
+    nearest = np.abs(s.truth.ic_s[None, :] - ic.t[inside, None]).argmin(axis=1)
+    assert np.mean(ic.left[inside] == s.truth.ic_left[nearest]) > 0.98
+
+
+@pytest.mark.parametrize("name, up_cm, left_cm", POD_ELSEWHERE)
+def test_live_steps_of_a_pod_worn_off_the_sacrum(sessions, name, up_cm, left_cm):
+    """The live detector finds its steps at the pelvis' centre too, from each window's own flights."""
+    from tiltguard.host.gait.streaming import stream_contacts
+
+    s = next(x for x in sessions if x.name == name)
+    rec = s.pod_moved(up_cm, left_cm)
+    part = (rec.t >= 14.0) & (rec.t < 44.0)  # 30 s of running
+    t0 = float(rec.t[part][0])
+    live = stream_contacts(rec.acc[part], rec.gyr[part], rec.rate_hz, _true_axes(s), t0=t0)
+    live = [c for c in live if c.t > t0 + 4.0]  # a cold start: its first windows hold too few strides for the sides
+    t = np.array([c.t for c in live])
+    ref = s.truth.ic_s[contacts_in_window(s.truth.ic_s, t0 + 4.0, t0 + 29.5)]
+    score = ContactScore()
+    score.add(t[t < t0 + 29.5 + 0.05], ref, 0.05)
+    assert score.f1 >= 0.99, score.f1
+    nearest = np.abs(s.truth.ic_s[None, :] - t[:, None]).argmin(axis=1)
+    assert np.mean(np.array([c.left for c in live]) == s.truth.ic_left[nearest]) > 0.98

@@ -13,6 +13,7 @@ import numpy as np
 from .activity import ActivitySegments, segment_level_signals
 from .body_frame import LevelSignals, level_signals
 from .contacts import InitialContacts, detect_in_level_signals
+from .lever_arm import level_signals_at_centre
 from .rhythm import stride_period
 from .stance import StancePhases, stance_phases
 
@@ -31,5 +32,6 @@ def detect_gait_events(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, t0: flo
     sig = level_signals(acc, gyr, rate_hz, sensor_to_pelvis)
     rhythm = stride_period(sig.vertical, sig.acc[:, 1], rate_hz)
     activity = segment_level_signals(sig, t0, rhythm)
-    contacts = detect_in_level_signals(sig, t0, rhythm, activity)
+    centre = level_signals_at_centre(acc, gyr, sig, sensor_to_pelvis)
+    contacts = detect_in_level_signals(sig, t0, rhythm, activity, centre)
     return GaitEvents(sig, activity, contacts, stance_phases(sig, contacts, activity.codes, t0))

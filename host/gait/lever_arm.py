@@ -6,6 +6,9 @@ times the pod's height above the pelvis' centre (20-50 rad/s² RMS in running, s
 the braking itself). The running direction cues read braking, so on the virtual runners read 4-16 cm above the
 sacrum one runner's cues turned against each other (no decision) and, 6 cm to the side as well, one came out
 reversed (bench/running.py, docs/orientation.md).
+The vertical carries the same terms: read there alone, a pod 5 cm below the sacrum lost one runner's steps and
+one 12 cm above and 6 cm to the side read another's one foot 50 ms late, so the contact detector finds its steps
+at the centre too (host.gait.contacts, docs/gait.md).
 
 How: in a running flight the body is in free fall, so the centre of mass reads no specific force, and the
 pelvis' centre moves close to it. On a rigid pelvis the pod's specific force is the centre's plus
@@ -26,6 +29,7 @@ from scipy.signal import butter, sosfiltfilt
 from tiltguard.host.samples import GRAVITY
 
 from .activity import FLIGHT_SPECIFIC_FORCE_G
+from .body_frame import LevelSignals, level_signals
 
 MIN_FLIGHT_S = 1.0  # of flight samples in all, for the fit to mean something (~10 running strides)
 MAX_REACH_M = 0.3  # the pelvis' centre lies within this of a pod worn on the low back
@@ -69,6 +73,14 @@ def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertic
         return None
     r = -np.linalg.solve(normal, np.einsum("nij,ni->j", in_flight, acc[flight]))
     return PelvisCentre(r, terms) if np.linalg.norm(r) <= MAX_REACH_M else None
+
+
+def level_signals_at_centre(acc: np.ndarray, gyr: np.ndarray, sig: LevelSignals,
+                            sensor_to_pelvis: np.ndarray | None = None) -> LevelSignals | None:
+    """The level signals of the same samples at the pelvis' centre, or None where it cannot be told (`sig`: the
+    pod's own, read with `sensor_to_pelvis`)."""
+    centre = centre_from_flights(acc, gyr, sig.rate_hz, sig.vertical)
+    return None if centre is None else level_signals(centre.specific_force(acc), gyr, sig.rate_hz, sensor_to_pelvis)
 
 
 def at_point(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, r: np.ndarray) -> np.ndarray:

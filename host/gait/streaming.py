@@ -15,6 +15,7 @@ import numpy as np
 
 from .body_frame import LevelSignals, level_signals
 from .contacts import detect_in_level_signals
+from .lever_arm import level_signals_at_centre
 from .sequence import MIN_STEP_S
 
 WINDOW_S = 6.0  # a 4-s rhythm window plus room; ~10 walking steps for the wearer's templates
@@ -101,7 +102,8 @@ class StreamingStepDetector:
             return []
         first = self._count - n  # sample number of the window's first sample
         now = self.t0 + (self._count - 1) / self.rate_hz
-        ic = detect_in_level_signals(self._level_signals(), t0=self.t0 + first / self.rate_hz)
+        pod, centre = self._level_signals()
+        ic = detect_in_level_signals(pod, t0=self.t0 + first / self.rate_hz, centre=centre)
         # the newest contact has no step after it in the window yet, so nothing in the sequence model keeps a
         # bump within the step from being taken for it: a step this much shorter than the window's is not one
         typical = float(np.median(np.diff(ic.t))) if len(ic.t) >= 4 else 0.0
@@ -115,15 +117,21 @@ class StreamingStepDetector:
                 self._last_reported = float(t)
         return out
 
-    def _level_signals(self) -> LevelSignals:
-        """The window's level signals, filtered with the window continued by its mirror image (CONTINUATION_S)
-        and cut back to the window: the detector itself sees only what was measured."""
+    def _level_signals(self) -> tuple[LevelSignals, LevelSignals | None]:
+        """The window's level signals at the pod and at the pelvis' centre (None where the window's flights cannot
+        place it), filtered with the window continued by its mirror image (CONTINUATION_S) and cut back to the
+        window: the detector itself sees only what was measured."""
         n = len(self._acc)
         m = min(n - 1, int(round(CONTINUATION_S * self.rate_hz)))
-        sig = level_signals(np.vstack([self._acc, self._acc[-2 : -m - 2 : -1]]),
-                            np.vstack([self._gyr, self._gyr[-2 : -m - 2 : -1]]), self.rate_hz, self.sensor_to_pelvis)
-        return LevelSignals(sig.rate_hz, sig.acc[:n], sig.gyr[:n], sig.vertical_wide[:n],
-                            None if sig.up is None else sig.up[:n])
+        acc = np.vstack([self._acc, self._acc[-2 : -m - 2 : -1]])
+        gyr = np.vstack([self._gyr, self._gyr[-2 : -m - 2 : -1]])
+        pod = level_signals(acc, gyr, self.rate_hz, self.sensor_to_pelvis)
+        centre = level_signals_at_centre(acc, gyr, pod, self.sensor_to_pelvis)
+        return _cut(pod, n), None if centre is None else _cut(centre, n)
+
+
+def _cut(sig: LevelSignals, n: int) -> LevelSignals:
+    return LevelSignals(sig.rate_hz, sig.acc[:n], sig.gyr[:n], sig.vertical_wide[:n], None if sig.up is None else sig.up[:n])
 
 
 def window_majority_sides(t: np.ndarray, left: np.ndarray) -> np.ndarray:
