@@ -37,23 +37,28 @@ MIN_ANGULAR_ACC = 5.0  # rad/s², RMS over the flights: below it the angular ter
 ALPHA_CUTOFF_HZ = 30.0  # the gyro is differentiated below this (running's angular motion lies well under it)
 
 
-def angular_terms(gyr: np.ndarray, rate_hz: float) -> np.ndarray:
-    """(N, 3, 3) matrices M with M @ r = alpha x r + omega x (omega x r): what a point r away adds (sensor axes)."""
+def angular_acceleration(gyr: np.ndarray, rate_hz: float) -> np.ndarray:
+    """(N, 3) the gyro's rate differentiated, rad/s²."""
     sos = butter(2, min(ALPHA_CUTOFF_HZ, 0.4 * rate_hz), fs=rate_hz, output="sos")
-    alpha = np.gradient(sosfiltfilt(sos, gyr, axis=0), 1.0 / rate_hz, axis=0)
-    return _skew(alpha) + _skew(gyr) @ _skew(gyr)
+    return np.gradient(sosfiltfilt(sos, gyr, axis=0), 1.0 / rate_hz, axis=0)
+
+
+def carried(acc: np.ndarray, alpha: np.ndarray, gyr: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """The specific force (N, 3) at the point r of the rigid body: acc + alpha x r + omega x (omega x r)."""
+    return np.asarray(acc, float) + np.cross(alpha, r) + np.cross(gyr, np.cross(gyr, r))
 
 
 @dataclass
 class PelvisCentre:
-    """The pelvis' centre seen from the pod, and the angular terms of the samples it was fitted on."""
+    """The pelvis' centre seen from the pod, and the angular rates of the samples it was fitted on."""
 
     r: np.ndarray  # (3,) sensor axes, m
-    terms: np.ndarray  # (N, 3, 3) angular_terms of the recording
+    alpha: np.ndarray  # (N, 3) angular acceleration of the recording
+    gyr: np.ndarray  # (N, 3) its angular rate
 
     def specific_force(self, acc: np.ndarray) -> np.ndarray:
         """The specific force (N, 3) at the centre, from the pod's (the same N samples)."""
-        return np.asarray(acc, float) + self.terms @ self.r
+        return carried(acc, self.alpha, self.gyr, self.r)
 
 
 def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertical: np.ndarray
@@ -64,15 +69,16 @@ def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertic
     flight = np.asarray(vertical) + GRAVITY < FLIGHT_SPECIFIC_FORCE_G * GRAVITY
     if flight.sum() < MIN_FLIGHT_S * rate_hz:
         return None
-    terms = angular_terms(gyr, rate_hz)
-    in_flight = terms[flight]
+    alpha = angular_acceleration(gyr, rate_hz)
+    w = _skew(gyr[flight])
+    in_flight = _skew(alpha[flight]) + w @ w  # M with M @ r = alpha x r + omega x (omega x r)
     if np.sqrt(np.mean(np.sum(in_flight ** 2, axis=(1, 2))) / 2) < MIN_ANGULAR_ACC:  # ~|alpha| RMS
         return None  # no gyro, or hardly any rotation
     normal = np.einsum("nij,nik->jk", in_flight, in_flight)
     if np.linalg.cond(normal) > 1e4:
         return None
     r = -np.linalg.solve(normal, np.einsum("nij,ni->j", in_flight, acc[flight]))
-    return PelvisCentre(r, terms) if np.linalg.norm(r) <= MAX_REACH_M else None
+    return PelvisCentre(r, alpha, gyr) if np.linalg.norm(r) <= MAX_REACH_M else None
 
 
 def level_signals_at_centre(acc: np.ndarray, gyr: np.ndarray, sig: LevelSignals,
@@ -85,7 +91,8 @@ def level_signals_at_centre(acc: np.ndarray, gyr: np.ndarray, sig: LevelSignals,
 
 def at_point(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, r: np.ndarray) -> np.ndarray:
     """The specific force (N, 3) at the point r (sensor axes, m) of the rigid body the pod is fixed to."""
-    return np.asarray(acc, float) + angular_terms(np.asarray(gyr, float), rate_hz) @ np.asarray(r, float)
+    gyr = np.asarray(gyr, float)
+    return carried(acc, angular_acceleration(gyr, rate_hz), gyr, np.asarray(r, float))
 
 
 def _skew(v: np.ndarray) -> np.ndarray:
