@@ -2,7 +2,7 @@
 
     python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
                             [--seed 1] [--no-live] [--remount N] [--mirror]
-                            [--off-centre CM] [--pod-at UP,LEFT;...] [--per-session] [--json FILE]
+                            [--off-centre CM] [--pod-at UP,LEFT;...] [--rate HZ] [--per-session] [--json FILE]
 
 Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
 with a line saying so):
@@ -17,6 +17,8 @@ with a line saying so):
   virtual pod moved (--off-centre CM: CM to the left and to the right of the midline; --pod-at 'UP,LEFT;...' cm:
              anywhere else on the low back) every virtual session with the pod clipped there: the same rigid pelvis
              read at that point (the gyro's angular terms moved to it).
+  virtual at HZ (--rate HZ) every virtual session as a pod with a lower output data rate (200 Hz divided by a
+             whole number): low-passed and decimated, as a sensor's own filter does.
   virtual remounted (--remount N) every virtual session again with the pod re-clipped N other ways round: upside
              down, back to front, on its side, then random orientations (seeded); the data's own mounting is only
              pitch 15 ± 3°, yaw/roll ± 4°, so this is what shows "any way round" on real running kinematics.
@@ -220,6 +222,30 @@ def pod_moved(s: Scored, offsets_cm: list[tuple[float, float]]) -> list[Scored]:
         out.append(replace(s, name=name, dataset="virtual pod moved", rec=rec,
                            source=replace(s.source, name=name, rec=rec)))
     return out
+
+
+def resampled(s: Scored, rate_hz: float) -> Scored:
+    """`s` as a pod with a lower output data rate: the samples low-passed and decimated by an integer factor
+    (as a sensor's own digital filter does before it outputs), the per-sample truth taken at the kept samples."""
+    from scipy.signal import resample_poly
+
+    k = int(round(s.rec.rate_hz / rate_hz))
+    if k < 2 or abs(s.rec.rate_hz / k - rate_hz) > 1e-6 * rate_hz:
+        raise SystemExit(f"--rate wants {s.rec.rate_hz:g} Hz divided by a whole number of at least 2, got {rate_hz:g}")
+
+    def kept(x):
+        return None if x is None else x[::k]
+
+    rec = replace(s.rec, t=s.rec.t[::k], acc=resample_poly(s.rec.acc, 1, k, axis=0),
+                  gyr=resample_poly(s.rec.gyr, 1, k, axis=0), rate_hz=s.rec.rate_hz / k,
+                  temp_c=kept(s.rec.temp_c))
+    tr = s.source.truth
+    truth = replace(tr, tilt_deg=kept(tr.tilt_deg), obliquity_deg=kept(tr.obliquity_deg),
+                    rotation_deg=kept(tr.rotation_deg), grf_bw=kept(tr.grf_bw))
+    name = f"{s.name}@{rate_hz:g}Hz"
+    return replace(s, name=name, dataset=f"virtual at {rate_hz:g} Hz", rec=rec, clock=kept(s.clock),
+                   tilt_deg=kept(s.tilt_deg), obliquity_deg=kept(s.obliquity_deg), rotation_deg=kept(s.rotation_deg),
+                   source=replace(s.source, name=name, rec=rec, truth=truth))
 
 
 def parse_offsets(text: str) -> list[tuple[float, float]]:
@@ -790,6 +816,8 @@ def main(argv=None) -> int:
                     help="also run every virtual session with the pod clipped CM to the left and to the right")
     ap.add_argument("--pod-at", metavar="UP,LEFT;...",
                     help="also run every virtual session with the pod at these offsets (cm; negative: down, right)")
+    ap.add_argument("--rate", type=float, default=0.0, metavar="HZ",
+                    help="also run every virtual session resampled to HZ (a pod with a lower output data rate)")
     ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
@@ -822,6 +850,8 @@ def main(argv=None) -> int:
                 sets["virtual mirrored"] = ([mirrored(s) for s in chosen], False)
             offsets = ([(0.0, args.off_centre), (0.0, -args.off_centre)] if args.off_centre else []) + \
                 (parse_offsets(args.pod_at) if args.pod_at else [])
+            if chosen and dataset == "virtual" and args.rate:
+                sets[f"virtual at {args.rate:g} Hz"] = ([resampled(s, args.rate) for s in chosen], False)
             if chosen and dataset == "virtual" and offsets:
                 sets["virtual pod moved"] = ([m for s in chosen for m in pod_moved(s, offsets)], False)
     if args.scenarios != "none":
