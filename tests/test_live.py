@@ -344,8 +344,8 @@ def test_app_on_a_trainer_shows_the_pedal_cadence_and_the_saddle_tilt(qtbot, win
     link = window.connect_source(Source("sim", "ride-steady", minutes=3, seed=0, speed=4.0))
     qtbot.waitUntil(lambda: link.status.state == "streaming", timeout=20000)
     link.request_stand()
-    shown = []  # read when shown: a stalled machine that starves the simulated device restarts the pipeline,
-    # and the readout is "–" again until a whole ride window has come in (test above)
+    shown = []  # read when shown: on a loaded machine the simulated device's stream has holes (held sample by
+    # sample, or over MAX_HOLD_S a restart: test above), and the readout is "–" until a ride window is all pedalling
 
     def pedalling_shown() -> bool:
         if "rpm" in window.r_cadence.sub.text():

@@ -131,7 +131,9 @@ class StreamingStepDetector:
 
 
 def _cut(sig: LevelSignals, n: int) -> LevelSignals:
-    return LevelSignals(sig.rate_hz, sig.acc[:n], sig.gyr[:n], sig.vertical_wide[:n], None if sig.up is None else sig.up[:n])
+    """The first n samples: the window without its mirrored continuation."""
+    return LevelSignals(sig.rate_hz, sig.acc[:n], sig.gyr[:n], sig.vertical_wide[:n],
+                        None if sig.up is None else sig.up[:n])
 
 
 def window_majority_sides(t: np.ndarray, left: np.ndarray) -> np.ndarray:
