@@ -78,6 +78,8 @@ class Tally:
     cadence_errors: list = field(default_factory=list)
     seconds: float = 0.0
     hours: float = 0.0
+    recordings: int = 0
+    sides_withheld: int = 0  # recordings (streaming: contacts) whose side cue did not decide (host.gait.sides)
 
     def row(self, name: str, peer: bool, dataset: str) -> dict:
         s25, s10 = self.scores[0.25], self.scores[0.1]
@@ -88,7 +90,7 @@ class Tally:
             laterality_accuracy=s25.laterality_accuracy,
             cadence_error_spm=float(np.mean(self.cadence_errors)) if self.cadence_errors else float("nan"),
             hours_per_s=self.hours / self.seconds if self.seconds > 0 else float("nan"),
-            tp=s25.tp, fp=s25.fp, fn=s25.fn,
+            tp=s25.tp, fp=s25.fp, fn=s25.fn, recordings=self.recordings, sides_withheld=self.sides_withheld,
         )
 
 
@@ -137,6 +139,8 @@ def run_tiltguard(rec: Recording, tally: Tally) -> None:
     ic = detect_initial_contacts(rec.acc_pelvis, rec.gyr_pelvis, rec.rate_hz, t0=rec.t[0])
     tally.seconds += time.perf_counter() - t0
     tally.hours += (rec.t[-1] - rec.t[0]) / 3600
+    tally.recordings += 1
+    tally.sides_withheld += int(ic.sides is not None and not ic.sides.known)  # still scored: L/R as before
     ic.t = ic.times_on(rec.t)
     if rec.whole:
         all_ic = np.concatenate([b.ic_s for b in rec.bouts]) if rec.bouts else np.zeros(0)
@@ -160,6 +164,8 @@ def run_streaming(rec: Recording, tally: Tally, latencies: list) -> None:
     t = np.interp(index, np.arange(len(rec.t)), rec.t) if len(live) else np.zeros(0)
     left = np.array([c.left for c in live], bool)
     latencies.extend(c.latency_s for c in live)
+    tally.recordings += 1
+    tally.sides_withheld += sum(not c.side_known for c in live)
     if rec.whole:
         all_ic = np.concatenate([b.ic_s for b in rec.bouts])
         all_left = np.concatenate([b.ic_left for b in rec.bouts])
@@ -254,6 +260,11 @@ def print_table(rows: list[dict]) -> None:
               f"{r.get('speed_ratio_to_best_peer', float('nan')):10.2f}")
     print("* = this project; ratios to the best peer (highest F1@0.25) on the same data set; "
           "L/R on contacts matched at 0.25 s; cadence on straight-walk bouts (mobgap) or truth segments")
+    for r in rows:
+        if not r["peer"] and r.get("sides_withheld"):
+            what = "contacts" if "streaming" in r["name"] else f"of {r['recordings']} recordings"
+            print(f"sides withheld, {r['dataset']} {r['name']}: {r['sides_withheld']} {what} (their side cue did "
+                  "not tell the feet apart; L/R above scores their labels all the same)")
 
 
 def bench_dataset(dataset: str, recordings: list[Recording], peers: bool, per_file: bool,

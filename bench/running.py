@@ -42,6 +42,9 @@ Per set and mode (rows named "tiltguard"):
   ic_f1_50ms                    contacts matched one-to-one, mutually nearest, within 50 ms; pooled counts
   ic_median_abs_err_ms, side_accuracy   over the contacts matched within MATCH_TOL_S (under half the
                                 shortest running step, so a match is the same foot strike), pooled
+  sides_withheld_sessions       sessions whose every contact the product left without a side (its side cue
+                                did not agree with its labels, host.gait.sides); withheld sides (live: per
+                                contact, side_unknown_contacts) are not in side_accuracy or the balance
   cadence_error_spm             |cadence of the detected − of the true contacts| per running window (the
                                 Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows
   contact_balance_*_error_pp    the left foot's share of ground contact time (host.gait.stance), product −
@@ -155,6 +158,7 @@ class Output:
     seconds: float = 0.0
     contact_s: np.ndarray | None = None  # per detected contact: ground contact time (post; NaN unmeasured)
     toe_off_t: np.ndarray | None = None  # per detected contact: toe-off, on the recording's clock
+    side_known: np.ndarray | None = None  # per detected contact: its side is known (host.gait.sides); None: all
 
 
 # A contact is scored only with the half stride around it inside the recording: the 5-s real trials cut a step at
@@ -303,7 +307,8 @@ def run_post(s: Scored) -> Output:
     return Output(None, np.degrees(a.angles.tilt), np.degrees(a.angles.obliquity), np.degrees(a.angles.rotation),
                   np.asarray(a.contacts.index, float), np.asarray(a.contacts.left, bool), al.forward_sensor,
                   al.up_sensor, al.forward_source, seconds=time.perf_counter() - t0,
-                  contact_s=a.gait.stance.contact_s, toe_off_t=a.gait.stance.toe_off_t)
+                  contact_s=a.gait.stance.contact_s, toe_off_t=a.gait.stance.toe_off_t,
+                  side_known=np.full(len(a.contacts.t), a.sides_known()))
 
 
 def run_live(s: Scored) -> Output:
@@ -336,7 +341,8 @@ def run_live(s: Scored) -> Output:
     idx = np.array([(c.t - rec.t[0]) * rec.rate_hz for c in contacts])
     return Output(None, *(np.degrees(np.concatenate(angles[k])) for k in ("tilt", "obliquity", "rotation")),
                   idx, np.array([c.left for c in contacts], bool), al.forward_sensor, al.up_sensor,
-                  al.forward_source, calibrated_at, seconds=seconds)
+                  al.forward_source, calibrated_at, seconds=seconds,
+                  side_known=np.array([c.side_known for c in contacts], bool))
 
 
 def _true_axes(s: Scored) -> tuple[np.ndarray, np.ndarray]:
@@ -396,6 +402,7 @@ class Tally:
     braking: dict = field(default_factory=lambda: {"product": [], "early": []})
     seconds: float = 0.0
     live_scored: int = 0  # live sessions with a scored window (over 1 s) after their calibration
+    sides_withheld: int = 0  # sessions whose every contact's side the product withheld (host.gait.sides)
     stance: dict = field(default_factory=lambda: {"toe_off": [], "contact": [], "balance": [], "lagged_f1": [],
                                                   "whole": []})
 
@@ -490,6 +497,12 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
             tally.reversed.append(s.name)
     # contacts
     det_t = np.interp(out.ic_index, np.arange(len(s.clock)), s.clock) if len(out.ic_index) else np.zeros(0)
+    # a side the product withheld (its side cue too weak, host.gait.sides) is not scored: NaN
+    known = np.ones(len(det_t), bool) if out.side_known is None else np.asarray(out.side_known, bool)
+    det_left = np.where(known, out.ic_left, np.nan) if len(det_t) else np.zeros(0)
+    row["side_unknown_contacts"] = int((~known).sum())
+    row["sides_withheld_sessions"] = int(bool(len(known)) and not known.any())
+    tally.sides_withheld += row["sides_withheld_sessions"]
     f1, match, cad = ContactScore(), ContactScore(), []
     for a, b in windows:
         ref = contacts_in_window(s.ic_s, a, b)
@@ -497,7 +510,7 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
         for tol, sc in ((F1_TOL_S, f1), (MATCH_TOL_S, match)):
             d = _window_detections(det_t, s.ic_s, a, b, tol)
             for target in (sc, tally.f1 if sc is f1 else tally.match):
-                target.add(det_t[d], s.ic_s[ref], tol, out.ic_left[d] if ref_left is not None else None, ref_left)
+                target.add(det_t[d], s.ic_s[ref], tol, det_left[d] if ref_left is not None else None, ref_left)
         true_cad = cadence_spm(s.ic_s[ref])
         if np.isfinite(true_cad):
             got = cadence_spm(det_t[contacts_in_window(det_t, a, b)])
@@ -578,6 +591,8 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
         to_err.append(out.toe_off_t[k] - (truth.ic_s[j] + truth.contact_time_s[j]))
         ct_err.append(out.contact_s[k] - truth.contact_time_s[j])
         if truth.ic_left is not None:
+            if out.side_known is not None and not out.side_known[k]:
+                continue
             mine[bool(out.ic_left[k])].append(out.contact_s[k])
             true[bool(truth.ic_left[j])].append(truth.contact_time_s[j])
         elif sides is not None:  # no sides in the data: the balance of the measurement alone, on the plate's
@@ -608,6 +623,7 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
     scored = t.sessions - len(t.refused)
     row = dict(name=name, peer=False, dataset=dataset, mode=mode, sessions=t.sessions,
                reversed_sessions=len(t.reversed), refused_sessions=len(t.refused),
+               sides_withheld_sessions=t.sides_withheld,
                side_accuracy=t.match.laterality_accuracy,
                **{k: _mean(t.per_session[k]) for k in ("tilt_rmse_deg", "tilt_bias_deg", "obliquity_range_error_deg",
                                                        "rotation_range_error_deg",
@@ -717,6 +733,9 @@ def print_table(rows: list[dict]) -> None:
         tag = f"{r['dataset']} {r['mode']} {r['name']}"
         for why, who in r["refusals"].items():
             print(f"refused  {tag}: {len(who)} x {why}   [{', '.join(who[:6])}{', ...' if len(who) > 6 else ''}]")
+        if r.get("sides_withheld_sessions"):
+            print(f"sides withheld  {tag}: {r['sides_withheld_sessions']} of {r['sessions']} sessions "
+                  "(their side cue did not tell the feet apart)")
         if r["reversed"]:
             print(f"reversed {tag}: {', '.join(r['reversed'])}")
         if "direction_rule_true_axes" in r:

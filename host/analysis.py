@@ -20,6 +20,7 @@ from tiltguard.calibration.stand import find_neutral_stand
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.flags import FLAG_TYPES, Flag, FlagSettings, detect_flags
 from tiltguard.host.gait.activity import ActivitySegments
+from tiltguard.host.gait.cadence import step_timing
 from tiltguard.host.gait.contacts import InitialContacts
 from tiltguard.host.gait.cycles import CycleTable
 from tiltguard.host.gait.direction import direction_from_steps
@@ -46,11 +47,29 @@ class SessionAnalysis:
     flags: list[Flag]
     gait: GaitSession  # strides with their full metrics, bouts, rides (host.gait.session)
 
+    def sides_known(self, activity: str | None = None) -> bool:
+        """Whether left and right can be told apart (in `activity`'s steps; None: in every gait): the direction
+        must be known and the gait's side cue must agree with the labelled steps (host.gait.sides)."""
+        sides = self.contacts.sides
+        if not self.alignment.direction_known:
+            return False
+        if sides is None:
+            return True
+        return sides.known if activity is None else sides.known_for(activity)
+
     def cadence_spm(self, activity: str = "running") -> float | None:
-        """Median cadence over the strides of an activity (None if there were none)."""
+        """Median cadence over the strides of an activity (None if there were none). A stride runs from a left
+        contact to the next: where the feet cannot be told apart, the activity's steps give it instead."""
         m = self.cycles.activity == activity
         if not m.any():
             return None
+        if not self.sides_known(activity):  # a stride is then every other contact, whichever foot
+            code = self.activity.codes[np.clip(np.round(self.contacts.index).astype(int), 0,
+                                               len(self.activity.codes) - 1)]
+            timing = step_timing(self.contacts.t[code == ACTIVITIES.index(activity)])
+            strides = timing.stride_s[timing.stride_regular]
+            if len(strides):
+                return float(np.median(120.0 / strides))
         return float(np.median(120.0 / (self.cycles.t_end[m] - self.cycles.t_start[m])))
 
 
@@ -87,9 +106,11 @@ def analyse_recording(rec: RawRecording, mode: str = "post", settings: FlagSetti
         angles = _angles_per_mounting(rec, quat, periods, angles, neutral_tilt_deg)
     gait = analyse_gait(acc, gyr, rate, t0=float(rec.t[0]), sensor_to_pelvis=to_pelvis, angles=angles)
     angles = gait.angles  # rotation now relative to the direction of travel along the strides
+    sides = gait.contacts.sides
+    unsided = () if sides is None else tuple(g for g in ("running", "walking") if not sides.known_for(g))
     return SessionAnalysis(rec, mode, stand, alignment, angles, gait.activity, gait.contacts, gait.cycles,
                            detect_flags(gait.cycles, settings, neutral=alignment.has_neutral,
-                                        direction=alignment.direction_known), gait)
+                                        direction=alignment.direction_known, unsided=unsided), gait)
 
 
 def _angles_per_mounting(rec: RawRecording, quat: np.ndarray, periods, first: PelvicAngles,
@@ -122,9 +143,14 @@ WITHHELD_WITHOUT_DIRECTION = ("tilt direction (anterior/posterior), left vs righ
                               "drop per side")
 
 
-def stance_summary(strides, activity: str, direction_known: bool) -> dict:
+# What the left and right labels decide: withheld, with the reason, when the side cue cannot tell the feet apart
+WITHHELD_WITHOUT_SIDES = "left vs right: drop per side, contact-time balance, step-time asymmetry, excess pelvic drop"
+
+
+def stance_summary(strides, activity: str, direction_known: bool, sides_known: bool = True) -> dict:
     """Median ground contact and flight time (ms), the left foot's share of contact time (%) and peak braking
-    (m/s²) over an activity's strides; the side and braking need the direction, and absent values stay out."""
+    (m/s²) over an activity's strides; braking needs the direction, the share the sides as well, and absent
+    values stay out."""
     if strides is None:
         return {}
     st = strides.select(strides.activity == activity)
@@ -134,10 +160,11 @@ def stance_summary(strides, activity: str, direction_known: bool) -> dict:
         return {}
     out = {"contact_time_ms": round(1000 * float(np.nanmedian(both)), 1),
            "flight_time_ms": round(1000 * float(np.nanmedian(np.r_[st.flight_left_s, st.flight_right_s])), 1)}
-    if direction_known:
+    if direction_known and sides_known:
         share = contact_balance_pct(left, right)
         if share is not None:
             out["contact_time_balance_pct"] = round(share, 2)  # left foot's share; 50 = even
+    if direction_known:
         braking = np.r_[st.braking_left_mps2, st.braking_right_mps2]
         if np.isfinite(braking).any():
             out["braking_mps2"] = round(float(np.nanmedian(braking)), 2)
@@ -154,7 +181,9 @@ def session_summary(a: SessionAnalysis) -> dict:
                  "tilt_abs_uncertainty_deg": round(float(np.degrees(a.angles.tilt_abs_sd)), 1),
                  "forward_axis_from": a.alignment.forward_source, "neutral_from": a.alignment.neutral_from,
                  # which way is forward: the decision, every cue with its sign and strength, the reason
-                 "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None}
+                 "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None,
+                 # which foot is which: each gait's side cue with its strength (host.gait.sides)
+                 "sides": a.contacts.sides.to_record() if a.contacts.sides is not None else None}
     not_assessed = {}
     if not a.alignment.has_neutral:
         not_assessed["tilt vs neutral, sustained anterior tilt"] = \
@@ -163,6 +192,9 @@ def session_summary(a: SessionAnalysis) -> dict:
     if not known:
         out["direction_unknown"] = a.alignment.withheld
         not_assessed[WITHHELD_WITHOUT_DIRECTION] = "direction unknown: " + a.alignment.withheld
+    elif not a.sides_known():
+        out["sides_unknown"] = a.contacts.sides.why_unknown()
+        not_assessed[WITHHELD_WITHOUT_SIDES] = "sides unknown: " + out["sides_unknown"]
     if not_assessed:
         out["not_assessed"] = not_assessed
     for activity in ("running", "walking", "riding"):
@@ -177,14 +209,14 @@ def session_summary(a: SessionAnalysis) -> dict:
         cyc = a.cycles.activity == activity
         if activity != "riding" and cyc.any():
             row["cadence_spm"] = round(a.cadence_spm(activity), 1)
-            if known:
+            if a.sides_known(activity):
                 row["drop_left_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_left[cyc]))), 2)
                 row["drop_right_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.drop_right[cyc]))), 2)
             else:  # the two sides' drops, not knowing which is which
                 both = np.r_[a.cycles.drop_left[cyc], a.cycles.drop_right[cyc]]
                 row["drop_deg"] = round(float(np.degrees(np.nanmedian(both))), 2)
             row["rotation_range_deg"] = round(float(np.degrees(np.nanmedian(a.cycles.rot_range[cyc]))), 2)
-            row.update(stance_summary(a.gait.strides, activity, known))
+            row.update(stance_summary(a.gait.strides, activity, known, a.sides_known(activity)))
         out[activity] = row
     sustained = [f for f in a.flags if f.type == "sustained_anterior_tilt"]
     if known:

@@ -97,7 +97,7 @@ class LivePipeline:
         self.t_now = 0.0
         # readouts
         self.cadence_spm: float | None = None
-        self._contact_s: deque = deque(maxlen=STANCE_STEPS)  # (left foot?, ground contact time s) of recent steps
+        self._contact_s: deque = deque(maxlen=STANCE_STEPS)  # (left foot? None: unknown; contact time s), recent steps
         self.pedal_rpm: float | None = None  # None unless pedalling now
         self.saddle_tilt_deg: float | None = None  # mean tilt vs standing neutral over the same window
         self.activity = "still"
@@ -262,7 +262,7 @@ class LivePipeline:
                                      np.array([c.left for c in contacts]))
         for c, ct in zip(contacts[:-1], st.contact_s[:-1]):
             if np.isfinite(ct):
-                self._contact_s.append((c.left, float(ct)))
+                self._contact_s.append((c.left if c.side_known else None, float(ct)))
 
     @property
     def contact_ms(self) -> float | None:
@@ -270,10 +270,18 @@ class LivePipeline:
         return 1000 * float(np.median([ct for _, ct in self._contact_s])) if self._contact_s else None
 
     @property
+    def sides_known(self) -> bool:
+        """False while any recent running step's side is a guess (host.gait.sides)."""
+        return all(is_left is not None for is_left, _ in self._contact_s)
+
+    @property
     def contact_left_pct(self) -> float | None:
-        """The left foot's share of the recent ground contact time, % (50 = even)."""
+        """The left foot's share of the recent ground contact time, % (50 = even); None while any of those steps'
+        side is unknown (the detector's side cue did not agree with its labels: host.gait.sides)."""
+        if not self.sides_known:
+            return None
         return contact_balance_pct([ct for is_left, ct in self._contact_s if is_left],
-                                   [ct for is_left, ct in self._contact_s if not is_left])
+                                   [ct for is_left, ct in self._contact_s if is_left is False])
 
     def _pedal(self, up: LiveUpdate) -> None:
         """Pedal cadence of the last RIDE_WINDOW_S, if it was (nearly) all seated pedalling: the crank phase of

@@ -38,12 +38,15 @@ class FlagEvent:
 
 
 class LiveFlagEngine:
-    def __init__(self, settings: FlagSettings | None = None, neutral: bool = True, direction: bool = True):
+    def __init__(self, settings: FlagSettings | None = None, neutral: bool = True, direction: bool = True,
+                 unsided: tuple[str, ...] = ()):
         """`neutral=False`: the angles are not relative to a standing neutral (the session had no stand), so
         the rules whose thresholds are angles from neutral stay silent. `direction=False`: which way is forward
-        is unknown, so the rules that read a sign or a side stay silent."""
+        is unknown, so the rules that read a sign or a side stay silent. `unsided`: the activities whose left and
+        right feet cannot be told apart (host.gait.sides): the rules that name a side skip their cycles."""
         self.settings = settings or FlagSettings()
         self.neutral = neutral
+        self.unsided = tuple(unsided)
         self.rules: list[Rule] = [cls(self.settings) for cls in RULES
                                   if (neutral or not cls.needs_neutral) and (direction or not cls.needs_direction)]
         self.open: dict[str, Flag] = {}
@@ -55,7 +58,7 @@ class LiveFlagEngine:
         events = []
         self.last_t = r.t_end
         for rule in self.rules:
-            if r.activity not in rule.activities:
+            if r.activity not in rule.activities or (rule.needs_sides and r.activity in self.unsided):
                 continue
             kind, ep = rule.sustain.update(r.t_end, rule.value(r))
             events += self._handle(rule, kind, ep, r.t_end, r.activity)
@@ -96,9 +99,10 @@ class LiveFlagEngine:
 
 
 def detect_flags(table: CycleTable, settings: FlagSettings | None = None, neutral: bool = True,
-                 direction: bool = True) -> list[Flag]:
-    """Post-session flags of a finished session, in start order (`neutral`, `direction` as for LiveFlagEngine)."""
-    engine = LiveFlagEngine(settings, neutral, direction)
+                 direction: bool = True, unsided: tuple[str, ...] = ()) -> list[Flag]:
+    """Post-session flags of a finished session, in start order (`neutral`, `direction`, `unsided` as for
+    LiveFlagEngine)."""
+    engine = LiveFlagEngine(settings, neutral, direction, unsided)
     for r in table.cycles():
         engine.feed(r)
     engine.finish()

@@ -64,6 +64,7 @@ class Rule:
     unit = "deg"
     needs_neutral = False  # its threshold is an angle relative to the standing neutral (not a change)
     needs_direction = True  # its value has a sign or a side: meaningless while forward is unknown
+    needs_sides = False  # it names the side (left or right foot's stance): meaningless while the feet are unknown
 
     def __init__(self, s: FlagSettings, on: float, off: float, min_s: float):
         self.s = s
@@ -130,6 +131,7 @@ class TiltCreep(DriftFromBaseline):
 
 class ExcessPelvicDrop(Rule):
     name = "excess_pelvic_drop"
+    needs_sides = True
 
     def __init__(self, s: FlagSettings):
         super().__init__(s, s.drop_threshold_deg, s.drop_threshold_deg - s.drop_hysteresis_deg, s.drop_min_s)

@@ -4,13 +4,8 @@
    vertical acceleration rises steeply (Zijlstra & Hof 2003; the loading response).
 2. First pass: candidates salient relative to the last 2 s, chosen by the rhythm-aware sequence model
    (sequence.py) with the stride period of rhythm.py.
-3. Side of the confident first-pass steps. Walking: from the medio-lateral acceleration, the trunk
-   accelerates towards the new stance foot before its contact and away from it after (mediolateral CoM
-   sway). Running: from the pelvis' roll at mid-stance, the swing side dropped (the left side is up in a
-   left stance). At the sacrum, 10-20 cm from the hips, the medio-lateral acceleration of a
-   runner is dominated by the pelvis' roll and yaw, not by the body's sway, and points the other way (the
-   virtual sacral IMU from real running kinematics: 0 % of sides right from it; every session right from
-   the roll at mid-stance, bench/running.py). The angular rate is the same everywhere on the pelvis.
+3. Side of the confident first-pass steps, from the side cue of their gait (host.gait.sides): walking, the
+   medio-lateral sway; running, the pelvis' roll at mid-stance (the swing side dropped).
 4. A left and a right multi-channel template (acc and gyro, ±0.25 s) averaged over those steps: this
    wearer's own step shapes, learnt per stretch of one kind of gait (walking and running stretches from
    the activity segmentation, activity.py). Normalised cross-correlation with them finds the weak steps (a stiff or
@@ -25,6 +20,8 @@
    thing that lifts it, and a landing without an impact spike (a soft fore-foot strike, a sensor in a
    padded pouch) builds up to its loading peak 20-60 ms after the contact.
 7. No contacts while the activity is still or riding (a rider's pelvis rocks in rhythm too).
+8. Whether the labels can be trusted: the cue is asked whether it agrees with the labelled steps, per gait
+   (host.gait.sides: templates and alternation make any labels alternate, even from a cue of noise).
 
 Where the pod has flights and a gyro, steps 1-5 read the level signals at the pelvis' centre (host.gait.lever_arm),
 and step 6 reads each contact's time there and at the pod and takes their mean. At the pod the vertical carries
@@ -40,7 +37,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
+from scipy.ndimage import maximum_filter1d
 from scipy.signal import find_peaks, oaconvolve
 from tiltguard.host.activities import ACTIVITIES
 from tiltguard.host.samples import GRAVITY
@@ -57,6 +54,7 @@ from .body_frame import LevelSignals, level_signals
 from .lever_arm import level_signals_at_centre
 from .rhythm import StridePeriod, stride_period
 from .sequence import MIN_STEP_S, select_steps
+from .sides import RUNNING_STEP_GUESS_S, SideDecision, decide_sides, filled_step_periods, side_score
 
 MIN_CANDIDATE_GAP_S = 0.12
 JERK_FLOOR = 10.0  # m/s³: what counts as a step while standing still (sensor noise + sway stay below)
@@ -71,9 +69,6 @@ RHYTHM_WEIGHT = 0.5
 SAME_SIDE_PENALTY = 0.2
 MIN_TEMPLATE_STEPS = 4
 STRETCH_MIN_STEPS = 10  # per side; a stretch with fewer confident steps uses the whole recording's templates
-SIDE_WINDOW_S = 0.3
-RUNNING_STEP_GUESS_S = 0.35  # where the rhythm is not known yet
-ROLL_DETREND_S = 2.0  # the roll rate's slow part (gyro bias, turning) is removed before it becomes a roll angle
 TIMING_SEARCH_S = 0.06
 IMPACT_LOOKBACK_S = 0.1  # an impact precedes the loading peak by up to ~0.1 s (Lee 2010; running force curves)
 # Further back than this share of the step, only the strongest pulse of the look-back counts as an impact: in the
@@ -99,6 +94,7 @@ class InitialContacts:
     left: np.ndarray  # (K,) bool
     confidence: np.ndarray  # (K,) template match in [0, 1]
     index: np.ndarray  # (K,) fractional sample index of each contact
+    sides: SideDecision | None = None  # whether `left` can be trusted, per gait (host.gait.sides)
 
     def times_on(self, clock: np.ndarray) -> np.ndarray:
         """Contact times on another per-sample clock (e.g. true time in a simulation)."""
@@ -119,56 +115,6 @@ def _first_pass(sig: LevelSignals, jerk: np.ndarray, step_period_at) -> tuple[np
     salience = np.minimum(jerk[cand] / np.maximum(context[cand], JERK_FLOOR), 1.0)
     chosen = select_steps(cand / fs, salience, step_period_at(cand / fs), FIRST_PASS_THRESHOLD, RHYTHM_WEIGHT)
     return cand[chosen], salience[chosen]
-
-
-def lateral_side_score(sig: LevelSignals, idx: np.ndarray) -> np.ndarray:
-    """> 0 for a left contact: leftward ML acceleration before it, rightward after."""
-    w = max(1, int(SIDE_WINDOW_S * sig.rate_hz))
-    c = np.concatenate([[0.0], np.cumsum(sig.acc[:, 1])])
-    n = len(sig.acc)
-    lo, hi = np.maximum(idx - w, 0), np.minimum(idx + w, n)
-    before = (c[idx] - c[lo]) / np.maximum(idx - lo, 1)
-    after = (c[hi] - c[idx]) / np.maximum(hi - idx, 1)
-    return before - after
-
-
-def roll_side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray) -> np.ndarray:
-    """> 0 for a left contact in running: at mid-stance (the peak of the vertical acceleration within half a
-    step of the loading pulse `idx`) the pelvis sits left side up, the right, swing side dropped, against its
-    mean over the stride around it. An extreme of the roll angle read at a landmark of the stance itself needs
-    no exact contact time: on the virtual runners (no impact, onsets tens of ms late) and the simulator it
-    holds for contact times shifted by -40..+60 ms, where the roll rate just after the contact turns within
-    ~0.1 s. `step_s`: the step period at each contact (NaN: the median of the others, else a guess)."""
-    fs = sig.rate_hz
-    n = len(sig.gyr)
-    w = np.maximum(2, np.round(_filled(step_s) * fs).astype(int))
-    rate = sig.gyr[:, 0] - uniform_filter1d(sig.gyr[:, 0], max(1, int(ROLL_DETREND_S * fs)), mode="nearest")
-    angle = np.cumsum(rate) / fs
-    c = np.concatenate([[0.0], np.cumsum(angle)])
-    out = np.zeros(len(idx))
-    for k, (i, wk) in enumerate(zip(np.clip(np.asarray(idx, int), 0, n - 1), w)):
-        p = i + int(np.argmax(sig.vertical[i: min(n, i + max(2, wk // 2))]))
-        lo, hi = max(0, p - wk), min(n, p + wk)
-        out[k] = angle[p] - (c[hi] - c[lo]) / max(hi - lo, 1)
-    return out
-
-
-def _filled(step_s: np.ndarray) -> np.ndarray:
-    """Step periods with the unknown ones (NaN: no rhythm found yet) set to the median of the known ones."""
-    step_s = np.asarray(step_s, float)
-    fallback = float(np.nanmedian(step_s)) if np.isfinite(step_s).any() else RUNNING_STEP_GUESS_S
-    return np.where(np.isfinite(step_s), step_s, fallback)
-
-
-def side_score(sig: LevelSignals, idx: np.ndarray, step_s: np.ndarray, running: np.ndarray | None) -> np.ndarray:
-    """> 0 for a left contact: the pelvis' roll where the wearer runs (`running`, per sample), else the
-    medio-lateral acceleration (module docstring, step 3). `idx`: the loading pulses."""
-    score = lateral_side_score(sig, idx)
-    if running is not None and len(idx):
-        run = running[np.clip(idx, 0, len(running) - 1)]
-        if run.any():
-            score[run] = roll_side_score(sig, idx[run], _filled(step_s)[run])
-    return score
 
 
 def _features(sig: LevelSignals) -> np.ndarray:
@@ -229,7 +175,7 @@ def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: f
     near_s = np.full(len(idx), IMPACT_LOOKBACK_S)
     steps = np.full(len(idx), RUNNING_STEP_GUESS_S)
     if step_s is not None and len(idx):
-        steps = _filled(step_s)
+        steps = filled_step_periods(step_s)
         near_s = np.minimum(near_s, IMPACT_LOOKBACK_STEP_SHARE * steps)
     nears = np.round(near_s * fs).astype(int)
     flight_searches = (FLIGHT_SEARCH_STEP_SHARE * steps * fs).astype(int)
@@ -301,8 +247,14 @@ def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0, rhythm: StridePe
         rhythm = stride_period(sig.vertical, sig.acc[:, 1], fs)
     if activity is None:
         activity = segment_level_signals(sig, t0, rhythm)
-    ic = _detect(sig, t0, rhythm, gait_stretches(activity.codes), activity.codes == RUNNING, centre)
-    return _without_non_gait(ic, activity.codes, fs)
+    running = activity.codes == RUNNING
+    ic = _without_non_gait(_detect(sig, t0, rhythm, gait_stretches(activity.codes), running, centre),
+                           activity.codes, fs)
+    # the labels alternate whatever the cue says: ask the cue whether it agrees with them (host.gait.sides)
+    steps = np.clip(np.round(ic.index).astype(int), 0, len(running) - 1)
+    cue = side_score(sig if centre is None else centre, steps, rhythm.step_period_at(steps / fs), running)
+    ic.sides = decide_sides(cue, ic.left, running[steps])
+    return ic
 
 
 def _contact_times(signals: list[LevelSignals], idx: np.ndarray, step_s: np.ndarray) -> np.ndarray:

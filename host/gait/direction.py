@@ -38,7 +38,7 @@ from tiltguard.calibration.forward_sign import (
 
 from .body_frame import level_signals
 from .contacts import detect_in_level_signals
-from .lever_arm import centre_from_flights
+from .lever_arm import centre_and_its_signals
 
 # Walking brakes until mid-stance: the mean over the first half of the step (real lower-back walking, mobgap:
 # t = 2.8-9.6 along the true forward axis). Running brakes only over the loading rise, ~15-25 % of the step;
@@ -107,9 +107,10 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
     trial = pelvis_frame(up_sensor, axis_sensor)
     sig = level_signals(acc, gyr, rate_hz, trial)
     # braking is the body's: where the steps have flights, read it at the pelvis' centre, not at the pod
-    centre, where = centre_from_flights(acc, gyr, rate_hz, sig.vertical), ""
-    if centre is not None:
-        sig = level_signals(centre.specific_force(acc), gyr, rate_hz, trial)
+    centre, at_centre = centre_and_its_signals(acc, gyr, sig, trial)
+    where = ""
+    if at_centre is not None:
+        sig = at_centre
         where = f", at the pelvis' centre ({100 * np.linalg.norm(centre.r):.0f} cm from the pod)"
     contacts = np.round(detect_in_level_signals(sig).index).astype(int)
     if len(contacts) < MIN_STEPS + 1:

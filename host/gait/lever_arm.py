@@ -81,12 +81,21 @@ def centre_from_flights(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, vertic
     return PelvisCentre(r, alpha, gyr) if np.linalg.norm(r) <= MAX_REACH_M else None
 
 
+def centre_and_its_signals(acc: np.ndarray, gyr: np.ndarray, sig: LevelSignals,
+                           sensor_to_pelvis: np.ndarray | None = None
+                           ) -> tuple[PelvisCentre | None, LevelSignals | None]:
+    """The pelvis' centre and the level signals of the same samples there, or (None, None) where it cannot be
+    told (`sig`: the pod's own, read with `sensor_to_pelvis`)."""
+    centre = centre_from_flights(acc, gyr, sig.rate_hz, sig.vertical)
+    if centre is None:
+        return None, None
+    return centre, level_signals(centre.specific_force(acc), gyr, sig.rate_hz, sensor_to_pelvis)
+
+
 def level_signals_at_centre(acc: np.ndarray, gyr: np.ndarray, sig: LevelSignals,
                             sensor_to_pelvis: np.ndarray | None = None) -> LevelSignals | None:
-    """The level signals of the same samples at the pelvis' centre, or None where it cannot be told (`sig`: the
-    pod's own, read with `sensor_to_pelvis`)."""
-    centre = centre_from_flights(acc, gyr, sig.rate_hz, sig.vertical)
-    return None if centre is None else level_signals(centre.specific_force(acc), gyr, sig.rate_hz, sensor_to_pelvis)
+    """The level signals of the same samples at the pelvis' centre, or None where it cannot be told."""
+    return centre_and_its_signals(acc, gyr, sig, sensor_to_pelvis)[1]
 
 
 def at_point(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, r: np.ndarray) -> np.ndarray:

@@ -41,6 +41,7 @@ class LiveContact:
     t: float  # contact time, s on the stream's clock
     left: bool
     reported_at: float  # stream time when it was reported
+    side_known: bool = True  # the window's side cue agreed with its labels (host.gait.sides); else `left` is a guess
 
     @property
     def latency_s(self) -> float:
@@ -110,10 +111,11 @@ class StreamingStepDetector:
         shortest = max(MIN_STEP_S, MIN_STEP_SHARE * typical)
         out = []
         sides = window_majority_sides(ic.t, ic.left)
+        known = ic.sides is None or ic.sides.known
         for t, left in zip(ic.t, sides):
             age = now - t
             if DELAY_S <= age < MAX_LATENCY_S and t > self._last_reported + shortest:
-                out.append(LiveContact(float(t), bool(left), now))
+                out.append(LiveContact(float(t), bool(left), now, known))
                 self._last_reported = float(t)
         return out
 

@@ -131,11 +131,13 @@ def calibration_status(state: str) -> str:
 
 
 def _contact_line(p) -> str:
-    """' · contact 212 ms (L 50 %)' while running (host.gait.stance through the live pipeline), else ''."""
+    """' · contact 212 ms (L 50 %)' while running (host.gait.stance through the live pipeline), else ''; the
+    left share gives way to 'L/R unknown' while the steps' side cue cannot tell the feet apart."""
     if p.contact_ms is None:
         return ""
     share = p.contact_left_pct
-    return f" · contact {p.contact_ms:.0f} ms" + (f" (L {share:.0f} %)" if share is not None else "")
+    side = f" (L {share:.0f} %)" if share is not None else "" if p.sides_known else " (L/R unknown)"
+    return f" · contact {p.contact_ms:.0f} ms" + side
 
 
 class LiveWindow(QMainWindow):

@@ -60,6 +60,8 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
     keys = RIDE_METRICS if main == "riding" else GAIT_METRICS
     if not a.alignment.direction_known:  # not shown as "missing": withheld, and the summary says why
         keys = [k for k in keys if k not in NEEDS_DIRECTION]
+    elif not a.sides_known(main):  # the feet cannot be told apart: what names a side is withheld, and why
+        keys = [k for k in keys if k not in NEEDS_SIDES]
     metrics = {}
     for k in keys:
         m = METRICS[k]
@@ -96,6 +98,10 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
         # which way is forward: the decision with its cues and strengths, or why it is unknown
         "direction": a.alignment.direction.to_record() if a.alignment.direction is not None else None,
         "direction_unknown": a.alignment.withheld or None,
+        # which foot is which: each gait's side cue and its strength, or why the feet cannot be told apart
+        "sides": a.contacts.sides.to_record() if a.contacts.sides is not None else None,
+        "sides_unknown": (a.contacts.sides.why_unknown(main) or None) if a.alignment.direction_known
+        and not a.sides_known(main) else None,
         "flag_count": len(flags),
     }
     trend = None
@@ -130,6 +136,9 @@ NEEDS_DIRECTION = frozenset({
     "mean_tilt_deg", "anterior_tilt_min", "anterior_tilt_pct", "above_threshold_pct", "tilt_creep_deg",
     "drop_left_deg", "drop_right_deg", "drop_asymmetry_deg", "step_time_asymmetry_pct", "saddle_tilt_deg",
     "ride_tilt_drift_deg_per_h", "ride_tilt_change_deg", "contact_time_balance_pct", "braking_mps2"})
+# Metrics that name a foot: withheld while the side cue cannot tell the feet apart (host.gait.sides)
+NEEDS_SIDES = frozenset({"drop_left_deg", "drop_right_deg", "drop_asymmetry_deg", "step_time_asymmetry_pct",
+                         "contact_time_balance_pct"})
 
 
 def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
@@ -152,6 +161,8 @@ def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
         out.update(_ride_values(p))
     if not a.alignment.direction_known:
         out = {k: v for k, v in out.items() if k not in NEEDS_DIRECTION}
+    elif not a.sides_known(main):
+        out = {k: v for k, v in out.items() if k not in NEEDS_SIDES}
     return out
 
 

@@ -74,10 +74,15 @@ def render_figures(p: SessionProducts, report: dict) -> list[FigureOut]:
             out += [cadence_over_time(p, report), ride_rock_and_drift(p, report)]
         else:
             out += [tilt_trend(p, report), cadence_over_time(p, report)]
-        if p.step_curves is not None and p.main_activity != "riding" and not report["summary"].get("direction_unknown"):
+        if p.step_curves is not None and p.main_activity != "riding" and _sided(report):
             out.append(step_curves(p, report))
         out.append(distributions(p, report))
     return [f for f in out if f is not None]
+
+
+def _sided(report: dict) -> bool:
+    """Whether the session knows its left foot from its right (direction and side cue, host.analysis)."""
+    return not (report["summary"].get("direction_unknown") or report["summary"].get("sides_unknown"))
 
 
 def tilt_over_session(p: SessionProducts, report: dict) -> FigureOut:
@@ -255,8 +260,12 @@ def distributions(p: SessionProducts, report: dict) -> FigureOut | None:
     else:
         st = p.strides.select(p.strides.activity == main)
         bins = np.linspace(0, max(1.0, float(np.degrees(np.nanmax(np.r_[st.drop_left, st.drop_right, 0])))), 30)
-        axes[1].hist(np.degrees(st.drop_left), bins=bins, color=BLUE, alpha=0.55, label="left")
-        axes[1].hist(np.degrees(st.drop_right), bins=bins, color=VERMILLION, alpha=0.55, label="right")
+        if _sided(report):
+            axes[1].hist(np.degrees(st.drop_left), bins=bins, color=BLUE, alpha=0.55, label="left")
+            axes[1].hist(np.degrees(st.drop_right), bins=bins, color=VERMILLION, alpha=0.55, label="right")
+        else:  # which foot is which is unknown: one histogram of both
+            axes[1].hist(np.degrees(np.r_[st.drop_left, st.drop_right]), bins=bins, color=BLUE, alpha=0.8,
+                         label="either foot")
         axes[1].set_xlabel("swing-side drop (°)")
         axes[1].legend(fontsize=8, frameon=False)
         axes[2].hist(np.degrees(st.angles["rotation"]["range"]), bins=30, color=ORANGE, alpha=0.8)

@@ -86,6 +86,7 @@ REPORT = """<!doctype html>
 <h2 id="h-summary">Summary</h2>
 <p class="headline{% if not r.flags %} calm{% endif %}" id="headline">{{ r.summary.headline }}</p>
 {% if r.summary.direction_unknown %}<p class="warning" id="direction-unknown"><strong>Direction unknown.</strong> {{ r.summary.direction_unknown }}. The tilt's sign (anterior or posterior), left vs right and the flags and metrics that depend on them are withheld; cadence, contacts, ranges and everything else that does not depend on which way you faced are shown.</p>{% endif %}
+{% if r.summary.sides_unknown %}<p class="warning" id="sides-unknown"><strong>Left and right unknown.</strong> {{ r.summary.sides_unknown }}. What names a foot (drop per side, contact-time balance, step-time asymmetry, an excess-drop flag) is withheld; everything else is shown.</p>{% endif %}
 {% if r.session.get("restarts") %}<p class="warning" id="restarts"><strong>The pod restarted during this session.</strong> {{ r.session.restarts }}.</p>{% endif %}
 {% if r.session.get("log_damage") %}<p class="warning" id="log-damage"><strong>Part of the pod's log was damaged.</strong> {{ r.session.log_damage }}. Every good block was kept; the device and the store keep the raw log.</p>{% endif %}
 <dl class="facts">
@@ -98,6 +99,7 @@ REPORT = """<!doctype html>
   <div><dt>{{ r.metrics[key].label }}</dt><dd>{{ field("metrics." ~ key ~ ".value", sign=key in signed) }} {{ r.metrics[key].unit }}</dd></div>
   {% endif %}{% endfor %}
   {% if r.summary.direction %}<div><dt>Forward</dt><dd id="direction">{% if r.summary.direction_unknown %}unknown{% else %}{{ r.summary.direction.reason }}{% endif %}{% for c in r.summary.direction.cues %}<br><span class="def">{{ c.cue }}: {{ c.detail }} (strength {{ c.strength }}, decisive from {{ c.decisive_from }})</span>{% endfor %}</dd></div>{% endif %}
+  {% if r.summary.sides and r.summary.sides.cues %}<div><dt>Left and right</dt><dd id="sides">{% if r.summary.sides_unknown %}unknown{% else %}told apart{% endif %}{% for c in r.summary.sides.cues %}<br><span class="def">{{ c.gait }}, {{ c.cue }}: {{ c.steps }} steps, {{ (100 * c.agreement)|round|int }} % agree with their side (strength {{ c.strength }}, decisive from {{ c.decisive_from }})</span>{% endfor %}</dd></div>{% endif %}
   {% if r.summary.neutral_from == "stand" %}<div><dt>Standing neutral (absolute)</dt><dd>{{ field("summary.neutral_tilt_abs_deg") }} ± {{ field("summary.neutral_tilt_abs_sd_deg") }}°</dd></div>
   {% else %}<div><dt>Standing neutral</dt><dd id="no-neutral">not measured: no 5-s still stand at the start</dd></div>{% endif %}
 </dl>
