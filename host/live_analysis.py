@@ -248,7 +248,7 @@ class LivePipeline:
         self.recent.append((cyc.t_end, cyc.tilt))
         while self.recent and self.recent[0][0] < cyc.t_end - self.settings.tilt_smoothing_s:
             self.recent.popleft()
-        up.flags += [self._notice(e) for e in self.flags.feed(cyc)]
+        up.flags += [self._notice(e) for e in self.flags.feed(cyc, sided=c.side_known)]
 
     def _stance(self, contacts: list[LiveContact]) -> None:
         """Ground contact time of the stride's two steps (host.gait.stance), from the raw samples around it."""

@@ -93,6 +93,15 @@ def test_drop_flag_names_the_side_that_drops():
     assert flag.evidence["drop_right_deg"] > flag.evidence["drop_left_deg"] + 3
 
 
+def test_the_drop_flag_stays_silent_where_the_feet_are_a_guess():
+    # host.gait.sides: where the side cue did not agree with the labels, the side that drops is unknown
+    table, _ = truth_cycles("run-asymmetric-drop")
+    assert detect_flags(table, unsided=("running",)) == []
+    assert [f.type for f in detect_flags(table, unsided=("walking",))] == ["excess_pelvic_drop"]
+    live = LiveFlagEngine()
+    assert not [e for c in table.cycles() for e in live.feed(c, sided=False)]
+
+
 def test_live_engine_decides_promptly_and_agrees_with_post():
     table, tr = truth_cycles("run-fatigue-creep")
     live = LiveFlagEngine()

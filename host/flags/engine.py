@@ -54,11 +54,13 @@ class LiveFlagEngine:
         self.flags: list[Flag] = []
         self.last_t = 0.0
 
-    def feed(self, r: Cycle) -> list[FlagEvent]:
+    def feed(self, r: Cycle, sided: bool = True) -> list[FlagEvent]:
+        """One finished stride or ride window; `sided=False`: its feet are a guess (live: the step detector's
+        side cue did not agree with its labels), so the rules that name a side skip it."""
         events = []
         self.last_t = r.t_end
         for rule in self.rules:
-            if r.activity not in rule.activities or (rule.needs_sides and r.activity in self.unsided):
+            if r.activity not in rule.activities or (rule.needs_sides and (not sided or r.activity in self.unsided)):
                 continue
             kind, ep = rule.sustain.update(r.t_end, rule.value(r))
             events += self._handle(rule, kind, ep, r.t_end, r.activity)
