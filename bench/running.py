@@ -51,7 +51,9 @@ Per set and mode (rows named "tiltguard"):
                                 force plate, per session (detected contacts matched within MATCH_TOL_S); the
                                 set row gives its median and worst |error| and sessions_balance_within_1pp;
                                 the real accelerometer set has no sides: its feet are the force plate's
-                                alternate contacts, the same split for the product and the plate
+                                alternate contacts, the same split for the product and the plate; live, the
+                                contact times the live view measured per step (LiveUpdate.stance; the 5-s real
+                                trials end before a live stride's stance is measured)
   ic_f1_50ms_lag_removed        the virtual set (no impact spike): F1 at 50 ms after removing each session's
                                 median lag, beside the plain ic_f1_50ms
 Live contacts are scored from the live calibration to MAX_LATENCY_S before the end (before calibration the live
@@ -156,7 +158,7 @@ class Output:
     calibrated_at_s: float | None = None  # live: stream time of the calibration
     direction: int | None = None  # the direction rule's answer on the true axes (+1, 0, -1)
     seconds: float = 0.0
-    contact_s: np.ndarray | None = None  # per detected contact: ground contact time (post; NaN unmeasured)
+    contact_s: np.ndarray | None = None  # per detected contact: ground contact time (NaN unmeasured)
     toe_off_t: np.ndarray | None = None  # per detected contact: toe-off, on the recording's clock
     side_known: np.ndarray | None = None  # per detected contact: its side is known (host.gait.sides); None: all
 
@@ -318,7 +320,7 @@ def run_live(s: Scored) -> Output:
     if s.has_stand:
         p.request_stand()
     angles = {k: [] for k in ("tilt", "obliquity", "rotation")}
-    contacts, events = [], []
+    contacts, events, stance = [], [], {}
     calibrated_at = None
     try:
         for i in range(0, len(rec.t), BLOCK):
@@ -327,6 +329,7 @@ def run_live(s: Scored) -> Output:
                 angles[k].append(getattr(u, k))
             contacts += u.contacts
             events += u.calibration
+            stance.update(u.stance)  # contact time -> its ground contact time, as the live readout has it
             if calibrated_at is None and p.calibrated:
                 calibrated_at = float(rec.t[min(i + BLOCK, len(rec.t)) - 1])
         p.finish()
@@ -339,9 +342,11 @@ def run_live(s: Scored) -> Output:
                               f"'{p.calibration.state}'{'; ' + said if said else ', nothing said'})", seconds=seconds)
     al = p.calibration.alignment
     idx = np.array([(c.t - rec.t[0]) * rec.rate_hz for c in contacts])
+    contact_s = np.array([stance.get(c.t, np.nan) for c in contacts])
     return Output(None, *(np.degrees(np.concatenate(angles[k])) for k in ("tilt", "obliquity", "rotation")),
                   idx, np.array([c.left for c in contacts], bool), al.forward_sensor, al.up_sensor,
                   al.forward_source, calibrated_at, seconds=seconds,
+                  contact_s=contact_s, toe_off_t=np.array([c.t for c in contacts]) + contact_s,
                   side_known=np.array([c.side_known for c in contacts], bool))
 
 

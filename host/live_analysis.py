@@ -44,7 +44,9 @@ from tiltguard.host.pelvis.streaming import CausalPelvicAngles
 
 ACTIVITY_WINDOW_S = 4.0  # activity of a stride: segmentation of the last seconds around it
 STANCE_STEPS = 12  # the live contact-time readout: median of the last 12 running steps
-STANCE_MARGIN_S = 0.4  # raw samples kept around a stride for its stance (the filters' edges stay out of it)
+# Raw samples taken around a stride for its stance: the level frame's 0.3-Hz gravity filter needs seconds of them
+# (0.4 s let the vertical lean with the step: virtual runners' live balance median 1.24 pp; 2-5 s: 0.63-0.78)
+STANCE_MARGIN_S = 2.0
 RING_S = 12.0  # angles and raw samples kept for stride records and ride windows
 PEDAL_EVERY_S = 2.0  # the pedal cadence readout: the last RIDE_WINDOW_S, recomputed this often
 MIN_RIDING_SHARE = 0.8  # of the window, for a pedal cadence (as for a ride record)
@@ -71,6 +73,7 @@ class LiveUpdate:
     cadence: list[tuple[float, float]] = field(default_factory=list)  # (contact time, steps/min)
     pedal: list[tuple[float, float]] = field(default_factory=list)  # (stream time, rpm) while riding
     strides: list[StrideRecord] = field(default_factory=list)
+    stance: list[tuple[float, float]] = field(default_factory=list)  # (contact time, ground contact time s), running
     flags: list[FlagNotice] = field(default_factory=list)
     calibration: list[CalibrationEvent] = field(default_factory=list)
 
@@ -238,7 +241,7 @@ class LivePipeline:
             return
         up.strides.append(rec)
         if code == ACTIVITIES.index("running"):
-            self._stance(list(self._strides.contacts)[-3:])
+            self._stance(list(self._strides.contacts)[-3:], up)
         cyc = rec.cycle
         self.activity = cyc.activity
         dur = cyc.t_end - cyc.t_start
@@ -250,7 +253,7 @@ class LivePipeline:
             self.recent.popleft()
         up.flags += [self._notice(e) for e in self.flags.feed(cyc, sided=c.side_known)]
 
-    def _stance(self, contacts: list[LiveContact]) -> None:
+    def _stance(self, contacts: list[LiveContact], up: LiveUpdate) -> None:
         """Ground contact time of the stride's two steps (host.gait.stance), from the raw samples around it."""
         v = self._raw_ring.view()
         keep = (v[0] >= contacts[0].t - STANCE_MARGIN_S) & (v[0] <= contacts[-1].t + STANCE_MARGIN_S)
@@ -263,6 +266,7 @@ class LivePipeline:
         for c, ct in zip(contacts[:-1], st.contact_s[:-1]):
             if np.isfinite(ct):
                 self._contact_s.append((c.left if c.side_known else None, float(ct)))
+                up.stance.append((c.t, float(ct)))
 
     @property
     def contact_ms(self) -> float | None:
