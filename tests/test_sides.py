@@ -12,7 +12,7 @@ from tiltguard.host.gait.sides import SIDE_STRONG_T, decide_sides
 from tiltguard.host.gait.streaming import stream_contacts
 from tiltguard.host.report.write import write_report_for_recording
 from tiltguard.host.simulator import simulate
-from tiltguard_eval.running_data import load_virtual
+from tiltguard_eval.running_data import load_alcantara, load_virtual
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,16 @@ def test_labels_alternate_even_from_a_cue_of_noise_and_the_decision_catches_it(r
     cue = decision.cues[0]
     assert abs(cue.strength) < SIDE_STRONG_T and 0.35 < cue.agreement < 0.65
     assert "too weak to tell the feet apart" in decision.why_unknown("running")
+
+
+def test_a_real_accelerometer_without_gyro_or_side_axis_has_no_sides(alcantara_dir):
+    # A real sacral accelerometer (vertical and fore-aft only): the contacts and their times are found, but
+    # nothing on it can tell a left foot from a right one, and the product says so instead of labelling them
+    s = load_alcantara(alcantara_dir)[0]
+    a = analyse_recording(s.rec)
+    assert len(a.contacts.t) > 10 and a.alignment.direction_known and not a.sides_known()
+    assert a.contacts.sides.why_unknown() == ("running: the pelvis roll at mid-stance reads nothing "
+                                              "(no gyro or no medio-lateral axis)")
 
 
 def test_a_cue_against_the_labels_or_too_few_steps_decides_nothing():

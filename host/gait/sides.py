@@ -96,6 +96,7 @@ class SideCue:
     steps: int
     agreement: float  # share of the steps whose cue points to the side they were given
     strength: float  # t of the cue signed by the labels (> 0: it agrees with them)
+    silent: bool = False  # the cue read nothing at all (no gyro, or no medio-lateral axis)
 
     @property
     def name(self) -> str:
@@ -107,7 +108,7 @@ class SideCue:
 
     def to_record(self) -> dict:
         return {"gait": self.gait, "cue": self.name, "steps": self.steps, "agreement": round(self.agreement, 3),
-                "strength": round(self.strength, 1), "decisive_from": SIDE_STRONG_T}
+                "strength": round(self.strength, 1), "decisive_from": SIDE_STRONG_T, "silent": self.silent}
 
 
 @dataclass
@@ -128,7 +129,8 @@ class SideDecision:
     def why_unknown(self, gait: str | None = None) -> str:
         """Why the sides of `gait` (None: of any gait) are unknown; "" when they are known."""
         weak = [c for c in self.cues if not c.decides and gait in (None, c.gait)]
-        return "; ".join(f"{c.gait}: the {c.name} is too weak to tell the feet apart ({c.steps} steps, "
+        return "; ".join(f"{c.gait}: the {c.name} reads nothing (no gyro or no medio-lateral axis)" if c.silent else
+                         f"{c.gait}: the {c.name} is too weak to tell the feet apart ({c.steps} steps, "
                          f"{100 * c.agreement:.0f} % agree, strength {c.strength:.1f} < {SIDE_STRONG_T:g})"
                          for c in weak)
 
@@ -150,5 +152,5 @@ def decide_sides(score: np.ndarray, left: np.ndarray, running: np.ndarray) -> Si
             continue
         spread = float(signed.std(ddof=1))
         t = float(signed.mean() / (spread / np.sqrt(len(signed)))) if spread > 0 else 0.0
-        cues.append(SideCue(gait, len(signed), float(np.mean(signed > 0)), t))
+        cues.append(SideCue(gait, len(signed), float(np.mean(signed > 0)), t, silent=not np.any(signed)))
     return SideDecision(cues)
