@@ -90,6 +90,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tiltguard.calibration.forward_sign import BRAKING_MIN_STEPS  # noqa: E402
+from tiltguard.host.activities import ACTIVITIES  # noqa: E402
 from tiltguard.host.analysis import analyse_recording  # noqa: E402
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
@@ -310,7 +311,14 @@ def run_post(s: Scored) -> Output:
                   np.asarray(a.contacts.index, float), np.asarray(a.contacts.left, bool), al.forward_sensor,
                   al.up_sensor, al.forward_source, seconds=time.perf_counter() - t0,
                   contact_s=a.gait.stance.contact_s, toe_off_t=a.gait.stance.toe_off_t,
-                  side_known=np.full(len(a.contacts.t), a.sides_known()))
+                  side_known=_sides_known_per_contact(a))
+
+
+def _sides_known_per_contact(a) -> np.ndarray:
+    """Whether each contact's side is known: the side cue of its gait decided (host.gait.sides)."""
+    codes = a.activity.codes[np.clip(np.round(a.contacts.index).astype(int), 0, len(a.activity.codes) - 1)]
+    gait = {code: "running" if ACTIVITIES[code] == "running" else "walking" for code in np.unique(codes)}
+    return np.array([a.sides_known(gait[c]) for c in codes], bool)
 
 
 def run_live(s: Scored) -> Output:
