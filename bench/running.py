@@ -2,7 +2,8 @@
 
     python bench/running.py [--running DIR] [--sessions PATTERN] [--scenarios all|none|name,...] [--minutes 3]
                             [--seed 1] [--no-live] [--remount N] [--mirror]
-                            [--off-centre CM] [--pod-at UP,LEFT;...] [--rate HZ] [--per-session] [--json FILE]
+                            [--off-centre CM] [--pod-at UP,LEFT;...] [--rate HZ] [--noise ACC,GYRO]
+                            [--per-session] [--json FILE]
 
 Data (../shared/data/running, or $TILTGUARD_DATA/running, or --running DIR; a set that is absent is skipped
 with a line saying so):
@@ -19,6 +20,8 @@ with a line saying so):
              read at that point (the gyro's angular terms moved to it).
   virtual at HZ (--rate HZ) every virtual session as a pod with a lower output data rate (200 Hz divided by a
              whole number): low-passed and decimated, as a sensor's own filter does.
+  virtual noisier (--noise ACC,GYRO) every virtual session read by a noisier pod: white noise and a constant bias
+             of ACC m/s² and GYRO °/s RMS per axis on top of the data's own (a consumer IMU: ~0.02 m/s², ~0.1 °/s).
   virtual remounted (--remount N) every virtual session again with the pod re-clipped N other ways round: upside
              down, back to front, on its side, then random orientations (seeded); the data's own mounting is only
              pitch 15 ± 3°, yaw/roll ± 4°, so this is what shows "any way round" on real running kinematics.
@@ -253,6 +256,27 @@ def resampled(s: Scored, rate_hz: float) -> Scored:
     return replace(s, name=name, dataset=f"virtual at {rate_hz:g} Hz", rec=rec, clock=kept(s.clock),
                    tilt_deg=kept(s.tilt_deg), obliquity_deg=kept(s.obliquity_deg), rotation_deg=kept(s.rotation_deg),
                    source=replace(s.source, name=name, rec=rec, truth=truth))
+
+
+def noisier(s: Scored, acc_sd: float, gyr_sd_dps: float, seed: int = 11) -> Scored:
+    """The same session read by a noisier, more biased pod: white noise of acc_sd m/s² and gyr_sd_dps °/s RMS per
+    axis on top of the data's own, and a constant bias per axis drawn with the same spreads (seeded per session)."""
+    rng = np.random.default_rng([seed, sum(map(ord, s.name))])
+    gyr_sd = np.radians(gyr_sd_dps)
+    acc = s.rec.acc + rng.normal(0.0, acc_sd, s.rec.acc.shape) + rng.normal(0.0, acc_sd, 3)
+    gyr = s.rec.gyr + rng.normal(0.0, gyr_sd, s.rec.gyr.shape) + rng.normal(0.0, gyr_sd, 3)
+    name = f"{s.name}+noise"
+    rec = replace(s.rec, acc=acc, gyr=gyr)
+    return replace(s, name=name, dataset="virtual noisier", rec=rec, source=replace(s.source, name=name, rec=rec))
+
+
+def parse_noise(text: str) -> tuple[float, float]:
+    """'ACC,GYRO' -> (m/s², °/s)."""
+    try:
+        acc_sd, gyr_sd = (float(v) for v in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--noise wants ACC,GYRO (m/s² and °/s RMS, e.g. 0.05,0.3), got {text!r}") from None
+    return acc_sd, gyr_sd
 
 
 def parse_offsets(text: str) -> list[tuple[float, float]]:
@@ -850,6 +874,9 @@ def main(argv=None) -> int:
                     help="also run every virtual session with the pod at these offsets (cm; negative: down, right)")
     ap.add_argument("--rate", type=float, default=0.0, metavar="HZ",
                     help="also run every virtual session resampled to HZ (a pod with a lower output data rate)")
+    ap.add_argument("--noise", metavar="ACC,GYRO",
+                    help="also run every virtual session read by a noisier pod: white noise and a bias of ACC m/s² "
+                         "and GYRO °/s RMS per axis")
     ap.add_argument("--per-session", action="store_true", help="also print every session's numbers")
     ap.add_argument("--json", help="write {'rows': [...]} here")
     args = ap.parse_args(argv)
@@ -884,6 +911,9 @@ def main(argv=None) -> int:
                 (parse_offsets(args.pod_at) if args.pod_at else [])
             if chosen and dataset == "virtual" and args.rate:
                 sets[f"virtual at {args.rate:g} Hz"] = ([resampled(s, args.rate) for s in chosen], False)
+            if chosen and dataset == "virtual" and args.noise:
+                acc_sd, gyr_sd = parse_noise(args.noise)
+                sets["virtual noisier"] = ([noisier(s, acc_sd, gyr_sd) for s in chosen], False)
             if chosen and dataset == "virtual" and offsets:
                 sets["virtual pod moved"] = ([m for s in chosen for m in pod_moved(s, offsets)], False)
     if args.scenarios != "none":
