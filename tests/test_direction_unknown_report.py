@@ -1,5 +1,6 @@
 """A session whose forward direction could not be decided: the report says so, with the cues, and shows only
 what does not depend on which way the wearer faced (issue 19: never a confident reversed tilt)."""
+import csv
 import json
 
 import pytest
@@ -28,3 +29,6 @@ def test_the_report_marks_direction_unknown_with_the_reason_and_withholds_signed
     html = paths.html.read_text()
     assert 'id="direction-unknown"' in html and "Direction unknown." in html
     assert "keep going" in html
+    with open(paths.strides_csv) as fh:  # signs and sides left empty, ranges kept
+        strides = list(csv.DictReader(fh))
+    assert strides and all(r["tilt_mean_deg"] == r["drop_left_deg"] == "" and r["tilt_range_deg"] for r in strides)

@@ -1,6 +1,7 @@
 """Which foot is which is decided, not guessed (issue 19; host.gait.sides): the contact detector's labels alternate
 whatever its side cue says, so the cue is asked whether it agrees with them. Where it cannot tell the feet apart,
 what names a foot is withheld with the reason, post-session, in the report and live; the rest is kept."""
+import csv
 import json
 
 import numpy as np
@@ -123,6 +124,11 @@ def test_the_report_says_which_foot_is_which_and_how_sure(tmp_path, monkeypatch)
     html = paths.html.read_text()
     assert 'id="sides-unknown"' in html and "Left and right unknown." in html
     assert 'id="sides"' in html and "pelvis roll at mid-stance" in html
+    with open(paths.strides_csv) as fh:  # the per-stride table leaves the feet empty rather than guessed
+        running = [r for r in csv.DictReader(fh) if r["activity"] == "running"]
+    assert len(running) > 100
+    assert all(r["drop_left_deg"] == r["contact_right_ms"] == "" for r in running)
+    assert all(r["tilt_mean_deg"] and r["obliquity_range_deg"] and r["cadence_spm"] for r in running)
 
 
 def test_live_contacts_say_when_their_side_is_a_guess(runner, cue_of_noise):

@@ -2,6 +2,9 @@
 
 Columns carry their unit in the name; angles in degrees relative to standing neutral, times in seconds from
 the first sample of the session. `flags` lists the flags that held at the stride's right contact.
+What the session could not decide is left empty, not guessed: without the direction, the angles' signed values
+(mean, min, max) and every left/right column; without sides for a stride's gait (host.gait.sides), its left/right
+columns. Ranges, stride time and cadence stay.
 """
 from __future__ import annotations
 
@@ -22,6 +25,8 @@ STRIDE_COLUMNS = (
     "contact_left_ms", "contact_right_ms", "flight_left_ms", "flight_right_ms", "braking_left_mps2",
     "braking_right_mps2", "flags",
 )
+SIGNED = {f"{angle}_{k}_deg" for angle in ("tilt", "obliquity", "rotation") for k in ("mean", "min", "max")}
+SIDED = {c for c in STRIDE_COLUMNS if "_left" in c or "_right" in c}
 RIDE_COLUMNS = ("ride", "t_s", "cadence_rpm", "tilt_deg", "rock_deg", "rotation_deg")
 
 
@@ -43,14 +48,18 @@ def write_stride_csv(p: SessionProducts, path: str | Path) -> int:
              st.braking_left_mps2, st.braking_right_mps2]
     decimals = [3, 3, 3, 1, 3, 3] + [2] * 12 + [2] * 4 + [1, 1] + [0] * 4 + [2, 2]
     flags = [(f.type, f.start, f.end if f.end is not None else f.start) for f in p.analysis.flags]
+    names = [c for c in STRIDE_COLUMNS[1:-1] if c != "activity"]  # the order of `cols`
+    signed = p.analysis.alignment.direction_known
+    sided = {a: p.analysis.sides_known(a) for a in set(st.activity)}
     with open(path, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(STRIDE_COLUMNS)
         for i in range(len(st)):
             mid = st.t_mid[i]
             held = ";".join(kind for kind, a, b in flags if a <= mid <= b)
-            w.writerow([i + 1, *(_fmt(c[i], k) for c, k in zip(cols[:2], decimals[:2])), st.activity[i],
-                        *(_fmt(c[i], k) for c, k in zip(cols[2:], decimals[2:])), held])
+            withheld = (set() if signed else SIGNED) | (set() if sided[st.activity[i]] else SIDED)
+            cells = ["" if name in withheld else _fmt(c[i], k) for name, c, k in zip(names, cols, decimals)]
+            w.writerow([i + 1, *cells[:2], st.activity[i], *cells[2:], held])
     return len(st)
 
 
