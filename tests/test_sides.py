@@ -13,6 +13,8 @@ from tiltguard.host.gait.sides import SIDE_STRONG_T, decide_sides
 from tiltguard.host.gait.streaming import stream_contacts
 from tiltguard.host.report.write import write_report_for_recording
 from tiltguard.host.simulator import simulate
+from tiltguard.host.watch.merge import stride_table
+from tiltguard.host.watch.stream import WatchStream
 from tiltguard_eval.running_data import load_alcantara, load_virtual
 
 
@@ -102,6 +104,9 @@ def test_a_session_without_sides_keeps_everything_that_names_no_foot(runner, cue
     for withheld in ("drop_left_deg", "drop_right_deg", "contact_time_balance_pct"):
         assert withheld not in run
     assert "excess_pelvic_drop" not in [f.type for f in a.flags]
+    exported = stride_table(a, WatchStream("running", np.zeros(0)), 0.0, 0.0)  # `tiltguard export` reads this
+    running_rows = exported.activity == "running"
+    assert np.isnan(exported.drop_left_deg[running_rows]).all() and np.isfinite(exported.tilt_deg[running_rows]).all()
 
 
 def test_the_report_says_which_foot_is_which_and_how_sure(tmp_path, monkeypatch):

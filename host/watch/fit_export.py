@@ -80,10 +80,11 @@ def seconds_table(analysis, strides: StridesWithWatch, session_start_unix: float
     t = analysis.rec.t - t0
     secs = np.arange(1.0, np.floor(t[-1]) + 1.0)
     clock = session_start_unix + (offset_s if watch is not None else 0.0)
-    out = {"t_s": secs, "timestamp": clock + secs,
-           "tilt_deg": per_second(t, np.degrees(analysis.angles.tilt), secs),
-           "obliquity_deg": per_second(t, np.degrees(analysis.angles.obliquity), secs),
-           "rotation_deg": per_second(t, np.degrees(analysis.angles.rotation), secs)}
+    signed = analysis.alignment.direction_known  # without the direction the angles' signs are not known
+    out = {"t_s": secs, "timestamp": clock + secs}
+    for name in ("tilt", "obliquity", "rotation"):
+        out[f"{name}_deg"] = per_second(t, np.degrees(getattr(analysis.angles, name)), secs) if signed \
+            else np.full(len(secs), np.nan)
     for name, col in (("drop_left_deg", strides.drop_left_deg), ("drop_right_deg", strides.drop_right_deg),
                       ("rotation_range_deg", strides.rotation_deg), ("cadence", strides.cadence)):
         out[name] = stride_value(strides, col, secs - 0.5)

@@ -79,7 +79,9 @@ def watch_at(watch: WatchStream, channel: np.ndarray | None, t_watch: np.ndarray
 
 
 def stride_table(analysis, watch: WatchStream, offset_s: float, session_start_unix: float) -> StridesWithWatch:
-    """The pod's cycles (host.analysis.SessionAnalysis.cycles) with the watch's values at each one."""
+    """The pod's cycles (host.analysis.SessionAnalysis.cycles) with the watch's values at each one. What the
+    session could not decide is NaN, not guessed: the tilt without the direction, the drops per side without
+    the sides of the cycle's gait (host.gait.sides)."""
     c = analysis.cycles
     t0 = float(analysis.rec.t[0])
     ts, te = c.t_start - t0, c.t_end - t0
@@ -92,8 +94,11 @@ def stride_table(analysis, watch: WatchStream, offset_s: float, session_start_un
         cadence = np.where(gait, 120.0 / dur, np.nan)
     if not gait.all():  # riding windows: the watch's own crank cadence
         cadence = np.where(gait, cadence, watch_at(watch, watch.cadence, mid_watch))
+    signed = analysis.alignment.direction_known
+    sided = np.array([analysis.sides_known(a) for a in c.activity], bool)
     return StridesWithWatch(
-        ts, te, np.asarray(c.activity), np.degrees(c.tilt), np.degrees(c.drop_left), np.degrees(c.drop_right),
+        ts, te, np.asarray(c.activity), np.degrees(c.tilt) if signed else np.full(len(ts), np.nan),
+        np.where(sided, np.degrees(c.drop_left), np.nan), np.where(sided, np.degrees(c.drop_right), np.nan),
         np.degrees(c.rot_range), cadence, watch_at(watch, watch.speed_mps, mid_watch),
         watch_at(watch, grade, mid_watch), watch_at(watch, watch.heart_rate_bpm, mid_watch),
         watch_at(watch, watch.distance_m, mid_watch), watch_at(watch, watch.lat_deg, mid_watch),
