@@ -357,7 +357,7 @@ def bench_riding(rec: Recording) -> dict:
     seconds = time.perf_counter() - t0
     riding = truth.activity == 3
     t_ic = ic.times_on(rec.t)
-    steps_while_riding = int(np.sum(riding[np.clip(np.round(ic.index).astype(int), 0, len(riding) - 1)]))
+    steps_while_riding = int(np.sum(riding[ic.samples(len(riding))]))
     win_err, ride_err, rock_err, tilt_err = [], [], [], []
     for ride in rides:
         for c, rpm in zip(ride.window_t, ride.window_rpm):

@@ -340,7 +340,7 @@ def run_post(s: Scored) -> Output:
 
 def _sides_known_per_contact(a) -> np.ndarray:
     """Whether each contact's side is known: the side cue of its gait decided (host.gait.sides)."""
-    codes = a.activity.codes[np.clip(np.round(a.contacts.index).astype(int), 0, len(a.activity.codes) - 1)]
+    codes = a.activity.codes[a.contacts.samples(len(a.activity.codes))]
     gait = {code: "running" if ACTIVITIES[code] == "running" else "walking" for code in np.unique(codes)}
     return np.array([a.sides_known(gait[c]) for c in codes], bool)
 

@@ -64,8 +64,7 @@ class SessionAnalysis:
         if not m.any():
             return None
         if not self.sides_known(activity):  # a stride is then every other contact, whichever foot
-            code = self.activity.codes[np.clip(np.round(self.contacts.index).astype(int), 0,
-                                               len(self.activity.codes) - 1)]
+            code = self.activity.codes[self.contacts.samples(len(self.activity.codes))]
             timing = step_timing(self.contacts.t[code == ACTIVITIES.index(activity)])
             strides = timing.stride_s[timing.stride_regular]
             if len(strides):

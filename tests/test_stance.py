@@ -67,7 +67,7 @@ def test_the_unloading_tangent_finds_toe_off_whatever_the_flight_reads():
 def test_walking_steps_get_no_stance_and_running_steps_do():
     rec, truth = simulate("walk-to-run", minutes=3, rate_hz=100, seed=2)
     a = analyse_recording(rec)
-    codes = a.activity.codes[np.clip(np.round(a.contacts.index).astype(int), 0, len(rec.t) - 1)]
+    codes = a.activity.codes[a.contacts.samples(len(rec.t))]
     from tiltguard.host.activities import ACTIVITIES
 
     walking, running = codes == ACTIVITIES.index("walking"), codes == ACTIVITIES.index("running")

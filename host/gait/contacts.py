@@ -96,6 +96,11 @@ class InitialContacts:
     index: np.ndarray  # (K,) fractional sample index of each contact
     sides: SideDecision | None = None  # whether `left` can be trusted, per gait (host.gait.sides)
 
+    def samples(self, n: int) -> np.ndarray:
+        """Each contact's nearest sample (int), within a recording of n samples: for per-sample labels such as
+        the activity codes."""
+        return np.clip(np.round(self.index).astype(int), 0, n - 1)
+
     def times_on(self, clock: np.ndarray) -> np.ndarray:
         """Contact times on another per-sample clock (e.g. true time in a simulation)."""
         return np.interp(self.index, np.arange(len(clock)), clock)
@@ -251,7 +256,7 @@ def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0, rhythm: StridePe
     ic = _without_non_gait(_detect(sig, t0, rhythm, gait_stretches(activity.codes), running, centre),
                            activity.codes, fs)
     # the labels alternate whatever the cue says: ask the cue whether it agrees with them (host.gait.sides)
-    steps = np.clip(np.round(ic.index).astype(int), 0, len(running) - 1)
+    steps = ic.samples(len(running))
     cue = side_score(sig if centre is None else centre, steps, rhythm.step_period_at(steps / fs), running)
     ic.sides = decide_sides(cue, ic.left, running[steps])
     return ic
@@ -339,8 +344,7 @@ def _without_non_gait(ic: InitialContacts, codes: np.ndarray, fs: float) -> Init
         free = ~blocked
         near_free = maximum_filter1d(free.astype(np.int8), 2 * margin + 1).astype(bool)
         blocked = blocked & ~near_free
-    i = np.clip(np.round(ic.index).astype(int), 0, len(codes) - 1)
-    keep = ~blocked[i]
+    keep = ~blocked[ic.samples(len(codes))]
     return InitialContacts(ic.t[keep], ic.left[keep], ic.confidence[keep], ic.index[keep])
 
 
