@@ -138,7 +138,8 @@ def pace_bands(s: StridesWithWatch, activity: str) -> list[Band]:
              & (~np.isfinite(s.grade) | (np.abs(s.grade) <= GRADE_BAND)))
     if not level.any():
         return []
-    k = np.floor(s.speed_mps / PACE_BIN_MPS).astype(int)
+    k = np.full(len(level), -1)
+    k[level] = np.floor(s.speed_mps[level] / PACE_BIN_MPS).astype(int)  # only where the watch had a speed
     out = []
     for b in np.unique(k[level]):
         m = level & (k == b)
