@@ -57,6 +57,11 @@ Per set and mode (rows named "tiltguard"):
                                 alternate contacts, the same split for the product and the plate; live, the
                                 contact times the live view measured per step (LiveUpdate.stance; the 5-s real
                                 trials end before a live stride's stance is measured)
+  contact_time_foot_error_*_ms  per session, the mean contact-time error of one foot minus the other's (the
+                                balance's error before the ratio; 10 ms is ~1 pp at a 250-ms contact), and
+                                what the steps' scatter about each foot's mean would give by chance
+                                (_by_chance); the set row gives their RMS over sessions: an error that stays
+                                with a foot would not average away over a longer run
   ic_f1_50ms_lag_removed        the virtual set (no impact spike): F1 at 50 ms after removing each session's
                                 median lag, beside the plain ic_f1_50ms
 Live contacts are scored from the live calibration to MAX_LATENCY_S before the end (before calibration the live
@@ -441,7 +446,7 @@ class Tally:
     live_scored: int = 0  # live sessions with a scored window (over 1 s) after their calibration
     sides_withheld: int = 0  # sessions whose every contact's side the product withheld (host.gait.sides)
     stance: dict = field(default_factory=lambda: {"toe_off": [], "contact": [], "balance": [], "lagged_f1": [],
-                                                  "whole": []})
+                                                  "whole": [], "foot": []})
 
 
 def _mean(x) -> float:
@@ -618,6 +623,7 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
     if out.contact_s is None:
         return
     to_err, ct_err, mine, true = [], [], {True: [], False: []}, {True: [], False: []}
+    foot_err = {True: [], False: []}  # contact-time error per foot (the balance's own error, split)
     sides = truth.ic_left if truth.ic_left is not None else alternate_sides(truth.ic_s)
     for k, t in enumerate(det_t):
         j = int(np.argmin(np.abs(truth.ic_s - t))) if len(truth.ic_s) else -1
@@ -632,9 +638,11 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
                 continue
             mine[bool(out.ic_left[k])].append(out.contact_s[k])
             true[bool(truth.ic_left[j])].append(truth.contact_time_s[j])
+            foot_err[bool(truth.ic_left[j])].append(ct_err[-1])
         elif sides is not None:  # no sides in the data: the balance of the measurement alone, on the plate's
             mine[bool(sides[j])].append(out.contact_s[k])
             true[bool(sides[j])].append(truth.contact_time_s[j])
+            foot_err[bool(sides[j])].append(ct_err[-1])
     tally.stance["toe_off"] += to_err
     tally.stance["contact"] += ct_err
     row.update(toe_off_median_abs_err_ms=1000 * float(np.median(np.abs(to_err))) if to_err else NAN,
@@ -645,6 +653,14 @@ def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tall
         row["contact_balance_error_pp"] = (contact_balance_pct(mine[True], mine[False])
                                            - 100 * np.mean(true[True]) / (np.mean(true[True]) + np.mean(true[False])))
         tally.stance["balance"].append(row["contact_balance_error_pp"])
+    if min(len(v) for v in foot_err.values()) >= 2:
+        # Does the error stay with a foot, or would a longer run average it away? Compare the two feet's mean
+        # errors with what the steps' own scatter about them would give by chance.
+        a, b = (np.asarray(foot_err[side]) for side in (True, False))
+        pooled_var = (a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / (len(a) + len(b) - 2)
+        row.update(contact_time_foot_error_ms=1000 * float(a.mean() - b.mean()),
+                   contact_time_foot_error_by_chance_ms=1000 * float(np.sqrt(pooled_var * (1 / len(a) + 1 / len(b)))))
+        tally.stance["foot"].append((row["contact_time_foot_error_ms"], row["contact_time_foot_error_by_chance_ms"]))
 
 
 def braking_facts(s: Scored, tally: Tally, row: dict) -> None:
@@ -697,6 +713,11 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
         row["contact_balance_max_abs_error_pp"] = float(np.max(np.abs(st["balance"])))
         row["contact_balance_median_abs_error_pp"] = float(np.median(np.abs(st["balance"])))
         row["sessions_balance_within_1pp"] = int(np.sum(np.abs(st["balance"]) <= 1.0))
+    if st["foot"]:
+        foot, chance = np.asarray(st["foot"]).T
+        row.update(contact_time_foot_error_rms_ms=float(np.sqrt(np.mean(foot**2))),
+                   contact_time_foot_error_by_chance_rms_ms=float(np.sqrt(np.mean(chance**2))),
+                   contact_time_foot_error_median_abs_ms=float(np.median(np.abs(foot))))
     for key, name in (("lagged_f1", "ic_f1_50ms_lag_removed"), ("whole", "ic_f1_50ms_whole_trial")):
         if st[key]:
             tp, fp, fn = (sum(x[i] for x in st[key]) for i in range(3))
@@ -797,6 +818,11 @@ def print_table(rows: list[dict]) -> None:
                       f", left share of contact time |err| median {r['contact_balance_median_abs_error_pp']:.2f} "
                       f"worst {bal:.2f} pp, within 1 pp in {r['sessions_balance_within_1pp']} sessions"
                       if bal is not None else ""))
+        if "contact_time_foot_error_rms_ms" in r:
+            print(f"contact-time error that stays with a foot, {tag}: the two feet's mean errors differ by "
+                  f"{r['contact_time_foot_error_rms_ms']:.1f} ms RMS over sessions (median "
+                  f"{r['contact_time_foot_error_median_abs_ms']:.1f}); the steps' own scatter would give "
+                  f"{r['contact_time_foot_error_by_chance_rms_ms']:.1f} ms by chance")
         if "ic_f1_50ms_whole_trial" in r:
             print(f"contacts over whole trials, {tag}: F1 at 50 ms {r['ic_f1_50ms_whole_trial']:.3f} (the table scores "
                   f"contacts at least {EDGE_S:.2f} s from a trial's ends)")
