@@ -1,7 +1,11 @@
 """Flags: the shared state machine, the rules on simulated sessions, and live/post agreement."""
+from dataclasses import replace
 from functools import lru_cache
 
+import numpy as np
 import pytest
+from scipy.spatial.transform import Rotation
+from tiltguard.host.analysis import analyse_recording
 from tiltguard.host.flags import (
     FLAG_TYPES,
     FlagSettings,
@@ -11,6 +15,7 @@ from tiltguard.host.flags import (
 )
 from tiltguard.host.flags.sustain import Sustain
 from tiltguard.host.gait.cycles import CycleTable, ride_cycles, stride_cycles
+from tiltguard.host.live_analysis import LivePipeline
 from tiltguard.host.simulator import simulate
 from tiltguard_eval.flag_labels import LABELLED_SCENARIOS
 
@@ -147,3 +152,27 @@ def test_the_flag_defaults_are_the_truths_definition_of_sustained_tilt():
 
     d = FlagSettings()
     assert (d.tilt_threshold_deg, d.tilt_min_s) == (truth.SUSTAINED_TILT_THRESHOLD_DEG, truth.SUSTAINED_TILT_MIN_S)
+
+
+def _side_flagged(rec) -> tuple[list, list]:
+    """The sides the excess-drop flag names on `rec`, post-session and live (with a stand)."""
+    post = [f.evidence["side_that_drops"] for f in analyse_recording(rec).flags if f.type == "excess_pelvic_drop"]
+    p, live = LivePipeline(rec.rate_hz), []
+    p.request_stand()
+    for i in range(0, len(rec.t), 10):
+        live += [n.flag.evidence["side_that_drops"] for n in p.feed(rec.t[i:i + 10], rec.acc[i:i + 10],
+                                                                   rec.gyr[i:i + 10]).flags
+                 if n.kind == "start" and n.flag.type == "excess_pelvic_drop"]
+    return post, live
+
+
+def test_the_side_a_drop_flag_names_comes_from_the_body():
+    # The mirror image of a runner whose right side drops (left for right, read on the same pod) has its left
+    # side drop: the flag must name the other side, post and live, not the same one by some fixed convention.
+    rec, truth = simulate("run-asymmetric-drop", minutes=3, rate_hz=100, seed=1)
+    w, x, y, z = truth.quat_mount[0]
+    left = Rotation.from_quat([x, y, z, w]).as_matrix().T @ np.array([0.0, 1.0, 0.0])  # pelvis' left, pod axes
+    m = np.eye(3) - 2 * np.outer(left, left)
+    mirror = replace(rec, acc=rec.acc @ m.T, gyr=-(rec.gyr @ m.T))  # the angular rate is an axial vector
+    assert _side_flagged(rec) == (["right"], ["right"])
+    assert _side_flagged(mirror) == (["left"], ["left"])
