@@ -58,10 +58,8 @@ def build_report(p: SessionProducts, session: dict, history: dict[str, dict] | N
     duration_s = float(a.rec.duration_s)
     values = metric_values(p, settings)
     keys = RIDE_METRICS if main == "riding" else GAIT_METRICS
-    if not a.alignment.direction_known:  # not shown as "missing": withheld, and the summary says why
-        keys = [k for k in keys if k not in NEEDS_DIRECTION]
-    elif not a.sides_known(main):  # the feet cannot be told apart: what names a side is withheld, and why
-        keys = [k for k in keys if k not in NEEDS_SIDES]
+    withheld = withheld_metrics(a, main)  # not shown as "missing": withheld, and the summary says why
+    keys = [k for k in keys if k not in withheld]
     metrics = {}
     for k in keys:
         m = METRICS[k]
@@ -141,6 +139,16 @@ NEEDS_SIDES = frozenset({"drop_left_deg", "drop_right_deg", "drop_asymmetry_deg"
                          "contact_time_balance_pct"})
 
 
+def withheld_metrics(a, main: str) -> frozenset:
+    """The metrics this session cannot decide: those with a sign or a side without the direction, those that
+    name a foot without the sides of its main activity (`a`: host.analysis.SessionAnalysis)."""
+    if not a.alignment.direction_known:
+        return NEEDS_DIRECTION
+    if not a.sides_known(main):
+        return NEEDS_SIDES
+    return frozenset()
+
+
 def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
     """Every metric of the catalogue that this session has, unrounded, in display units. Metrics the store
     also keeps (host.analysis.session_summary) are taken from that summary, so report and store agree."""
@@ -159,11 +167,8 @@ def metric_values(p: SessionProducts, s: FlagSettings) -> dict[str, float]:
         out.update(_gait_values(p, main))
     elif main == "riding":
         out.update(_ride_values(p))
-    if not a.alignment.direction_known:
-        out = {k: v for k, v in out.items() if k not in NEEDS_DIRECTION}
-    elif not a.sides_known(main):
-        out = {k: v for k, v in out.items() if k not in NEEDS_SIDES}
-    return out
+    withheld = withheld_metrics(a, main)
+    return {k: v for k, v in out.items() if k not in withheld}
 
 
 def main_activity_of(stored: dict) -> str | None:
