@@ -261,7 +261,8 @@ class LivePipeline:
         up.flags += [self._notice(e) for e in self.flags.feed(cyc, sided=c.side_known)]
 
     def _stance(self, contacts: list[LiveContact], up: LiveUpdate) -> None:
-        """Ground contact time of the stride's two steps (host.gait.stance), from the raw samples around it."""
+        """Ground contact time of the steps that start at `contacts[:-1]` (host.gait.stance), from the raw samples
+        around them: STANCE_MARGIN_S either side."""
         v = self._raw_ring.view()
         keep = (v[0] >= contacts[0].t - STANCE_MARGIN_S) & (v[0] <= contacts[-1].t + STANCE_MARGIN_S)
         if keep.sum() < self.rate_hz:

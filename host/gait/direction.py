@@ -112,7 +112,7 @@ def direction_from_steps(acc: np.ndarray, gyr: np.ndarray, rate_hz: float, up_se
     if at_centre is not None:
         sig = at_centre
         where = f", at the pelvis' centre ({100 * np.linalg.norm(centre.r):.0f} cm from the pod)"
-    contacts = np.round(detect_in_level_signals(sig).index).astype(int)
+    contacts = detect_in_level_signals(sig).samples(len(sig.acc))
     if len(contacts) < MIN_STEPS + 1:
         return DirectionDecision(0, [], f"{len(contacts)} steps: at least {MIN_STEPS + 1} are needed")
     running = float(np.median(np.diff(contacts))) / rate_hz < RUNNING_STEP_S
