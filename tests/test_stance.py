@@ -91,17 +91,39 @@ def test_the_live_contact_time_agrees_with_the_post_session_one():
     assert abs(p.contact_left_pct - post["contact_time_balance_pct"]) < 3
 
 
-def test_the_live_view_times_a_real_runner_s_toe_offs_from_seconds_of_samples(virtual_dir):
+def _live_stance(rec):
+    """The live pipeline over `rec` with a stand: each running step's contact time as the update gave it, and
+    each contact's foot, both by contact time."""
+    p = LivePipeline(rec.rate_hz)
+    p.request_stand()
+    stance, left = {}, {}
+    for i in range(0, len(rec.t), 10):
+        up = p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
+        left.update((c.t, c.left) for c in up.contacts)
+        stance.update(up.stance)
+    return stance, left
+
+
+def _left_share(stance, left):
+    feet = {True: [], False: []}
+    for t, ct in stance.items():
+        feet[left[t]].append(ct)
+    return contact_balance_pct(feet[True], feet[False])
+
+
+@pytest.fixture(scope="module")
+def fast_runner(virtual_dir):
+    """Virtual subject01 at 5 m/s, and its live stance."""
+    s = next(x for x in load_virtual(virtual_dir) if x.name.endswith("subject01_run5"))
+    return s, *_live_stance(s.rec)
+
+
+def test_the_live_view_times_a_real_runner_s_toe_offs_from_seconds_of_samples(fast_runner):
     # Virtual subject01 at 5 m/s, live: each step's stance read from the 3 s of raw samples either side of it, as
     # the post-session analysis reads it (toe-off |error| mean 5.0 ms: one foot +9, the other -1; left share
     # 0.3 pp off the plate's). Over 0.4 s the level frame's 0.3-Hz gravity filter leaned with the step (11.2 ms,
     # 4.7 pp); over 2 s one foot's unloading edge still moved (1.1 ms, 1.6 pp).
-    s = next(x for x in load_virtual(virtual_dir) if x.name.endswith("subject01_run5"))
-    p = LivePipeline(s.rec.rate_hz)
-    p.request_stand()
-    measured = {}
-    for i in range(0, len(s.rec.t), 10):
-        measured.update(p.feed(s.rec.t[i:i + 10], s.rec.acc[i:i + 10], s.rec.gyr[i:i + 10]).stance)
+    s, measured, _ = fast_runner
     tr = s.truth
     to_err, mine, plate = [], {True: [], False: []}, {True: [], False: []}
     for t, ct in measured.items():
@@ -115,33 +137,17 @@ def test_the_live_view_times_a_real_runner_s_toe_offs_from_seconds_of_samples(vi
     assert abs(contact_balance_pct(mine[True], mine[False]) - share) < 1.0
 
 
-def _live_left_share(rec):
-    """The live pipeline over `rec` with a stand: the left foot's share of contact time over every step it
-    measured, and the contact times by contact time."""
-    p = LivePipeline(rec.rate_hz)
-    p.request_stand()
-    left, measured = {}, {}
-    for i in range(0, len(rec.t), 10):
-        up = p.feed(rec.t[i:i + 10], rec.acc[i:i + 10], rec.gyr[i:i + 10])
-        left.update((c.t, c.left) for c in up.contacts)
-        measured.update(up.stance)
-    feet = {True: [], False: []}
-    for t, ct in measured.items():
-        feet[left[t]].append(ct)
-    return contact_balance_pct(feet[True], feet[False]), measured
-
-
-def test_the_live_view_reads_both_feet_alike(virtual_dir):
+def test_the_live_view_reads_both_feet_alike(fast_runner):
     # The mirror-image runner (left for right) must get the mirror-image balance. Read as soon as a stride ended,
     # its second step sat at the edge of the samples and its first did not, so one foot was read differently
     # from the other: subject01 at 5 m/s read 50.3 % left and its mirror image 47.9 % (the sum 1.8 pp off 100).
-    s = next(x for x in load_virtual(virtual_dir) if x.name.endswith("subject01_run5"))
+    s, steps, left = fast_runner
     tr = s.truth
     left_axis = np.cross(tr.up_sensor, tr.forward_sensor)
     m = np.eye(3) - 2 * np.outer(left_axis, left_axis) / (left_axis @ left_axis)
     mirror = replace(s.rec, acc=s.rec.acc @ m.T, gyr=-(s.rec.gyr @ m.T))  # the angular rate is an axial vector
-    share, steps = _live_left_share(s.rec)
-    mirrored_share, mirrored_steps = _live_left_share(mirror)
+    mirrored_steps, mirrored_left = _live_stance(mirror)
+    share, mirrored_share = _left_share(steps, left), _left_share(mirrored_steps, mirrored_left)
     assert len(steps) > 100 and abs(len(steps) - len(mirrored_steps)) <= 2
     assert abs(share + mirrored_share - 100) < 0.3
 
