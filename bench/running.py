@@ -49,7 +49,9 @@ Per set and mode (rows named "tiltguard"):
                                 did not agree with its labels, host.gait.sides); withheld sides (live: per
                                 contact, side_unknown_contacts) are not in side_accuracy or the balance
   cadence_error_spm             |cadence of the detected − of the true contacts| per running window (the
-                                Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows
+                                Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows;
+                                cadence_error_worst_spm and windows_cadence_within_1spm per window (a 5-s real
+                                trial holds ~8 strides: its first or last contacts 30 ms off move its cadence by ~1 spm)
   contact_balance_*_error_pp    the left foot's share of ground contact time (host.gait.stance), product −
                                 force plate, per session (detected contacts matched within MATCH_TOL_S); the
                                 set row gives its median and worst |error| and sessions_balance_within_1pp;
@@ -685,6 +687,9 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
                ic_median_abs_err_ms=1000 * t.match.median_abs_error_s,
                ic_median_err_ms=1000 * float(np.median(t.match.errors_s)) if t.match.errors_s else NAN,
                cadence_error_spm=_mean(t.cadence_errors),
+               cadence_error_worst_spm=max(t.cadence_errors) if t.cadence_errors else NAN,
+               windows_cadence_within_1spm=int(np.sum(np.asarray(t.cadence_errors) <= 1.0)),
+               cadence_windows=len(t.cadence_errors),
                tp_50ms=t.f1.tp, fp_50ms=t.f1.fp, fn_50ms=t.f1.fn,
                forward_axis_error_deg=_mean(t.per_session["forward_axis_error_deg"]),
                seconds=round(t.seconds, 2), reversed=list(t.reversed))
@@ -823,6 +828,10 @@ def print_table(rows: list[dict]) -> None:
                   f"{r['contact_time_foot_error_rms_ms']:.1f} ms RMS over sessions (median "
                   f"{r['contact_time_foot_error_median_abs_ms']:.1f}); the steps' own scatter would give "
                   f"{r['contact_time_foot_error_by_chance_rms_ms']:.1f} ms by chance")
+        if r.get("cadence_windows"):
+            print(f"cadence per running window, {tag}: |err| mean {r['cadence_error_spm']:.2f} worst "
+                  f"{r['cadence_error_worst_spm']:.2f} spm, within 1 spm in {r['windows_cadence_within_1spm']} of "
+                  f"{r['cadence_windows']}")
         if "ic_f1_50ms_whole_trial" in r:
             print(f"contacts over whole trials, {tag}: F1 at 50 ms {r['ic_f1_50ms_whole_trial']:.3f} (the table scores "
                   f"contacts at least {EDGE_S:.2f} s from a trial's ends)")
