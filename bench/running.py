@@ -51,7 +51,8 @@ Per set and mode (rows named "tiltguard"):
   cadence_error_spm             |cadence of the detected − of the true contacts| per running window (the
                                 Mobilise-D mean over strides, host.gait.cadence, both sides), mean over windows;
                                 cadence_error_worst_spm and windows_cadence_within_1spm per window (a 5-s real
-                                trial holds ~8 strides: its first or last contacts 30 ms off move its cadence by ~1 spm)
+                                trial holds ~8 strides: its first or last contacts 30 ms off move its cadence by ~1 spm;
+                                its running window is the whole trial, the steps cut by its ends included)
   contact_balance_*_error_pp    the left foot's share of ground contact time (host.gait.stance), product −
                                 force plate, per session (detected contacts matched within MATCH_TOL_S); the
                                 set row gives its median and worst |error| and sessions_balance_within_1pp;
@@ -174,18 +175,9 @@ class Output:
     side_known: np.ndarray | None = None  # per detected contact: its side is known (host.gait.sides); None: all
 
 
-# A contact is scored only with the half stride around it inside the recording: the 5-s real trials cut a step at
-# each end (its flight or its loading pulse is missing), which a continuous session never does. The uncut count
-# is printed too (ic_f1_50ms_whole_trial).
-EDGE_S = 0.35
-
-
 def from_dataset(s: RunningSession) -> Scored:
     tr = s.truth
-    windows = tr.windows
-    if s.dataset == "alcantara":
-        windows = [(max(a, float(s.rec.t[0]) + EDGE_S), min(b, float(s.rec.t[-1]) - EDGE_S)) for a, b in windows]
-    return Scored(s.name, s.dataset, s.rec, s.rec.t, windows, tr.ic_s, tr.ic_left, tr.tilt_deg,
+    return Scored(s.name, s.dataset, s.rec, s.rec.t, tr.windows, tr.ic_s, tr.ic_left, tr.tilt_deg,
                   tr.obliquity_deg, tr.rotation_deg, tr.forward_sensor, has_stand=tr.standing_s is not None,
                   source=s)
 
@@ -448,7 +440,7 @@ class Tally:
     live_scored: int = 0  # live sessions with a scored window (over 1 s) after their calibration
     sides_withheld: int = 0  # sessions whose every contact's side the product withheld (host.gait.sides)
     stance: dict = field(default_factory=lambda: {"toe_off": [], "contact": [], "balance": [], "lagged_f1": [],
-                                                  "whole": [], "foot": []})
+                                                  "foot": []})
 
 
 def _mean(x) -> float:
@@ -564,8 +556,6 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
                ic_median_err_ms=1000 * float(np.median(match.errors_s)) if match.errors_s else NAN,
                side_accuracy=match.laterality_accuracy, cadence_error_spm=_mean(cad),
                tp_50ms=f1.tp, fp_50ms=f1.fp, fn_50ms=f1.fn)
-    if mode == "post":  # live has no contacts before its calibration
-        score_whole_trial(s, det_t, tally, row)
     score_stance(s, out, det_t, windows, tally, row)
     if out.direction is not None:
         tally.directions.append(out.direction)
@@ -588,18 +578,6 @@ def _window_detections(det_t: np.ndarray, ref_s: np.ndarray, a: float, b: float,
         if len(ref_s) > 1 else np.full(len(d), ref_s[0])
     outside = ((nearest < a) | (nearest > b)) & (np.abs(nearest - det_t[d]) <= tol)
     return d[~outside]
-
-
-def score_whole_trial(s: Scored, det_t: np.ndarray, tally: Tally, row: dict) -> None:
-    """Contact F1 at 50 ms over the data set's whole trial, edges included (see EDGE_S)."""
-    if s.source is None or list(s.windows) == list(s.source.truth.windows):
-        return
-    whole = ContactScore()
-    for a, b in s.source.truth.windows:
-        whole.add(det_t[contacts_in_window(det_t, a - F1_TOL_S, b + F1_TOL_S)],
-                  s.ic_s[contacts_in_window(s.ic_s, a, b)], F1_TOL_S)
-    tally.stance["whole"].append((whole.tp, whole.fp, whole.fn))
-    row["ic_f1_50ms_whole_trial"] = whole.f1
 
 
 def score_stance(s: Scored, out: Output, det_t: np.ndarray, windows, tally: Tally, row: dict) -> None:
@@ -723,7 +701,7 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
         row.update(contact_time_foot_error_rms_ms=float(np.sqrt(np.mean(foot**2))),
                    contact_time_foot_error_by_chance_rms_ms=float(np.sqrt(np.mean(chance**2))),
                    contact_time_foot_error_median_abs_ms=float(np.median(np.abs(foot))))
-    for key, name in (("lagged_f1", "ic_f1_50ms_lag_removed"), ("whole", "ic_f1_50ms_whole_trial")):
+    for key, name in (("lagged_f1", "ic_f1_50ms_lag_removed"),):
         if st[key]:
             tp, fp, fn = (sum(x[i] for x in st[key]) for i in range(3))
             row[name] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
@@ -832,9 +810,6 @@ def print_table(rows: list[dict]) -> None:
             print(f"cadence per running window, {tag}: |err| mean {r['cadence_error_spm']:.2f} worst "
                   f"{r['cadence_error_worst_spm']:.2f} spm, within 1 spm in {r['windows_cadence_within_1spm']} of "
                   f"{r['cadence_windows']}")
-        if "ic_f1_50ms_whole_trial" in r:
-            print(f"contacts over whole trials, {tag}: F1 at 50 ms {r['ic_f1_50ms_whole_trial']:.3f} (the table scores "
-                  f"contacts at least {EDGE_S:.2f} s from a trial's ends)")
         if "ic_f1_50ms_lag_removed" in r:
             print(f"contacts judged against the missing impact, {tag}: F1 at 50 ms {r['ic_f1_50ms_lag_removed']:.3f} "
                   f"with each session's median lag removed")

@@ -159,6 +159,16 @@ def test_grf_contacts_ignore_flight_ringing():
     assert np.allclose(ct, 0.2, atol=0.006)
 
 
+def test_grf_contacts_keep_a_stance_cut_by_the_recordings_end():
+    fs = 500.0
+    flight = np.zeros(100)
+    rising = np.linspace(0.1, 1.0, 10)  # 20 ms of a foot strike, then the recording stops
+    ic, to, ct = grf_contacts(np.r_[flight, rising], fs)
+    assert np.allclose(ic, [99.5 / fs], atol=1e-4) and len(to) == 0 and np.isnan(ct).all()
+    ringing = np.r_[flight, np.full(10, 0.08)]  # flight ringing just above the threshold at the end: no stance
+    assert len(grf_contacts(ringing, fs)[0]) == 0
+
+
 # ---------------------------------------------------------------- physics pins
 def _fore_aft_vs_vertical_rate(s) -> float:
     w = _in(s.rec.t, _excerpt(s))

@@ -176,14 +176,15 @@ def grf_contacts(grf_bw: np.ndarray, rate_hz: float, threshold: float = GRF_CONT
     """(contacts, toe-offs, contact times) in s from a vertical GRF in body weights: each stance's rise through
     `threshold` and its fall back through it, interpolated between samples. A stance already under way at the
     first sample gives no contact (but its toe-off); one still under way at the last gives a contact with a
-    NaN contact time. Flight-phase ringing that crosses the threshold briefly is not a stance."""
+    NaN contact time, however short the part recorded. Flight-phase ringing that crosses the threshold briefly is not a stance."""
     f = np.asarray(grf_bw, float)
     above = f >= threshold
     edges = np.diff(above.astype(np.int8), prepend=0, append=0)
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)  # [start, end) above
     ics, tos, cts = [], [], []
     for a, b in zip(starts, ends):
-        if b - a < GRF_MIN_STANCE_S * rate_hz or f[a:b].max() < GRF_STANCE_PEAK_BW:
+        cut_by_end = b == len(f)  # its length is unknown; the peak alone tells it from ringing
+        if (b - a < GRF_MIN_STANCE_S * rate_hz and not cut_by_end) or f[a:b].max() < GRF_STANCE_PEAK_BW:
             continue
         ic = np.nan
         if a > 0:  # rising between a-1 and a

@@ -166,7 +166,25 @@ def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
     r = num / (energy * tpl_norm) * np.minimum(1.0, energy / tpl_norm / MIN_TEMPLATE_ENERGY)
     out = np.full(len(x), -1.0)
     out[half : half + len(r)] = r
+    for c in [*range(min(half, len(x))), *range(max(half, len(x) - (m - half) + 1), len(x))]:
+        out[c] = _partial_match(x, tpl, c - half)
     return out
+
+
+def _partial_match(x: np.ndarray, tpl: np.ndarray, start: int) -> float:
+    """template_match for a window that runs past an end of x: over the part of the template that overlaps the
+    recording, if at least half of it does (a recording cut mid-run still has its first and last steps)."""
+    a, b = max(start, 0), min(start + len(tpl), len(x))
+    if 2 * (b - a) < len(tpl):
+        return -1.0
+    part = tpl[a - start : b - start]
+    part = part - part.mean(axis=0)
+    win = x[a:b] - x[a:b].mean(axis=0)
+    part_norm, energy = np.sqrt((part**2).sum()), np.sqrt((win**2).sum())
+    if part_norm <= 0 or energy <= 0:
+        return -1.0
+    r = float((part * win).sum() / (energy * part_norm))
+    return r * min(1.0, energy / part_norm / MIN_TEMPLATE_ENERGY)
 
 
 def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: float,
