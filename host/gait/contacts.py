@@ -9,7 +9,8 @@
 4. A left and a right multi-channel template (acc and gyro, ±0.25 s) averaged over those steps: this
    wearer's own step shapes, learnt per stretch of one kind of gait (walking and running stretches from
    the activity segmentation, activity.py). Normalised cross-correlation with them finds the weak steps (a stiff or
-   shuffling leg) and tells each step's side far better than any single-sample sign rule.
+   shuffling leg) and tells each step's side far better than any single-sample sign rule. Within a quarter
+   second of the recording's ends, over the part of the template inside it (a recording cut mid-run).
 5. Sequence model again on the template matches, now also preferring alternating sides.
 6. Timing: on the wide-band vertical jerk, the first strong pulse up to 0.1 s before the loading rise
    (a foot-strike impact, if the wearer has one: running, heel striking), and the half-maximum point on
@@ -152,8 +153,10 @@ def _mean_window(x: np.ndarray, centres: np.ndarray, half: int, block: int = 256
     return total / len(centres)
 
 
-def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """Normalised cross-correlation of every centred window of x with the template, energy-discounted."""
+def template_match(x: np.ndarray, template: np.ndarray, partial_ends: tuple[bool, bool] = (False, False)
+                   ) -> np.ndarray:
+    """Normalised cross-correlation of every centred window of x with the template, energy-discounted; -1 where
+    the window runs past an end of x, or, at an end marked in `partial_ends` (start, end), over the part inside."""
     m = len(template)
     half = m // 2
     tpl = template - template.mean(axis=0)
@@ -166,14 +169,16 @@ def template_match(x: np.ndarray, template: np.ndarray) -> np.ndarray:
     r = num / (energy * tpl_norm) * np.minimum(1.0, energy / tpl_norm / MIN_TEMPLATE_ENERGY)
     out = np.full(len(x), -1.0)
     out[half : half + len(r)] = r
-    for c in [*range(min(half, len(x))), *range(max(half, len(x) - (m - half) + 1), len(x))]:
+    first_full, past_full = half, half + len(r)
+    for c in [*range(min(first_full, len(x)) if partial_ends[0] else 0),
+              *range(max(first_full, past_full), len(x) if partial_ends[1] else 0)]:
         out[c] = _partial_match(x, tpl, c - half)
     return out
 
 
 def _partial_match(x: np.ndarray, tpl: np.ndarray, start: int) -> float:
-    """template_match for a window that runs past an end of x: over the part of the template that overlaps the
-    recording, if at least half of it does (a recording cut mid-run still has its first and last steps)."""
+    """template_match for a window that runs past an end of x: over the part of the template that overlaps x, if
+    at least half of it does (a recording cut mid-run still has its first and last steps)."""
     a, b = max(start, 0), min(start + len(tpl), len(x))
     if 2 * (b - a) < len(tpl):
         return -1.0
@@ -260,18 +265,19 @@ def detect_initial_contacts(
 
 
 def detect_in_level_signals(sig: LevelSignals, t0: float = 0.0, rhythm: StridePeriod | None = None,
-                            activity: ActivitySegments | None = None, centre: LevelSignals | None = None
-                            ) -> InitialContacts:
+                            activity: ActivitySegments | None = None, centre: LevelSignals | None = None,
+                            recording_ends: bool = True) -> InitialContacts:
     """`centre`: the same samples' level signals at the pelvis' centre (host.gait.lever_arm), where known:
     the steps and their sides are found there, and each contact's time is the mean of its reading there and at
-    the pod (step 6)."""
+    the pod (step 6). `recording_ends`: the samples' ends are the recording's, so a step cut by them is still
+    looked for (step 4); False for a window of a stream, whose newest steps are not over yet."""
     fs = sig.rate_hz
     if rhythm is None:
         rhythm = stride_period(sig.vertical, sig.acc[:, 1], fs)
     if activity is None:
         activity = segment_level_signals(sig, t0, rhythm)
     running = activity.codes == RUNNING
-    ic = _without_non_gait(_detect(sig, t0, rhythm, gait_stretches(activity.codes), running, centre),
+    ic = _without_non_gait(_detect(sig, t0, rhythm, gait_stretches(activity.codes), running, centre, recording_ends),
                            activity.codes, fs)
     # the labels alternate whatever the cue says: ask the cue whether it agrees with them (host.gait.sides)
     steps = ic.samples(len(running))
@@ -288,7 +294,8 @@ def _contact_times(signals: list[LevelSignals], idx: np.ndarray, step_s: np.ndar
 
 
 def _detect(pod: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[tuple[int, int]],
-            running: np.ndarray | None = None, centre: LevelSignals | None = None) -> InitialContacts:
+            running: np.ndarray | None = None, centre: LevelSignals | None = None, recording_ends: bool = True
+            ) -> InitialContacts:
     # steps and sides at the pelvis' centre where known, each contact timed there and at the pod (module docstring)
     sig = pod if centre is None else centre
     timed_on = [sig] if centre is None else [pod, centre]
@@ -314,7 +321,7 @@ def _detect(pod: LevelSignals, t0: float, rhythm: StridePeriod, stretches: list[
     for lo, hi in stretches:
         mine = (confident >= lo) & (confident < hi)
         templates = _templates(x, confident[mine], side[mine], half, STRETCH_MIN_STEPS) or global_templates
-        idx, left, match = _match_stretch(x, templates, lo, hi, fs, rhythm.step_period_at)
+        idx, left, match = _match_stretch(x, templates, lo, hi, fs, rhythm.step_period_at, recording_ends)
         picks.append(idx)
         lefts.append(left)
         matches.append(match)
@@ -379,12 +386,14 @@ def _other_between(codes: np.ndarray, blocked: np.ndarray) -> np.ndarray:
     return out
 
 
-def _match_stretch(x, templates, lo, hi, fs, step_period_at) -> tuple[np.ndarray, np.ndarray]:
+def _match_stretch(x, templates, lo, hi, fs, step_period_at, recording_ends: bool = True
+                   ) -> tuple[np.ndarray, np.ndarray]:
     half = len(templates[True]) // 2
     a, b = max(lo - half, 0), min(hi + half, len(x))
     seg = x[a:b]
-    match_left = template_match(seg, templates[True])
-    match_right = template_match(seg, templates[False])
+    partial = (recording_ends and a == 0, recording_ends and b == len(x))  # steps cut by the recording's ends
+    match_left = template_match(seg, templates[True], partial)
+    match_right = template_match(seg, templates[False], partial)
     match = np.maximum(match_left, match_right)
     cand, _ = find_peaks(match, distance=max(1, int(MIN_CANDIDATE_GAP_S * fs)), height=0.1)
     cand = cand[(cand + a >= lo) & (cand + a < hi)]

@@ -104,7 +104,7 @@ class StreamingStepDetector:
         first = self._count - n  # sample number of the window's first sample
         now = self.t0 + (self._count - 1) / self.rate_hz
         pod, centre = self._level_signals()
-        ic = detect_in_level_signals(pod, t0=self.t0 + first / self.rate_hz, centre=centre)
+        ic = detect_in_level_signals(pod, t0=self.t0 + first / self.rate_hz, centre=centre, recording_ends=False)
         # the newest contact has no step after it in the window yet, so nothing in the sequence model keeps a
         # bump within the step from being taken for it: a step this much shorter than the window's is not one
         typical = float(np.median(np.diff(ic.t))) if len(ic.t) >= 4 else 0.0
