@@ -176,7 +176,8 @@ def grf_contacts(grf_bw: np.ndarray, rate_hz: float, threshold: float = GRF_CONT
     """(contacts, toe-offs, contact times) in s from a vertical GRF in body weights: each stance's rise through
     `threshold` and its fall back through it, interpolated between samples. A stance already under way at the
     first sample gives no contact (but its toe-off); one still under way at the last gives a contact with a
-    NaN contact time, however short the part recorded. Flight-phase ringing that crosses the threshold briefly is not a stance."""
+    NaN contact time, however short the part recorded. Flight-phase ringing that crosses the threshold briefly
+    is not a stance."""
     f = np.asarray(grf_bw, float)
     above = f >= threshold
     edges = np.diff(above.astype(np.int8), prepend=0, append=0)
