@@ -701,10 +701,9 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
         row.update(contact_time_foot_error_rms_ms=float(np.sqrt(np.mean(foot**2))),
                    contact_time_foot_error_by_chance_rms_ms=float(np.sqrt(np.mean(chance**2))),
                    contact_time_foot_error_median_abs_ms=float(np.median(np.abs(foot))))
-    for key, name in (("lagged_f1", "ic_f1_50ms_lag_removed"),):
-        if st[key]:
-            tp, fp, fn = (sum(x[i] for x in st[key]) for i in range(3))
-            row[name] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    if st["lagged_f1"]:
+        tp, fp, fn = (sum(x[i] for x in st["lagged_f1"]) for i in range(3))
+        row["ic_f1_50ms_lag_removed"] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
     if t.braking["product"]:
         p, e = np.asarray(t.braking["product"]), np.asarray(t.braking["early"])
         row.update(walking_braking_share=WALKING_BRAKING_SHARE, fore_aft_product_window_mps2=float(p.mean()),

@@ -166,14 +166,19 @@ def template_match(x: np.ndarray, template: np.ndarray, partial_ends: tuple[bool
     c2 = np.cumsum(np.vstack([np.zeros((1, x.shape[1])), x**2]), axis=0)
     s1, s2 = c1[m:] - c1[:-m], c2[m:] - c2[:-m]
     energy = np.sqrt(np.maximum((s2 - s1**2 / m).sum(axis=1), 1e-12))
-    r = num / (energy * tpl_norm) * np.minimum(1.0, energy / tpl_norm / MIN_TEMPLATE_ENERGY)
     out = np.full(len(x), -1.0)
-    out[half : half + len(r)] = r
-    first_full, past_full = half, half + len(r)
-    for c in [*range(min(first_full, len(x)) if partial_ends[0] else 0),
-              *range(max(first_full, past_full), len(x) if partial_ends[1] else 0)]:
+    out[half : half + len(energy)] = _discounted(num / (energy * tpl_norm), energy, tpl_norm)
+    before = range(min(half, len(x))) if partial_ends[0] else range(0)
+    after = range(half + len(energy), len(x)) if partial_ends[1] else range(0)
+    for c in (*before, *after):
         out[c] = _partial_match(x, tpl, c - half)
     return out
+
+
+def _discounted(r, energy, tpl_norm):
+    """A window's correlation, scaled down where the window's energy is under MIN_TEMPLATE_ENERGY times the
+    template's: a faint wiggle of the right shape is not a step."""
+    return r * np.minimum(1.0, energy / tpl_norm / MIN_TEMPLATE_ENERGY)
 
 
 def _partial_match(x: np.ndarray, tpl: np.ndarray, start: int) -> float:
@@ -188,8 +193,7 @@ def _partial_match(x: np.ndarray, tpl: np.ndarray, start: int) -> float:
     part_norm, energy = np.sqrt((part**2).sum()), np.sqrt((win**2).sum())
     if part_norm <= 0 or energy <= 0:
         return -1.0
-    r = float((part * win).sum() / (energy * part_norm))
-    return r * min(1.0, energy / part_norm / MIN_TEMPLATE_ENERGY)
+    return float(_discounted((part * win).sum() / (energy * part_norm), energy, part_norm))
 
 
 def _onset_times(jerk: np.ndarray, wide_jerk: np.ndarray, idx: np.ndarray, fs: float,
