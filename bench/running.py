@@ -53,6 +53,9 @@ Per set and mode (rows named "tiltguard"):
                                 cadence_error_worst_spm and windows_cadence_within_1spm per window (a 5-s real
                                 trial holds ~8 strides: its first or last contacts 30 ms off move its cadence by ~1 spm;
                                 its running window is the whole trial, the steps cut by its ends included)
+  cadence_readout_error_spm     live: |the cadence readout after each contact (host.gait.stride_stream, over its
+                                last steps, some from before the calibration) − the same rule on the true contacts
+                                of those steps|, mean over readouts; _worst_spm and readouts_cadence_within_1spm
   contact_balance_*_error_pp    the left foot's share of ground contact time (host.gait.stance), product −
                                 force plate, per session (detected contacts matched within MATCH_TOL_S); the
                                 set row gives its median and worst |error| and sessions_balance_within_1pp;
@@ -107,6 +110,7 @@ from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
 from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, direction_from_steps  # noqa: E402
 from tiltguard.host.gait.stance import contact_balance_pct  # noqa: E402
+from tiltguard.host.gait.stride_stream import RecentCadence  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
 from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
@@ -173,6 +177,7 @@ class Output:
     contact_s: np.ndarray | None = None  # per detected contact: ground contact time (NaN unmeasured)
     toe_off_t: np.ndarray | None = None  # per detected contact: toe-off, on the recording's clock
     side_known: np.ndarray | None = None  # per detected contact: its side is known (host.gait.sides); None: all
+    cadence_readouts: list | None = None  # live: the cadence readout after each contact (CadenceReadout)
 
 
 def from_dataset(s: RunningSession) -> Scored:
@@ -351,7 +356,7 @@ def run_live(s: Scored) -> Output:
     if s.has_stand:
         p.request_stand()
     angles = {k: [] for k in ("tilt", "obliquity", "rotation")}
-    contacts, events, stance = [], [], {}
+    contacts, events, stance, readouts = [], [], {}, []
     calibrated_at = None
     try:
         for i in range(0, len(rec.t), BLOCK):
@@ -359,6 +364,7 @@ def run_live(s: Scored) -> Output:
             for k in angles:
                 angles[k].append(getattr(u, k))
             contacts += u.contacts
+            readouts += u.cadence
             events += u.calibration
             stance.update(u.stance)  # contact time -> its ground contact time, as the live readout has it
             if calibrated_at is None and p.calibrated:
@@ -378,7 +384,7 @@ def run_live(s: Scored) -> Output:
                   idx, np.array([c.left for c in contacts], bool), al.forward_sensor, al.up_sensor,
                   al.forward_source, calibrated_at, seconds=seconds,
                   contact_s=contact_s, toe_off_t=np.array([c.t for c in contacts]) + contact_s,
-                  side_known=np.array([c.side_known for c in contacts], bool))
+                  side_known=np.array([c.side_known for c in contacts], bool), cadence_readouts=readouts)
 
 
 def _true_axes(s: Scored) -> tuple[np.ndarray, np.ndarray]:
@@ -434,6 +440,7 @@ class Tally:
     f1: ContactScore = field(default_factory=ContactScore)
     match: ContactScore = field(default_factory=ContactScore)
     cadence_errors: list = field(default_factory=list)
+    readout_errors: list = field(default_factory=list)  # live: |cadence readout − the plate's over its steps|
     directions: list = field(default_factory=list)
     braking: dict = field(default_factory=lambda: {"product": [], "early": []})
     seconds: float = 0.0
@@ -552,6 +559,10 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
             got = cadence_spm(det_t[contacts_in_window(det_t, a, b)])
             cad.append(abs(got - true_cad) if np.isfinite(got) else abs(true_cad))
     tally.cadence_errors += cad
+    if out.cadence_readouts is not None:
+        errs = readout_errors(s, out.cadence_readouts, windows)
+        tally.readout_errors += errs
+        row["cadence_readout_error_spm"] = _mean(errs)
     row.update(ic_f1_50ms=f1.f1, ic_median_abs_err_ms=1000 * match.median_abs_error_s,
                ic_median_err_ms=1000 * float(np.median(match.errors_s)) if match.errors_s else NAN,
                side_accuracy=match.laterality_accuracy, cadence_error_spm=_mean(cad),
@@ -564,6 +575,23 @@ def score_session(s: Scored, out: Output, mode: str, tally: Tally) -> dict:
             row["reversed_sessions"] = 1
             tally.reversed.append(s.name)
     return row
+
+
+def readout_errors(s: Scored, readouts: list, scored: list[tuple[float, float]]) -> list[float]:
+    """|live cadence readout − the same readout of the true contacts over the same steps| (spm), for the readouts
+    made in a scored window whose steps all lie in one of the session's running windows. The truth's readout is
+    the product's rule (host.gait.stride_stream.RecentCadence) fed the true contacts of that span."""
+    out = []
+    for r in readouts:
+        t, since = (np.interp((x - s.rec.t[0]) * s.rec.rate_hz, np.arange(len(s.clock)), s.clock)
+                    for x in (r.t, r.since_t))
+        if not any(a <= t <= b for a, b in scored) or not any(a <= since and t <= b for a, b in s.windows):
+            continue
+        rule, true = RecentCadence(), None
+        for c in s.ic_s[(s.ic_s >= since - F1_TOL_S) & (s.ic_s <= t + F1_TOL_S)]:
+            true = rule.add(float(c))
+        out.append(abs(r.spm - true.spm) if true is not None else abs(r.spm))
+    return out
 
 
 def _window_detections(det_t: np.ndarray, ref_s: np.ndarray, a: float, b: float, tol: float) -> np.ndarray:
@@ -668,6 +696,11 @@ def tally_row(name: str, dataset: str, mode: str, t: Tally) -> dict:
                cadence_error_worst_spm=max(t.cadence_errors) if t.cadence_errors else NAN,
                windows_cadence_within_1spm=int(np.sum(np.asarray(t.cadence_errors) <= 1.0)),
                cadence_windows=len(t.cadence_errors),
+               **({} if not t.readout_errors else dict(
+                   cadence_readout_error_spm=_mean(t.readout_errors),
+                   cadence_readout_error_worst_spm=max(t.readout_errors),
+                   readouts_cadence_within_1spm=int(np.sum(np.asarray(t.readout_errors) <= 1.0)),
+                   cadence_readouts=len(t.readout_errors))),
                tp_50ms=t.f1.tp, fp_50ms=t.f1.fp, fn_50ms=t.f1.fn,
                forward_axis_error_deg=_mean(t.per_session["forward_axis_error_deg"]),
                seconds=round(t.seconds, 2), reversed=list(t.reversed))
@@ -809,6 +842,11 @@ def print_table(rows: list[dict]) -> None:
             print(f"cadence per running window, {tag}: |err| mean {r['cadence_error_spm']:.2f} worst "
                   f"{r['cadence_error_worst_spm']:.2f} spm, within 1 spm in {r['windows_cadence_within_1spm']} of "
                   f"{r['cadence_windows']}")
+        if r.get("cadence_readouts"):
+            print(f"live cadence readout (what the view shows after each contact) against the same readout of the "
+                  f"true contacts, {tag}: |err| mean {r['cadence_readout_error_spm']:.2f} worst "
+                  f"{r['cadence_readout_error_worst_spm']:.2f} spm, within 1 spm in "
+                  f"{r['readouts_cadence_within_1spm']} of {r['cadence_readouts']}")
         if "ic_f1_50ms_lag_removed" in r:
             print(f"contacts judged against the missing impact, {tag}: F1 at 50 ms {r['ic_f1_50ms_lag_removed']:.3f} "
                   f"with each session's median lag removed")

@@ -34,6 +34,7 @@ from tiltguard.host.gait.stance import contact_balance_pct, stance_of_running_st
 from tiltguard.host.gait.streaming import WINDOW_S as STEP_WINDOW_S
 from tiltguard.host.gait.streaming import LiveContact, StreamingStepDetector
 from tiltguard.host.gait.stride_stream import (
+    CadenceReadout,
     LiveStrides,
     SampleRing,
     StrideRecord,
@@ -73,7 +74,7 @@ class LiveUpdate:
     obliquity: np.ndarray
     rotation: np.ndarray
     contacts: list[LiveContact] = field(default_factory=list)
-    cadence: list[tuple[float, float]] = field(default_factory=list)  # (contact time, steps/min)
+    cadence: list[CadenceReadout] = field(default_factory=list)  # after a contact
     pedal: list[tuple[float, float]] = field(default_factory=list)  # (stream time, rpm) while riding
     strides: list[StrideRecord] = field(default_factory=list)
     stance: list[tuple[float, float]] = field(default_factory=list)  # (contact time, ground contact time s), running
@@ -165,7 +166,10 @@ class LivePipeline:
             early(up)
             up = LiveUpdate(t[:0], *(np.zeros(0) for _ in range(3)))
         for c in self._steps.update(acc, gyr):
-            self._contact(c, up)
+            if c.before_start:
+                self._strides.add_earlier(c)
+            else:
+                self._contact(c, up)
         while self._stance_due and self._stance_due[0][-1].t + STANCE_MARGIN_S <= self.t_now:
             self._stance(self._stance_due.popleft(), up)
         if self._last_contact_t is not None and self.t_now - self._last_contact_t > STEPS_STOPPED_S:
@@ -239,10 +243,10 @@ class LivePipeline:
             code = self._activity_at(0.5 * (self._strides.contacts[-2].t + c.t))
         rec, cadence = self._strides.add_contact(c, code)
         self._last_contact_t = c.t
-        self._angles.set_stride(120.0 / cadence if cadence else None)  # the heading follows the strides
+        self._angles.set_stride(120.0 / cadence.spm if cadence else None)  # the heading follows the strides
         if cadence is not None:
-            self.cadence_spm = cadence
-            up.cadence.append((c.t, cadence))
+            self.cadence_spm = cadence.spm
+            up.cadence.append(cadence)
         if rec is None or code not in GAIT:
             return
         up.strides.append(rec)

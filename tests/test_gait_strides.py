@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 from tiltguard.host.gait.activity import Bout
+from tiltguard.host.gait.stride_stream import RecentCadence
 from tiltguard.host.gait.strides import (
     normalised_curves,
     stride_metrics,
@@ -96,3 +97,35 @@ def test_simulated_running_stride_ranges_match_truth():
         err = np.degrees(ours.angles[name]["range"][d] - ref.angles[name]["range"][r])[running]
         assert np.abs(err).mean() < 1.0, name
     assert np.degrees(ours.drop_right[d] - ref.drop_right[r])[running].mean() == pytest.approx(0.0, abs=1.0)
+
+
+def _readouts(times):
+    rule = RecentCadence()
+    return [rule.add(float(t)) for t in times]
+
+
+def test_live_cadence_is_read_over_strides_so_one_early_contact_or_a_late_foot_barely_moves_it():
+    # 170 steps/min with a 0.34/0.366-s left/right step asymmetry (a stride of 0.706 s)
+    steps = np.tile([0.34, 0.366], 20)
+    ic = np.concatenate([[0.0], np.cumsum(steps)])
+    true = 120.0 / 0.706
+    late_foot = ic + np.where(np.arange(len(ic)) % 2 == 1, 0.012, 0.0)  # one foot's contacts all read 12 ms late
+    early = ic.copy()
+    early[20] -= 0.02  # one contact read 20 ms early
+    for times in (ic, late_foot, early):
+        got = np.array([r.spm for r in _readouts(times)[2:]])
+        # the median of the last steps read up to 6.5 spm off here: the asymmetry alone, over the first steps
+        assert np.abs(got - true).max() < 1.0, np.abs(got - true).max()
+
+
+def test_live_cadence_leaves_out_a_missed_contact_and_starts_afresh_after_a_pause():
+    ic = np.arange(0.0, 12.0, 0.35)  # 171.4 steps/min
+    missed = np.delete(ic, 15)
+    got = [r for r in _readouts(missed)[2:] if r is not None]
+    assert len(got) == len(missed) - 2  # a readout after every contact, none left blank by the gap
+    assert max(abs(r.spm - 120 / 0.7) for r in got) < 0.01  # the strides over the gap are not averaged in
+    paused = np.where(ic > 6.0, ic + 3.0, ic)  # a 3-s stop at a crossing, then the same rhythm
+    out = _readouts(paused)
+    first_after = int(np.searchsorted(paused, 9.0))
+    assert out[first_after] is None and out[first_after + 1] is None  # nothing until a stride since the stop
+    assert out[first_after + 2].since_t == pytest.approx(paused[first_after])

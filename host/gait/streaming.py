@@ -6,6 +6,10 @@ trunk's loading response and the sway that tells its side (±0.3 s) are in the w
 DELAY_S to DELAY_S + HOP_S (≤ MAX_LATENCY_S); a contact first found later than that is not reported, so
 what the live view shows never changes afterwards. Each window also gets its own activity segmentation,
 so a rider's rock or a still wearer gives no steps here either.
+
+A detector primed with the stream's recent past (the samples before the live view started) also hands out the
+contacts it finds there, once each and marked `before_start`: they are not shown (nothing before the start is),
+but a readout over the last few steps (the cadence) has them from its first contact on.
 """
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ class LiveContact:
     left: bool
     reported_at: float  # stream time when it was reported
     side_known: bool = True  # the window's side cue agreed with its labels (host.gait.sides); else `left` is a guess
+    before_start: bool = False  # from the primed past (module docstring): not to be shown
 
     @property
     def latency_s(self) -> float:
@@ -64,6 +69,8 @@ class StreamingStepDetector:
         self._count = 0  # samples received so far
         self._since_run = 0
         self._last_reported = -np.inf
+        self._started_at = -np.inf  # the last primed sample's time
+        self._last_earlier = -np.inf  # the newest contact handed out from before it
 
     def update(self, acc: np.ndarray, gyr: np.ndarray) -> list[LiveContact]:
         """Append (M, 3) new samples (m/s², rad/s, sensor axes); returns the contacts reported now."""
@@ -88,9 +95,11 @@ class StreamingStepDetector:
         """Samples from before the detector started (the stream's recent past, contiguous, starting at `t0`):
         they fill the window, so the first contacts from now on are found with the strides before them in view
         (without, the first ~2 s of contacts after a calibration had their sides wrong: the window held too few
-        steps). Nothing before now is reported: the first contact after now is."""
+        steps). Nothing before now is reported as a contact: the first contact after now is. The contacts before
+        now come as `before_start` ones, in time order and before the first reported one."""
         self._append(np.atleast_2d(np.asarray(acc, float)), np.atleast_2d(np.asarray(gyr, float)))
-        self._last_reported = self.t0 + (self._count - 1) / self.rate_hz - MIN_STEP_S
+        self._started_at = self.t0 + (self._count - 1) / self.rate_hz
+        self._last_reported = self._started_at - MIN_STEP_S
 
     def _append(self, acc: np.ndarray, gyr: np.ndarray) -> None:
         self._acc = np.vstack([self._acc, acc])[-self._window :]
@@ -114,7 +123,13 @@ class StreamingStepDetector:
         known = ic.sides is None or ic.sides.known
         for t, left in zip(ic.t, sides):
             age = now - t
-            if DELAY_S <= age < MAX_LATENCY_S and t > self._last_reported + shortest:
+            if age < DELAY_S:
+                continue
+            if t <= self._started_at:  # found in the primed past
+                if t > self._last_earlier + shortest:
+                    out.append(LiveContact(float(t), bool(left), now, known, before_start=True))
+                    self._last_earlier = float(t)
+            elif age < MAX_LATENCY_S and t > max(self._last_reported, self._last_earlier) + shortest:
                 out.append(LiveContact(float(t), bool(left), now, known))
                 self._last_reported = float(t)
         return out

@@ -365,8 +365,8 @@ class LiveWindow(QMainWindow):
         deg = np.degrees
         self.plots.add_samples(u.t, deg(u.tilt), deg(u.obliquity), deg(u.rotation))
         self.meter.set_data(u.t, self.link)
-        for t, spm in u.cadence:
-            self.plots.add_cadence(t, spm)
+        for r in u.cadence:
+            self.plots.add_cadence(r.t, r.spm)
         for t, rpm in u.pedal:
             self.plots.add_pedal(t, rpm)
         for s in u.strides:
