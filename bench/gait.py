@@ -11,7 +11,10 @@ LrcUllrich, default parameters) run on each reference bout alone, as Mobilise-D 
 (tiltguard_eval.gait_scoring) is one-to-one, mutually nearest, within the tolerance; counts are pooled over all bouts.
 Median timing error and laterality are over the matches at 0.25 s. Cadence error: mean |cadence −
 reference| over the straight-walk (Test5) bouts, every detector's contacts through the same estimator
-(host.gait.cadence, the Mobilise-D definition: mean over strides of 120 / stride time).
+(host.gait.cadence, the Mobilise-D definition: mean over strides of 120 / stride time). Streaming also: the
+live view's cadence readout after each contact (host.gait.stride_stream, the last 4 strides), against the same
+rule on the reference contacts of its steps, where they lie in one bout (cadence_readout_error_spm, mean; _p95_spm;
+readouts_cadence_within_1spm).
 
 Simulator scenarios: every contact of the truth is scored over the whole recording; peers run per truth
 walking/running segment; cadence error is the mean over those segments. The sensor-to-pelvis mounting is
@@ -76,6 +79,8 @@ class Recording:
 class Tally:
     scores: dict = field(default_factory=lambda: {tol: ContactScore() for tol in TOLERANCES_S})
     cadence_errors: list = field(default_factory=list)
+    readout_errors: list = field(default_factory=list)  # streaming: the live cadence readout's, per readout
+    readouts_without_truth: int = 0
     seconds: float = 0.0
     hours: float = 0.0
     recordings: int = 0
@@ -91,6 +96,11 @@ class Tally:
             cadence_error_spm=float(np.mean(self.cadence_errors)) if self.cadence_errors else float("nan"),
             hours_per_s=self.hours / self.seconds if self.seconds > 0 else float("nan"),
             tp=s25.tp, fp=s25.fp, fn=s25.fn, recordings=self.recordings, sides_withheld=self.sides_withheld,
+            **({} if not self.readout_errors else dict(
+                cadence_readout_error_spm=float(np.mean(self.readout_errors)),
+                cadence_readout_error_p95_spm=float(np.percentile(self.readout_errors, 95)),
+                readouts_cadence_within_1spm=int(np.sum(np.asarray(self.readout_errors) <= 1.0)),
+                cadence_readouts=len(self.readout_errors), readouts_without_truth=self.readouts_without_truth)),
         )
 
 
@@ -166,6 +176,7 @@ def run_streaming(rec: Recording, tally: Tally, latencies: list) -> None:
     latencies.extend(c.latency_s for c in live)
     tally.recordings += 1
     tally.sides_withheld += sum(not c.side_known for c in live)
+    _score_readouts(tally, t, rec.bouts)
     if rec.whole:
         all_ic = np.concatenate([b.ic_s for b in rec.bouts])
         all_left = np.concatenate([b.ic_left for b in rec.bouts])
@@ -175,6 +186,27 @@ def run_streaming(rec: Recording, tally: Tally, latencies: list) -> None:
     else:
         for b in rec.bouts:
             _score_bout(tally, t, left, b, whole=False)
+
+
+def _score_readouts(tally: Tally, t: np.ndarray, bouts: list[Bout]) -> None:
+    """The live view's cadence readout (host.gait.stride_stream.RecentCadence) after each streamed contact, against
+    the same rule on the reference contacts of its steps, where those steps lie in one reference bout."""
+    from tiltguard.host.gait.stride_stream import RecentCadence
+
+    rule = RecentCadence()
+    for c in t:
+        r = rule.add(float(c))
+        bout = None if r is None else next((b for b in bouts if b.start_s <= r.since_t and r.t <= b.end_s), None)
+        if bout is None:
+            continue
+        tol = 0.4 * float(np.median(np.diff(np.asarray(rule.times))))  # under half a step: the same contacts
+        truth, true = RecentCadence(), None
+        for x in bout.ic_s[(bout.ic_s >= r.since_t - tol) & (bout.ic_s <= r.t + tol)]:
+            true = truth.add(float(x))
+        if true is None:  # the reference's steps there make no readout (the product's held an extra contact)
+            tally.readouts_without_truth += 1
+        else:
+            tally.readout_errors.append(abs(r.spm - true.spm))
 
 
 def _score_cadence_only(tally: Tally, t: np.ndarray, bout: Bout) -> None:
@@ -260,6 +292,13 @@ def print_table(rows: list[dict]) -> None:
               f"{r.get('speed_ratio_to_best_peer', float('nan')):10.2f}")
     print("* = this project; ratios to the best peer (highest F1@0.25) on the same data set; "
           "L/R on contacts matched at 0.25 s; cadence on straight-walk bouts (mobgap) or truth segments")
+    for r in rows:
+        if r.get("cadence_readouts"):
+            print(f"live cadence readout after each streamed contact, {r['dataset']}: |err| mean "
+                  f"{r['cadence_readout_error_spm']:.2f}, 95th percentile {r['cadence_readout_error_p95_spm']:.2f} spm, "
+                  f"within 1 spm in {r['readouts_cadence_within_1spm']} of {r['cadence_readouts']} (against the same "
+                  f"readout of the reference contacts of its steps; {r['readouts_without_truth']} more where those "
+                  "make none)")
     for r in rows:
         if not r["peer"] and r.get("sides_withheld"):
             what = "contacts" if "streaming" in r["name"] else f"of {r['recordings']} recordings"

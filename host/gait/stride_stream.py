@@ -24,6 +24,10 @@ from tiltguard.host.gait.sequence import MIN_STEP_S
 from tiltguard.host.gait.streaming import LiveContact
 
 CADENCE_CONTACTS = 9  # the last 8 steps (4 strides, ~3 s running): steady without hiding a change for long
+# Two strides before a first readout: with one, a missed contact (a step twice the others) is the median step
+# itself. Real walking's live contacts (mobgap, host.gait.streaming): |error| mean 6.2 spm from the third contact
+# on, 2.5 from the fifth (bench/gait.py, cadence_readout_*; few readouts there, 20).
+CADENCE_MIN_CONTACTS = 5
 MAX_STEP_S = 1.2  # 50 steps/min; longer: a pause, the old rhythm no longer applies
 # A step this far from the window's median step holds a missed or an extra contact (a limp's short step is over
 # ~0.75 of it): the strides it is part of are left out
@@ -71,8 +75,8 @@ class CadenceReadout(NamedTuple):
 
 
 class RecentCadence:
-    """Steps/min over the strides of the last CADENCE_CONTACTS contacts (module docstring), started afresh after
-    a pause."""
+    """Steps/min over the strides of the last CADENCE_CONTACTS contacts (module docstring), from the
+    CADENCE_MIN_CONTACTS-th on, started afresh after a pause."""
 
     def __init__(self) -> None:
         self.times: deque[float] = deque(maxlen=CADENCE_CONTACTS)  # the contacts the readout is over
@@ -82,7 +86,7 @@ class RecentCadence:
         if self.times and t - self.times[-1] > MAX_STEP_S:
             self.times.clear()  # a pause: the old rhythm no longer applies
         self.times.append(t)
-        if len(self.times) < 3:
+        if len(self.times) < CADENCE_MIN_CONTACTS:
             return None
         steps = np.diff(np.asarray(self.times))
         lo, hi = REGULAR_STEP_SHARE
