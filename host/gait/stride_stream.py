@@ -82,7 +82,8 @@ class RecentCadence:
         self.times: deque[float] = deque(maxlen=CADENCE_CONTACTS)  # the contacts the readout is over
 
     def add(self, t: float) -> CadenceReadout | None:
-        """The cadence after a contact at `t` (None until a regular stride is in view)."""
+        """The cadence after a contact at `t` (None before the CADENCE_MIN_CONTACTS-th contact since a pause, or
+        while no stride in view is regular)."""
         if self.times and t - self.times[-1] > MAX_STEP_S:
             self.times.clear()  # a pause: the old rhythm no longer applies
         self.times.append(t)
@@ -110,7 +111,7 @@ class LiveStrides:
         self.cadence.add(c.t)
 
     def add_contact(self, c: LiveContact, activity_code: int) -> tuple[StrideRecord | None, CadenceReadout | None]:
-        """(the stride this contact completes, if any; the cadence in steps/min after it, if known)."""
+        """(the stride this contact completes, if any; the cadence readout after it, if known)."""
         self.contacts.append(c)
         cadence = self.cadence.add(c.t)
         if len(self.contacts) < 3 or not c.left:
