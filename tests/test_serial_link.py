@@ -4,6 +4,7 @@ through pyserial into a real SQLite store."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import numpy as np
 import pytest
@@ -78,3 +79,38 @@ def test_cable_pulls_garbage_and_damage_were_survived_not_avoided(serial_run):
     assert s.frames_filled > 20  # the holes (pulled cable + damaged frames) came back by resend
     assert dev.sim.device.stats["resent"] >= s.frames_filled
     assert s.frames_given_up == 0
+
+
+def test_a_stop_still_ends_the_keepalive_when_its_cancel_is_lost_to_a_reply(tmp_path):
+    """In Python 3.11, asyncio.wait_for cancelled in the turn its reply arrives returns the reply and drops the
+    cancel. A keepalive ping in flight at Stop then kept the recorder's run() waiting for ever (a 60-s hang after
+    Stop in the pulled-cable app test, seen twice in CI). Here that turn is made on purpose: the ping's reply and
+    the cancel land together, after the stop; the task must end by itself."""
+    rec, _ = simulate("easy-run-neutral", minutes=1.5, rate_hz=200, seed=5)
+    cable = VirtualUsbCable(tmp_path / "ttyTiltguard")
+    inp, out = cable.device_streams()
+    dev = DeviceThread(rec, lambda board: [SerialLink(inp, out, board.ticks_ms, board.ticks_diff)]).start()
+    recorder = Recorder(SerialTransport(str(cable.port_path)), SessionStore(tmp_path / "sessions.sqlite3"))
+
+    async def main():
+        await recorder.t.connect()
+        stop = asyncio.Event()
+        keepalive = asyncio.ensure_future(recorder._keepalive_task(stop))
+        deadline = time.monotonic() + 5 * recorder.t.keepalive_s
+        while time.monotonic() < deadline:  # until a ping waits for its reply (one a second)
+            pending = [f for f in recorder._pending.values() if not f.done()]
+            if pending:
+                break
+            await asyncio.sleep(0)
+        assert pending, "no keepalive ping seen"
+        stop.set()
+        pending[0].set_result(None)  # its reply arrives ...
+        keepalive.cancel()  # ... in the same turn as the cancel
+        await asyncio.wait_for(asyncio.shield(keepalive), 3 * recorder.t.keepalive_s)
+        await recorder.t.disconnect()
+
+    try:
+        asyncio.run(main())
+    finally:
+        dev.stop()
+        cable.close()

@@ -317,8 +317,11 @@ class Recorder:
                     if gone_to >= first:
                         self.stats.frames_given_up += self.tracker.give_up(first % 2**32, min(gone_to, last) % 2**32)
 
-    async def _gap_task(self) -> None:
-        while True:
+    # The background tasks end once `stop` is set, not only when cancelled: in Python 3.11 a task cancelled while
+    # asyncio.wait_for awaits a command's reply that has just arrived returns the reply and loses the cancel, and
+    # run() then waited on that task for ever (a hang after Stop, seen twice in CI in the pulled-cable test).
+    async def _gap_task(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             await asyncio.sleep(0.1)
             if self.t.connected and self.tracker.missing and self._sessions:
                 try:
@@ -326,8 +329,8 @@ class Recorder:
                 except (LinkDown, asyncio.TimeoutError, ConnectionError) as exc:
                     self.stats.last_error = f"resend: {exc}"
 
-    async def _keepalive_task(self) -> None:
-        while self.t.keepalive_s:
+    async def _keepalive_task(self, stop: asyncio.Event) -> None:
+        while self.t.keepalive_s and not stop.is_set():
             await asyncio.sleep(self.t.keepalive_s)
             if self.t.connected:
                 try:
@@ -370,7 +373,8 @@ class Recorder:
                   drain_s: float = 5.0, stop_device: bool = True) -> list[int]:
         """Record until `duration_s` has passed or `stop` is set; returns the store session ids."""
         stop = stop or asyncio.Event()
-        tasks = [asyncio.ensure_future(c) for c in (self._link_task(stop), self._gap_task(), self._keepalive_task())]
+        tasks = [asyncio.ensure_future(c) for c in (self._link_task(stop), self._gap_task(stop),
+                                                   self._keepalive_task(stop))]
         try:
             if duration_s is not None:
                 try:
@@ -382,6 +386,7 @@ class Recorder:
             stop.set()
             await self._finish(drain_s, stop_device)
         finally:
+            stop.set()  # (also when run() itself is cancelled): the tasks end even if a cancel is lost
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
