@@ -33,7 +33,8 @@ def run6():
 
 def _wait_for_the_link_to_finish(qtbot, link, timeout_s: float = 60) -> None:
     """Wait for a stopped link to close its session; if it does not, say where it stands and where every thread
-    is (a rare hang after Stop was seen once in CI and could not be reproduced)."""
+    is (a rare hang after Stop, seen twice in CI: the recorder's keepalive had lost its cancel to a reply,
+    tests/test_serial_link.py)."""
     try:
         qtbot.waitUntil(link.finished.is_set, timeout=int(1000 * timeout_s))
     except Exception:
