@@ -42,7 +42,7 @@ if str(REPO) not in sys.path:
 from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
 from tiltguard_eval.datasets import DatasetMissing, dataset_dir  # noqa: E402
-from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window  # noqa: E402
+from tiltguard_eval.gait_scoring import ContactScore, contacts_in_window, true_readout  # noqa: E402
 from tiltguard_eval.mobgap_recordings import load_all  # noqa: E402
 
 from bench.options import add_data_options  # noqa: E402
@@ -200,9 +200,7 @@ def _score_readouts(tally: Tally, t: np.ndarray, bouts: list[Bout]) -> None:
         if bout is None:
             continue
         tol = 0.4 * float(np.median(np.diff(np.asarray(rule.times))))  # under half a step: the same contacts
-        truth, true = RecentCadence(), None
-        for x in bout.ic_s[(bout.ic_s >= r.since_t - tol) & (bout.ic_s <= r.t + tol)]:
-            true = truth.add(float(x))
+        true = true_readout(bout.ic_s, r.since_t, r.t, tol)
         if true is None:  # the reference's steps there make no readout (the product's held an extra contact)
             tally.readouts_without_truth += 1
         else:
@@ -295,7 +293,8 @@ def print_table(rows: list[dict]) -> None:
     for r in rows:
         if r.get("cadence_readouts"):
             print(f"live cadence readout after each streamed contact, {r['dataset']}: |err| mean "
-                  f"{r['cadence_readout_error_spm']:.2f}, 95th percentile {r['cadence_readout_error_p95_spm']:.2f} spm, "
+                  f"{r['cadence_readout_error_spm']:.2f}, 95th percentile "
+                  f"{r['cadence_readout_error_p95_spm']:.2f} spm, "
                   f"within 1 spm in {r['readouts_cadence_within_1spm']} of {r['cadence_readouts']} (against the same "
                   f"readout of the reference contacts of its steps; {r['readouts_without_truth']} more where those "
                   "make none)")

@@ -110,13 +110,12 @@ from tiltguard.host.gait.cadence import cadence_spm  # noqa: E402
 from tiltguard.host.gait.contacts import detect_initial_contacts  # noqa: E402
 from tiltguard.host.gait.direction import WALKING_BRAKING_SHARE, direction_from_steps  # noqa: E402
 from tiltguard.host.gait.stance import contact_balance_pct  # noqa: E402
-from tiltguard.host.gait.stride_stream import RecentCadence  # noqa: E402
 from tiltguard.host.gait.streaming import MAX_LATENCY_S, stream_contacts  # noqa: E402
 from tiltguard.host.live_analysis import LivePipeline  # noqa: E402
 from tiltguard.host.samples import RawRecording  # noqa: E402
 from tiltguard.host.signal.windows import centred_mean  # noqa: E402
 from tiltguard_eval.datasets import DatasetMissing  # noqa: E402
-from tiltguard_eval.gait_scoring import ContactScore, alternate_sides, contacts_in_window  # noqa: E402
+from tiltguard_eval.gait_scoring import ContactScore, alternate_sides, contacts_in_window, true_readout  # noqa: E402
 from tiltguard_eval.running_data import (  # noqa: E402
     RunningSession,
     fore_aft_after_contacts,
@@ -590,9 +589,7 @@ def readout_errors(s: Scored, readouts: list, scored: list[tuple[float, float]])
                     for x in (r.t, r.since_t))
         if not any(a <= t <= b for a, b in scored) or not any(a <= since and t <= b for a, b in s.windows):
             continue
-        rule, true = RecentCadence(), None
-        for c in s.ic_s[(s.ic_s >= since - F1_TOL_S) & (s.ic_s <= t + F1_TOL_S)]:
-            true = rule.add(float(c))
+        true = true_readout(s.ic_s, since, t, F1_TOL_S)
         out.append(abs(r.spm - true.spm) if true is not None else NAN)  # NaN: the true steps make no readout
     return out
 

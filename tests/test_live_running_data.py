@@ -8,8 +8,8 @@
 """
 import numpy as np
 import pytest
-from tiltguard.host.gait.stride_stream import RecentCadence
 from tiltguard.host.live_analysis import LivePipeline
+from tiltguard_eval.gait_scoring import true_readout
 from tiltguard_eval.running_data import load_alcantara, load_virtual_session
 
 BLOCK = 10  # samples per feed, as the device's frames come
@@ -75,9 +75,7 @@ def test_the_live_cadence_readout_is_the_force_plate_s_from_the_first_contact_sh
         assert readouts and readouts[0].t == contacts[0].t, s.name
         assert readouts[0].since_t < aligned - 1.0, s.name  # 3+ steps from before the alignment
         for r in readouts:
-            plate = s.truth.ic_s[(s.truth.ic_s >= r.since_t - 0.05) & (s.truth.ic_s <= r.t + 0.05)]
-            rule = RecentCadence()
-            true = [rule.add(float(t)) for t in plate][-1]
+            true = true_readout(s.truth.ic_s, r.since_t, r.t, 0.05)
             errors.append(abs(r.spm - true.spm))
     errors = np.array(errors)
     assert len(errors) > 100

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from tiltguard.host.gait.stride_stream import CadenceReadout, RecentCadence
 
 
 def _nearest(sorted_times: np.ndarray, queries: np.ndarray) -> np.ndarray:
@@ -83,6 +84,16 @@ def contacts_in_window(times_s, start_s: float, end_s: float) -> np.ndarray:
     """Indices of contacts inside [start_s, end_s]."""
     t = np.asarray(times_s, dtype=float)
     return np.flatnonzero((t >= start_s) & (t <= end_s))
+
+
+def true_readout(reference_s: np.ndarray, since_s: float, t_s: float, tolerance_s: float) -> CadenceReadout | None:
+    """The live cadence readout (host.gait.stride_stream.RecentCadence) that the reference contacts give over the
+    steps of a product readout: those within `tolerance_s` of [since_s, t_s], fed in order; None if they give none."""
+    ref = np.asarray(reference_s, dtype=float)
+    rule, readout = RecentCadence(), None
+    for t in ref[(ref >= since_s - tolerance_s) & (ref <= t_s + tolerance_s)]:
+        readout = rule.add(float(t))
+    return readout
 
 
 def alternate_sides(ic_s: np.ndarray) -> np.ndarray | None:
