@@ -243,7 +243,7 @@ class LivePipeline:
             code = self._activity_at(0.5 * (self._strides.contacts[-2].t + c.t))
         rec, cadence = self._strides.add_contact(c, code)
         self._last_contact_t = c.t
-        self._angles.set_stride(120.0 / cadence.spm if cadence else None)  # the heading follows the strides
+        self._angles.set_stride(120.0 / cadence.spm if cadence is not None else None)  # the heading follows the strides
         if cadence is not None:
             self.cadence_spm = cadence.spm
             up.cadence.append(cadence)

@@ -319,7 +319,7 @@ class Recorder:
 
     # The background tasks end once `stop` is set, not only when cancelled: in Python 3.11 a task cancelled while
     # asyncio.wait_for awaits a command's reply that has just arrived returns the reply and loses the cancel, and
-    # run() then waited on that task for ever (a hang after Stop, seen twice in CI in the pulled-cable test).
+    # run() would then wait on that task for ever after Stop.
     async def _gap_task(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             await asyncio.sleep(0.1)
