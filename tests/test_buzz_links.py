@@ -34,17 +34,28 @@ TOOK_MAX_S = 0.02  # buzz() from the window's thread (a busy, shared machine: a 
 
 def ask_from_another_thread(buzzer: PodBuzzer, patterns, gap_s: float = 0.4) -> list[float]:
     """buzz() from a thread of its own, as the window does; returns how long each call took (s).
-    TOOK_MAX_S: well inside the window's 50-ms tick, and a fraction of one command's round trip."""
+    TOOK_MAX_S: well inside the window's 50-ms tick, and a fraction of one command's round trip.
+    Each call is made while the link's loop is held, so no answer can come during it: a buzz() that waited for
+    the pod's answer would wait until the hold's 1-s timeout (an answer arriving fast on the virtual link while
+    the asking thread was descheduled is not mistaken for waiting)."""
     took = []
+
+    def hold(entered: threading.Event, release: threading.Event) -> None:
+        entered.set()
+        release.wait(1.0)
 
     def run():
         for pattern, what in patterns:
-            t0 = time.perf_counter()
+            entered, release = threading.Event(), threading.Event()
+            buzzer.loop.call_soon_threadsafe(hold, entered, release)
+            assert entered.wait(5.0), "the link's loop did not run"
             answered = len(buzzer.done)
+            t0 = time.perf_counter()
             buzzer.buzz(pattern, what)
             took.append(time.perf_counter() - t0)
             if len(buzzer.done) != answered:  # it waited for the pod's answer
                 took.append(float("inf"))
+            release.set()
             time.sleep(gap_s)
 
     th = threading.Thread(target=run)
